@@ -1,0 +1,15 @@
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { resolveCodexBinary, type ResolvedCodexBinary } from '../core/codexBinary.js';
+import type { CliIo } from './io.js';
+
+export interface GlobalOptions {
+  home: string;
+  codex: ResolvedCodexBinary;
+}
+
+/** `--home` beats CM_SUPERVISOR_HOME beats ~/.cm-supervisor; the codex binary likewise. */
+export function resolveGlobalOptions(raw: { home?: string; codexBin?: string }, io: CliIo): GlobalOptions {
+  const home = raw.home ?? io.env.CM_SUPERVISOR_HOME ?? resolve(homedir(), '.cm-supervisor');
+  return { home: resolve(home), codex: resolveCodexBinary(raw.codexBin, io.env) };
+}

@@ -1,0 +1,64 @@
+import { accessSync, constants } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, dirname, join } from 'node:path';
+
+export interface ResolvedCodexBinary {
+  path: string;
+  source: 'flag' | 'env' | 'bundled' | 'path' | 'fallback';
+}
+
+/** npm platform packages of @openai/codex and the vendor triple inside each. */
+const PLATFORM_PACKAGES: Record<string, { pkg: string; triple: string }> = {
+  'linux-x64': { pkg: '@openai/codex-linux-x64', triple: 'x86_64-unknown-linux-musl' },
+  'linux-arm64': { pkg: '@openai/codex-linux-arm64', triple: 'aarch64-unknown-linux-musl' },
+  'darwin-x64': { pkg: '@openai/codex-darwin-x64', triple: 'x86_64-apple-darwin' },
+  'darwin-arm64': { pkg: '@openai/codex-darwin-arm64', triple: 'aarch64-apple-darwin' },
+  'win32-x64': { pkg: '@openai/codex-win32-x64', triple: 'x86_64-pc-windows-msvc' },
+  'win32-arm64': { pkg: '@openai/codex-win32-arm64', triple: 'aarch64-pc-windows-msvc' },
+};
+
+/**
+ * The native binary shipped by the pinned @openai/codex dependency. We run it directly rather
+ * than through its node wrapper, which on Node 20 stays in between as a second process and
+ * would survive a SIGKILL of the wrapper.
+ */
+export function bundledCodexBinary(platform = process.platform, arch = process.arch): string | null {
+  const entry = PLATFORM_PACKAGES[`${platform}-${arch}`];
+  if (!entry) return null;
+  try {
+    const require = createRequire(import.meta.url);
+    const root = dirname(require.resolve(`${entry.pkg}/package.json`));
+    const bin = join(root, 'vendor', entry.triple, 'bin', platform === 'win32' ? 'codex.exe' : 'codex');
+    accessSync(bin, constants.X_OK);
+    return bin;
+  } catch {
+    return null;
+  }
+}
+
+function onPath(name: string, pathVar: string | undefined): string | null {
+  for (const dir of (pathVar ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** `--codex-bin`, then CM_SUPERVISOR_CODEX_BIN, then the bundled binary, then `codex` on PATH. */
+export function resolveCodexBinary(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedCodexBinary {
+  if (flag) return { path: flag, source: 'flag' };
+  const fromEnv = env.CM_SUPERVISOR_CODEX_BIN;
+  if (fromEnv) return { path: fromEnv, source: 'env' };
+  const bundled = bundledCodexBinary();
+  if (bundled) return { path: bundled, source: 'bundled' };
+  const found = onPath('codex', env.PATH);
+  if (found) return { path: found, source: 'path' };
+  // Left for the spawn to fail on, with the "codex not found" message.
+  return { path: 'codex', source: 'fallback' };
+}

@@ -1,0 +1,34 @@
+/**
+ * Errors that reach the user. `exitCode` follows the CLI contract: 1 = the work failed,
+ * 2 = usage or invalid input. Only src/cli prints them and sets the process exit code.
+ */
+export class SupervisorError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class CodexNotFoundError extends SupervisorError {}
+
+export class HandshakeError extends SupervisorError {}
+
+export class ConnectionClosedError extends SupervisorError {}
+
+export class RequestTimeoutError extends SupervisorError {}
+
+/** The app-server answered a request with a JSON-RPC error. */
+export class RpcRequestError extends SupervisorError {
+  constructor(
+    readonly method: string,
+    readonly code: number,
+    readonly rpcMessage: string,
+    readonly data?: unknown,
+  ) {
+    super(`${method} failed: ${rpcMessage} (code ${code})`);
+  }
+}

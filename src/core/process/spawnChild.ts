@@ -1,0 +1,96 @@
+import { execa } from 'execa';
+import type { Readable, Writable } from 'node:stream';
+
+/** How a child ended. `spawnError` is set when it never started (e.g. ENOENT). */
+export interface ChildExit {
+  code: number | null;
+  signal: string | null;
+  spawnError: { code: string | undefined; message: string } | null;
+}
+
+export interface ChildSpec {
+  /** argv[0] is the executable; no shell is involved, so no argument is ever interpreted. */
+  argv: readonly string[];
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export interface ManagedChild {
+  readonly pid: number | undefined;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Resolves once the child is gone; never rejects. */
+  readonly exited: Promise<ChildExit>;
+  /** End stdin, then SIGTERM after `graceMs`, then SIGKILL after `graceMs` more; always reaped. */
+  stop(graceMs?: number): Promise<ChildExit>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** The only place in cm-supervisor that starts processes. */
+export function spawnChild(spec: ChildSpec): ManagedChild {
+  const [file, ...args] = spec.argv;
+  if (file === undefined || file === '') throw new Error('cannot start a process: the command is empty');
+  const subprocess = execa(file, args, {
+    cwd: spec.cwd,
+    env: spec.env,
+    extendEnv: true,
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    cleanup: true,
+    forceKillAfterDelay: false,
+    encoding: 'buffer',
+  });
+  // Writing to a child that died raises EPIPE on stdin; the exit is reported through `exited`.
+  subprocess.stdin.on('error', () => {});
+  subprocess.stdout.on('error', () => {});
+  subprocess.stderr.on('error', () => {});
+
+  let done = false;
+  const exited: Promise<ChildExit> = subprocess.then(
+    (result) => {
+      done = true;
+      const spawnFailed = result.failed && result.exitCode === undefined && result.signal === undefined;
+      return {
+        code: result.exitCode ?? null,
+        signal: result.signal ?? null,
+        spawnError: spawnFailed ? { code: result.code, message: result.shortMessage ?? 'could not start' } : null,
+      };
+    },
+    (error: unknown) => {
+      done = true;
+      return { code: null, signal: null, spawnError: { code: undefined, message: String(error) } };
+    },
+  );
+
+  const waitFor = (ms: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      void exited.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+
+  return {
+    pid: subprocess.pid,
+    stdin: subprocess.stdin,
+    stdout: subprocess.stdout,
+    stderr: subprocess.stderr,
+    exited,
+    kill: (signal) => {
+      if (!done) subprocess.kill(signal);
+    },
+    async stop(graceMs = 2000) {
+      if (!done) subprocess.stdin.end();
+      if (!done && !(await waitFor(graceMs))) {
+        subprocess.kill('SIGTERM');
+        if (!(await waitFor(graceMs))) subprocess.kill('SIGKILL');
+      }
+      return exited;
+    },
+  };
+}

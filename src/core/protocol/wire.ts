@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import type { RequestId as GeneratedRequestId } from './generated/RequestId.js';
+import type { InitializeResponse } from './generated/InitializeResponse.js';
+import { assertType, type Equal, type SchemaFitsGenerated } from './typeCheck.js';
+
+/**
+ * Shapes of the JSON-RPC-like messages `codex app-server` writes on stdout (§1 of the
+ * protocol notes): no `jsonrpc` member, ids of server requests come from their own counter.
+ * Schemas are loose (unknown fields pass through) so a newer Codex does not break us.
+ */
+export const RequestIdSchema = z.union([z.string(), z.number()]);
+export type RequestId = z.infer<typeof RequestIdSchema>;
+assertType<Equal<RequestId, GeneratedRequestId>>();
+
+export const RpcErrorSchema = z.looseObject({
+  code: z.number(),
+  message: z.string(),
+  data: z.unknown().optional(),
+});
+export type RpcError = z.infer<typeof RpcErrorSchema>;
+
+export const ResponseMessageSchema = z.union([
+  z.looseObject({ id: RequestIdSchema, result: z.unknown() }).refine((m) => 'result' in m),
+  z.looseObject({ id: RequestIdSchema, error: RpcErrorSchema }),
+]);
+
+export const NotificationMessageSchema = z.looseObject({
+  method: z.string(),
+  params: z.unknown().optional(),
+  emittedAtMs: z.number().optional(),
+});
+
+export const ServerRequestMessageSchema = z.looseObject({
+  id: RequestIdSchema,
+  method: z.string(),
+  params: z.unknown().optional(),
+});
+
+export type IncomingMessage =
+  | { type: 'response'; id: RequestId; result: unknown }
+  | { type: 'errorResponse'; id: RequestId; error: RpcError }
+  | { type: 'notification'; method: string; params: unknown; emittedAtMs: number | undefined }
+  | { type: 'serverRequest'; id: RequestId; method: string; params: unknown };
+
+export type ClassifyResult = { ok: true; message: IncomingMessage } | { ok: false; reason: string };
+
+/** Classifies one stdout line: `method`+`id` = server request, `method` = notification, `id` = response. */
+export function classifyLine(line: string): ClassifyResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch (error) {
+    return { ok: false, reason: `not JSON (${(error as Error).message})` };
+  }
+  return classifyMessage(raw);
+}
+
+export function classifyMessage(raw: unknown): ClassifyResult {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, reason: 'not a JSON object' };
+  }
+  const hasMethod = 'method' in raw;
+  const hasId = 'id' in raw;
+  if (hasMethod && hasId) {
+    const parsed = ServerRequestMessageSchema.safeParse(raw);
+    if (!parsed.success) return { ok: false, reason: `bad server request: ${z.prettifyError(parsed.error)}` };
+    const { id, method, params } = parsed.data;
+    return { ok: true, message: { type: 'serverRequest', id, method, params } };
+  }
+  if (hasMethod) {
+    const parsed = NotificationMessageSchema.safeParse(raw);
+    if (!parsed.success) return { ok: false, reason: `bad notification: ${z.prettifyError(parsed.error)}` };
+    const { method, params, emittedAtMs } = parsed.data;
+    return { ok: true, message: { type: 'notification', method, params, emittedAtMs } };
+  }
+  if (hasId) {
+    const parsed = ResponseMessageSchema.safeParse(raw);
+    if (!parsed.success) return { ok: false, reason: `bad response: ${z.prettifyError(parsed.error)}` };
+    const data = parsed.data;
+    if ('error' in data && data.error !== undefined) {
+      return { ok: true, message: { type: 'errorResponse', id: data.id, error: data.error as RpcError } };
+    }
+    return { ok: true, message: { type: 'response', id: data.id, result: (data as { result: unknown }).result } };
+  }
+  return { ok: false, reason: 'neither a request, a notification nor a response (no method, no id)' };
+}
+
+export const InitializeResponseSchema = z.looseObject({
+  userAgent: z.string(),
+  codexHome: z.string(),
+  platformFamily: z.string(),
+  platformOs: z.string(),
+});
+assertType<SchemaFitsGenerated<z.infer<typeof InitializeResponseSchema>, InitializeResponse>>();
+
+/** Codex's version from a userAgent like `cm_supervisor/0.171.0 (Debian 12; x86_64) …`. */
+export function codexVersionFromUserAgent(userAgent: string): string | null {
+  const match = /^[^/\s]+\/(\d+\.\d+\.\d+[^\s()]*)/.exec(userAgent);
+  return match?.[1] ?? null;
+}
