@@ -309,17 +309,21 @@ export class AppServerConnection {
       child.exited.then(() => 'exit' as const),
       stdoutDone.then(() => 'stdoutClosed' as const),
     ]);
+    let reason: DisconnectEvent['reason'] = 'exit';
     if (first === 'stdoutClosed') {
-      // A peer that closes stdout can no longer answer anything: make sure it is gone too.
+      // stdout usually closes a moment before the exit is reported; a peer that closed stdout
+      // and lives on can no longer answer anything, so it is stopped.
       const exitedSoon = await Promise.race([child.exited.then(() => true), sleep(this.opts.stopGraceMs).then(() => false)]);
-      if (!exitedSoon) await child.stop(this.opts.stopGraceMs);
+      if (!exitedSoon) {
+        reason = 'stdoutClosed';
+        await child.stop(this.opts.stopGraceMs);
+      }
     }
     const exit = await child.exited;
     // stderr may still hold the crash message; give it a moment to drain.
     await Promise.race([stderrDone, sleep(200)]);
     this.closed = true;
-    const reason = this.stopping ? 'stopped' : first;
-    this.disconnect = { code: exit.code, signal: exit.signal, reason, stderrTail: this.stderrTail(), atMs: this.opts.now() };
+    this.disconnect = { code: exit.code, signal: exit.signal, reason: this.stopping ? 'stopped' : reason, stderrTail: this.stderrTail(), atMs: this.opts.now() };
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
       this.pending.delete(id);
