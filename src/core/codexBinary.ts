@@ -62,3 +62,10 @@ export function resolveCodexBinary(flag: string | undefined, env: NodeJS.Process
   // Left for the spawn to fail on, with the "codex not found" message.
   return { path: 'codex', source: 'fallback' };
 }
+
+/** The bundled binary, or an error that says how to get it (for tests and the demo). */
+export function requireBundledCodexBinary(): string {
+  const bin = bundledCodexBinary();
+  if (!bin) throw new Error(`the bundled codex binary for ${process.platform}-${process.arch} is missing: run npm ci`);
+  return bin;
+}
