@@ -18,6 +18,7 @@ import {
 } from '../protocol/wire.js';
 import { backoffDelay } from '../util/backoff.js';
 import { RingBuffer } from '../util/ringBuffer.js';
+import { sleep, within } from '../util/timeout.js';
 
 /** JSON-RPC code the app-server uses for backpressure ("Server overloaded; retry later."). */
 export const OVERLOADED_CODE = -32001;
@@ -313,15 +314,14 @@ export class AppServerConnection {
     if (first === 'stdoutClosed') {
       // stdout usually closes a moment before the exit is reported; a peer that closed stdout
       // and lives on can no longer answer anything, so it is stopped.
-      const exitedSoon = await Promise.race([child.exited.then(() => true), sleep(this.opts.stopGraceMs).then(() => false)]);
-      if (!exitedSoon) {
+      if ((await within(child.exited, this.opts.stopGraceMs)) === null) {
         reason = 'stdoutClosed';
         await child.stop(this.opts.stopGraceMs);
       }
     }
     const exit = await child.exited;
     // stderr may still hold the crash message; give it a moment to drain.
-    await Promise.race([stderrDone, sleep(200)]);
+    await within(stderrDone, 200);
     this.closed = true;
     this.disconnect = { code: exit.code, signal: exit.signal, reason: this.stopping ? 'stopped' : reason, stderrTail: this.stderrTail(), atMs: this.opts.now() };
     for (const [id, pending] of this.pending) {
@@ -425,7 +425,7 @@ export class AppServerConnection {
   }
 
   private async handshakeFailure(child: ManagedChild, error: unknown): Promise<Error> {
-    const exit = await Promise.race([child.exited, sleep(1_000).then(() => null)]);
+    const exit = await within(child.exited, 1_000);
     if (exit?.spawnError) {
       const file = this.opts.argv[0] ?? '';
       const missing = exit.spawnError.code === 'ENOENT' || exit.spawnError.code === 'EACCES';
@@ -450,8 +450,4 @@ export class AppServerConnection {
   private describeCommand(): string {
     return `"${this.opts.argv.join(' ')}"`;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import type { Readable, Writable } from 'node:stream';
+import { within } from '../util/timeout.js';
 
 /** How a child ended. `spawnError` is set when it never started (e.g. ENOENT). */
 export interface ChildExit {
@@ -66,14 +67,7 @@ export function spawnChild(spec: ChildSpec): ManagedChild {
     },
   );
 
-  const waitFor = (ms: number): Promise<boolean> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms);
-      void exited.then(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
+  const waitFor = async (ms: number): Promise<boolean> => (await within(exited, ms)) !== null;
 
   return {
     pid: subprocess.pid,
