@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import type { ErrorNotification } from './generated/v2/ErrorNotification.js';
+import type { ThreadStatus as GeneratedThreadStatus } from './generated/v2/ThreadStatus.js';
+import type { TurnError as GeneratedTurnError } from './generated/v2/TurnError.js';
+import type { TurnPlanUpdatedNotification } from './generated/v2/TurnPlanUpdatedNotification.js';
+import type { ThreadTokenUsage } from './generated/v2/ThreadTokenUsage.js';
+import type { CommandExecutionRequestApprovalParams } from './generated/v2/CommandExecutionRequestApprovalParams.js';
+import type { FileChangeRequestApprovalParams } from './generated/v2/FileChangeRequestApprovalParams.js';
+import type { PermissionsRequestApprovalParams } from './generated/v2/PermissionsRequestApprovalParams.js';
+import type { ToolRequestUserInputParams } from './generated/v2/ToolRequestUserInputParams.js';
+import type { ServerRequestResolvedNotification } from './generated/v2/ServerRequestResolvedNotification.js';
+import type { Turn as GeneratedTurn } from './generated/v2/Turn.js';
+import type { Thread as GeneratedThread } from './generated/v2/Thread.js';
+import type { ItemCompletedNotification } from './generated/v2/ItemCompletedNotification.js';
+import type { AgentMessageDeltaNotification } from './generated/v2/AgentMessageDeltaNotification.js';
+import type { WarningNotification } from './generated/v2/WarningNotification.js';
+import { RequestIdSchema } from './wire.js';
+import { assertType, type SchemaFitsGenerated } from './typeCheck.js';
+
+/**
+ * Schemas of the notification and server-request params the supervisor reads. Each reads only
+ * the fields we use, passes unknown ones through, and is checked at compile time against the
+ * bindings generated from the pinned Codex (`assertType<SchemaFitsGenerated<…>>`).
+ */
+
+const nullableString = z.string().nullable().optional();
+
+export const ThreadStatusSchema = z.union([
+  z.looseObject({ type: z.literal('active'), activeFlags: z.array(z.string()) }),
+  z.looseObject({ type: z.enum(['notLoaded', 'idle', 'systemError']) }),
+  // A status type added by a newer Codex must not make the whole notification unreadable.
+  z.looseObject({ type: z.string() }),
+]);
+export type ThreadStatus = z.infer<typeof ThreadStatusSchema>;
+assertType<GeneratedThreadStatus extends ThreadStatus ? true : false>();
+
+export const TurnErrorSchema = z.looseObject({
+  message: z.string(),
+  codexErrorInfo: z.unknown().optional(),
+  additionalDetails: nullableString,
+});
+export type TurnError = z.infer<typeof TurnErrorSchema>;
+assertType<SchemaFitsGenerated<TurnError, GeneratedTurnError>>();
+
+export const TurnSchema = z.looseObject({
+  id: z.string(),
+  status: z.string(),
+  error: TurnErrorSchema.nullable().optional(),
+  startedAt: z.number().nullable().optional(),
+  completedAt: z.number().nullable().optional(),
+});
+assertType<SchemaFitsGenerated<z.infer<typeof TurnSchema>, GeneratedTurn>>();
+
+export const ThreadSchema = z.looseObject({
+  id: z.string(),
+  preview: z.string(),
+  name: nullableString,
+  cwd: z.string(),
+  status: ThreadStatusSchema,
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  turns: z.array(TurnSchema).optional(),
+});
+export type ThreadInfo = z.infer<typeof ThreadSchema>;
+assertType<SchemaFitsGenerated<ThreadInfo, GeneratedThread>>();
+
+/** The item fields the digest reads; everything else stays in the item untouched. */
+export const ThreadItemSchema = z.looseObject({
+  type: z.string(),
+  id: z.string(),
+  text: z.string().optional(),
+  content: z.array(z.looseObject({ type: z.string(), text: z.string().optional() })).optional(),
+  command: z.string().optional(),
+  cwd: z.string().optional(),
+  status: z.string().optional(),
+  exitCode: z.number().nullable().optional(),
+  aggregatedOutput: z.string().nullable().optional(),
+  changes: z.array(z.looseObject({ path: z.string(), diff: z.string().optional() })).optional(),
+  tool: z.string().optional(),
+  server: z.string().optional(),
+});
+export type ThreadItem = z.infer<typeof ThreadItemSchema>;
+
+export const ItemNotificationSchema = z.looseObject({
+  item: ThreadItemSchema,
+  threadId: z.string(),
+  turnId: z.string(),
+});
+assertType<
+  SchemaFitsGenerated<Omit<z.infer<typeof ItemNotificationSchema>, 'item'>, Omit<ItemCompletedNotification, 'item'>>
+>();
+
+export const DeltaSchema = z.looseObject({ threadId: z.string(), turnId: z.string(), itemId: z.string(), delta: z.string() });
+assertType<SchemaFitsGenerated<z.infer<typeof DeltaSchema>, AgentMessageDeltaNotification>>();
+
+export const ThreadStartedSchema = z.looseObject({ thread: ThreadSchema });
+export const ThreadStatusChangedSchema = z.looseObject({ threadId: z.string(), status: ThreadStatusSchema });
+export const ThreadIdOnlySchema = z.looseObject({ threadId: z.string() });
+export const ThreadNameUpdatedSchema = z.looseObject({ threadId: z.string(), threadName: z.string().nullable().optional() });
+export const TurnNotificationSchema = z.looseObject({ threadId: z.string(), turn: TurnSchema });
+
+export const PlanUpdatedSchema = z.looseObject({
+  threadId: z.string(),
+  turnId: z.string(),
+  explanation: nullableString,
+  plan: z.array(z.looseObject({ step: z.string(), status: z.string() })),
+});
+assertType<SchemaFitsGenerated<z.infer<typeof PlanUpdatedSchema>, TurnPlanUpdatedNotification>>();
+
+export const DiffUpdatedSchema = z.looseObject({ threadId: z.string(), turnId: z.string(), diff: z.string() });
+
+const TokenBreakdownSchema = z.looseObject({ totalTokens: z.number(), inputTokens: z.number(), outputTokens: z.number() });
+export const TokenUsageUpdatedSchema = z.looseObject({
+  threadId: z.string(),
+  turnId: z.string(),
+  tokenUsage: z.looseObject({
+    total: TokenBreakdownSchema,
+    last: TokenBreakdownSchema,
+    modelContextWindow: z.number().nullable().optional(),
+  }),
+});
+assertType<SchemaFitsGenerated<z.infer<typeof TokenUsageUpdatedSchema>['tokenUsage'], ThreadTokenUsage>>();
+
+export const ErrorNotificationSchema = z.looseObject({
+  error: TurnErrorSchema,
+  willRetry: z.boolean(),
+  threadId: z.string(),
+  turnId: z.string(),
+});
+assertType<SchemaFitsGenerated<z.infer<typeof ErrorNotificationSchema>, ErrorNotification>>();
+
+export const ServerRequestResolvedSchema = z.looseObject({ threadId: z.string(), requestId: RequestIdSchema });
+assertType<SchemaFitsGenerated<z.infer<typeof ServerRequestResolvedSchema>, ServerRequestResolvedNotification>>();
+
+export const WarningSchema = z.looseObject({ threadId: z.string().nullable().optional(), message: z.string() });
+assertType<SchemaFitsGenerated<z.infer<typeof WarningSchema>, WarningNotification>>();
+
+export const ConfigWarningSchema = z.looseObject({ summary: z.string(), details: nullableString });
+
+// ---- server requests ----
+
+export const CommandApprovalParamsSchema = z.looseObject({
+  threadId: z.string(),
+  turnId: z.string(),
+  itemId: z.string(),
+  reason: nullableString,
+  command: nullableString,
+  cwd: nullableString,
+  // Present in the 0.171 binary although the stable bindings omit it.
+  availableDecisions: z.array(z.unknown()).nullable().optional(),
+});
+assertType<
+  SchemaFitsGenerated<Omit<z.infer<typeof CommandApprovalParamsSchema>, 'availableDecisions'>, CommandExecutionRequestApprovalParams>
+>();
+
+export const FileChangeApprovalParamsSchema = z.looseObject({
+  threadId: z.string(),
+  turnId: z.string(),
+  itemId: z.string(),
+  reason: nullableString,
+  grantRoot: nullableString,
+});
+assertType<SchemaFitsGenerated<z.infer<typeof FileChangeApprovalParamsSchema>, FileChangeRequestApprovalParams>>();
+
+export const PermissionsApprovalParamsSchema = z.looseObject({
+  threadId: z.string(),
+  turnId: z.string(),
+  itemId: z.string(),
+  cwd: z.string(),
+  reason: z.string().nullable(),
+  permissions: z.unknown(),
+});
+assertType<SchemaFitsGenerated<z.infer<typeof PermissionsApprovalParamsSchema>, PermissionsRequestApprovalParams>>();
+
+export const UserInputParamsSchema = z.looseObject({
+  threadId: z.string(),
+  turnId: z.string(),
+  itemId: z.string(),
+  questions: z.array(
+    z.looseObject({
+      id: z.string(),
+      header: z.string(),
+      question: z.string(),
+      isSecret: z.boolean().optional(),
+      options: z.array(z.looseObject({ label: z.string() })).nullable().optional(),
+    }),
+  ),
+});
+assertType<SchemaFitsGenerated<Omit<z.infer<typeof UserInputParamsSchema>, 'questions'>, ToolRequestUserInputParams>>();
+
+export const ElicitationParamsSchema = z.looseObject({
+  threadId: z.string(),
+  turnId: z.string().nullable(),
+  serverName: z.string(),
+  mode: z.string(),
+  message: z.string(),
+  url: z.string().optional(),
+});
+
+export const ThreadStartResponseSchema = z.looseObject({ thread: ThreadSchema });
+export const TurnStartResponseSchema = z.looseObject({ turn: TurnSchema });
+export const ThreadListResponseSchema = z.looseObject({ data: z.array(ThreadSchema), nextCursor: z.string().nullable().optional() });

@@ -1,0 +1,49 @@
+import { displayCommand, oneLine } from '../util/text.js';
+import type { Blocker, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
+
+/** What a person wants to know about a thread at a glance: task, last activity, next step, blockers. */
+export function computeDigest(state: SupervisorState, thread: ThreadRecord): ThreadDigest {
+  const blockers: Blocker[] = [];
+  const approvals = thread.pendingApprovalKeys.flatMap((k) => {
+    const a = state.pendingApprovals[k];
+    return a ? [a] : [];
+  });
+  const questions = thread.openQuestionKeys.flatMap((k) => {
+    const q = state.openQuestions[k];
+    return q ? [q] : [];
+  });
+  for (const a of approvals) blockers.push({ kind: 'approval', text: `approval: ${approvalSubject(a)}` });
+  for (const q of questions) blockers.push({ kind: 'question', text: `question: ${oneLine(q.message, 80)}` });
+  if (thread.lastTurn?.status === 'failed' && thread.currentTurnId === null && thread.lastError) {
+    blockers.push({ kind: 'error', text: `error: ${oneLine(thread.lastError.message, 80)}` });
+  }
+  if (thread.stalledSinceMs !== null) blockers.push({ kind: 'stalled', text: 'stalled: no events' });
+  const workspace = state.workspaces[thread.workspace];
+  if (workspace && workspace.status !== 'ready' && workspace.status !== 'starting') {
+    blockers.push({ kind: 'disconnected', text: `app-server ${workspace.status}` });
+  }
+
+  return {
+    currentTask: thread.digest.currentTask,
+    lastActivity: thread.digest.lastActivity,
+    nextStep: nextStep(thread, approvals.map(approvalSubject), questions.map((q) => q.message)),
+    blockers,
+  };
+}
+
+export function approvalSubject(a: { kind: string; command: string | null; files: string[] }): string {
+  if (a.kind === 'command') return a.command ? `\`${oneLine(displayCommand(a.command), 80)}\`` : 'a command';
+  if (a.kind === 'fileChange') return a.files.length > 0 ? `edit ${a.files.length} file(s): ${oneLine(a.files.join(', '), 60)}` : 'file changes';
+  return 'extra permissions';
+}
+
+function nextStep(thread: ThreadRecord, approvals: string[], questions: string[]): string {
+  if (approvals.length > 0) return `waiting for your approval: ${approvals[0]}`;
+  if (questions.length > 0) return `waiting for your answer: ${oneLine(questions[0]!, 80)}`;
+  if (thread.currentTurnId !== null) {
+    const pending = thread.plan.find((s) => s.status !== 'completed');
+    return pending ? oneLine(pending.step, 100) : 'working on the current turn';
+  }
+  if (thread.lastTurn?.status === 'failed') return 'failed: send new instructions or retry';
+  return 'idle: awaiting instructions';
+}

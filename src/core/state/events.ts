@@ -1,0 +1,101 @@
+import type { ThreadItem, ThreadStatus, TurnError } from '../protocol/messages.js';
+import type { ApprovalRecord, PlanStep, QuestionRecord } from './model.js';
+
+/**
+ * Everything that can happen to the supervisor, as past-tense facts. Time (`atMs`) and ids
+ * travel inside the events so that `reduce` stays deterministic.
+ */
+export type SupervisorEvent =
+  // ---- connection lifecycle (from the loop) ----
+  | { type: 'workspace/added'; atMs: number; name: string; path: string; command: string[]; stallAfterMs: number }
+  | { type: 'connection/starting'; atMs: number; workspace: string }
+  | { type: 'connection/ready'; atMs: number; workspace: string; pid: number | null; codexVersion: string | null }
+  | { type: 'connection/startFailed'; atMs: number; workspace: string; message: string; stderrTail: string[] }
+  | {
+      type: 'connection/disconnected';
+      atMs: number;
+      workspace: string;
+      exit: string;
+      stderrTail: string[];
+    }
+  | { type: 'connection/restarting'; atMs: number; workspace: string; attempt: number; delayMs: number }
+  | { type: 'connection/gaveUp'; atMs: number; workspace: string; attempts: number }
+  | { type: 'connection/stopped'; atMs: number; workspace: string }
+  | { type: 'connection/warning'; atMs: number; workspace: string; message: string }
+  | { type: 'protocol/error'; atMs: number; workspace: string; reason: string; line: string }
+  // ---- normalized notifications ----
+  | { type: 'thread/seen'; atMs: number; workspace: string; thread: SeenThread }
+  | { type: 'thread/statusChanged'; atMs: number; workspace: string; threadId: string; status: ThreadStatus }
+  | { type: 'thread/closed'; atMs: number; workspace: string; threadId: string }
+  | { type: 'thread/renamed'; atMs: number; workspace: string; threadId: string; name: string | null }
+  | { type: 'turn/started'; atMs: number; workspace: string; threadId: string; turnId: string }
+  | {
+      type: 'turn/completed';
+      atMs: number;
+      workspace: string;
+      threadId: string;
+      turnId: string;
+      status: string;
+      error: TurnError | null;
+    }
+  | { type: 'item/started'; atMs: number; workspace: string; threadId: string; turnId: string; item: ThreadItem }
+  | { type: 'item/completed'; atMs: number; workspace: string; threadId: string; turnId: string; item: ThreadItem }
+  /** Streaming output: only proves the turn is alive. */
+  | { type: 'item/progress'; atMs: number; workspace: string; threadId: string; turnId: string; itemId: string }
+  | { type: 'plan/updated'; atMs: number; workspace: string; threadId: string; turnId: string; plan: PlanStep[] }
+  | { type: 'diff/updated'; atMs: number; workspace: string; threadId: string; turnId: string; diff: string }
+  | {
+      type: 'tokenUsage/updated';
+      atMs: number;
+      workspace: string;
+      threadId: string;
+      totalTokens: number;
+      lastTokens: number;
+      contextWindow: number | null;
+    }
+  | {
+      type: 'turn/error';
+      atMs: number;
+      workspace: string;
+      threadId: string;
+      turnId: string;
+      error: TurnError;
+      willRetry: boolean;
+    }
+  | { type: 'serverRequest/resolved'; atMs: number; workspace: string; threadId: string; requestId: string | number }
+  | { type: 'server/warning'; atMs: number; workspace: string; threadId: string | null; message: string }
+  | { type: 'notification/unknown'; atMs: number; workspace: string; method: string }
+  // ---- server requests ----
+  | { type: 'approval/requested'; atMs: number; approval: ApprovalRecord }
+  | { type: 'question/requested'; atMs: number; question: QuestionRecord }
+  | { type: 'serverRequest/unsupported'; atMs: number; workspace: string; requestId: string | number; method: string; threadId: string | null }
+  // ---- pull ----
+  | { type: 'health/tick'; atMs: number }
+  | { type: 'thread/resumeFailed'; atMs: number; workspace: string; threadId: string; message: string }
+  // ---- user actions ----
+  | { type: 'signal/acknowledged'; atMs: number; signalId: string }
+  | { type: 'approval/answered'; atMs: number; key: string; decision: ApprovalDecision }
+  | { type: 'question/answered'; atMs: number; key: string; answers: Record<string, string[]> }
+  // ---- dispatched work (from the executor) ----
+  | { type: 'job/queued'; atMs: number; key: string; planId: string; actionId: string; workspace: string; prompt: string }
+  | { type: 'job/dispatched'; atMs: number; key: string; threadId: string; turnId: string }
+  | { type: 'job/failed'; atMs: number; key: string; error: string };
+
+export type ApprovalDecision = 'accept' | 'acceptForSession' | 'decline' | 'cancel';
+export const APPROVAL_DECISIONS: readonly ApprovalDecision[] = ['accept', 'acceptForSession', 'decline', 'cancel'];
+
+export interface SeenThread {
+  id: string;
+  title: string;
+  cwd: string | null;
+  status: ThreadStatus | null;
+  /** The id of a turn still in progress, when the server told us (thread/resume with turns). */
+  activeTurnId?: string | null;
+}
+
+/** What the reducer asks the loop to do; the loop is the only code that performs IO. */
+export type Effect =
+  | { type: 'answerServerRequest'; workspace: string; requestId: string | number; result: unknown }
+  | { type: 'rejectServerRequest'; workspace: string; requestId: string | number; message: string }
+  | { type: 'resumeThreads'; workspace: string; threadIds: string[] }
+  | { type: 'notify'; signalId: string };

@@ -1,0 +1,260 @@
+/**
+ * The supervisor's state: plain serializable records keyed by id (no Maps, no classes), so it
+ * can be persisted, sent over a socket and compared in tests.
+ *
+ * Ownership: the loop holds the only live copy and changes it only through `reduce`. Records
+ * are never mutated once stored (a change stores a new record); the keyed containers and the
+ * feed array are updated in place so one event costs the same with 1 or 200 threads.
+ * `snapshotOf` makes the copy that readers get.
+ */
+
+export type ConnectionStatus = 'starting' | 'ready' | 'disconnected' | 'restarting' | 'stopped';
+
+export interface WorkspaceRecord {
+  name: string;
+  path: string;
+  command: string[];
+  status: ConnectionStatus;
+  codexVersion: string | null;
+  pid: number | null;
+  restartCount: number;
+  lastError: { message: string; stderrTail: string[]; atMs: number } | null;
+  connectedAtMs: number | null;
+  stallAfterMs: number;
+  /** Threads that were loaded when the app-server died: resumed once it is back. */
+  resumeThreadIds: string[];
+}
+
+export type SignalKind = 'needs_approval' | 'failed' | 'completed' | 'stalled' | 'disconnected';
+export const SIGNAL_KINDS: readonly SignalKind[] = ['needs_approval', 'failed', 'completed', 'stalled', 'disconnected'];
+
+export interface SignalContext {
+  command?: string;
+  cwd?: string;
+  reason?: string;
+  errorMessage?: string;
+  codexErrorKind?: string;
+  stderrTail?: string[];
+  exit?: string;
+  stalledForMs?: number;
+  finalMessage?: string;
+  approvalKey?: string;
+}
+
+export interface SignalRecord {
+  id: string;
+  /** Deduplication key: one unresolved signal per key. */
+  key: string;
+  kind: SignalKind;
+  workspace: string;
+  threadId: string | null;
+  turnId: string | null;
+  message: string;
+  context: SignalContext;
+  createdAtMs: number;
+  resolvedAtMs: number | null;
+  acknowledgedAtMs: number | null;
+}
+
+export interface Blocker {
+  kind: 'approval' | 'question' | 'error' | 'stalled' | 'disconnected';
+  text: string;
+}
+
+export interface ThreadDigest {
+  currentTask: string | null;
+  lastActivity: { atMs: number; text: string } | null;
+  nextStep: string;
+  blockers: Blocker[];
+}
+
+export interface PlanStep {
+  step: string;
+  status: string;
+}
+
+export interface ItemSummary {
+  id: string;
+  type: string;
+  atMs: number;
+  text: string;
+  status: string | null;
+}
+
+export interface TokenUsage {
+  totalTokens: number;
+  lastTokens: number;
+  contextWindow: number | null;
+}
+
+export interface ThreadRecord {
+  id: string;
+  workspace: string;
+  title: string;
+  cwd: string | null;
+  status: string;
+  waitingOnApproval: boolean;
+  waitingOnUserInput: boolean;
+  currentTurnId: string | null;
+  lastTurn: { id: string; status: string; error: string | null } | null;
+  lastEventAtMs: number | null;
+  tokenUsage: TokenUsage | null;
+  plan: PlanStep[];
+  lastError: { message: string; codexErrorKind: string | null; atMs: number; willRetry: boolean } | null;
+  stalledSinceMs: number | null;
+  recentItems: ItemSummary[];
+  pendingApprovalKeys: string[];
+  openQuestionKeys: string[];
+  lastAgentMessage: string | null;
+  /** The latest file-change item: its diff is what a file-change approval asks about. */
+  lastFileChange: { itemId: string; files: string[]; diff: string } | null;
+  turnDiff: string | null;
+  digest: ThreadDigest;
+  updatedAtMs: number;
+}
+
+export type JobStatus = 'queued' | 'dispatched' | 'running' | 'waiting_for_user' | 'completed' | 'failed' | 'interrupted';
+
+export interface JobRecord {
+  /** `<plan id>:<action id>`, also the idempotency key sent as clientUserMessageId. */
+  key: string;
+  planId: string;
+  actionId: string;
+  workspace: string;
+  prompt: string;
+  threadId: string | null;
+  turnId: string | null;
+  status: JobStatus;
+  createdAtMs: number;
+  dispatchedAtMs: number | null;
+  completedAtMs: number | null;
+  error: string | null;
+  finalMessage: string | null;
+}
+
+export type ApprovalKind = 'command' | 'fileChange' | 'permissions';
+
+export interface ApprovalRecord {
+  /** `<workspace>#<server request id>`: request ids are per app-server process. */
+  key: string;
+  workspace: string;
+  requestId: string | number;
+  method: string;
+  kind: ApprovalKind;
+  threadId: string;
+  turnId: string;
+  itemId: string;
+  command: string | null;
+  cwd: string | null;
+  reason: string | null;
+  diff: string | null;
+  files: string[];
+  permissions: unknown;
+  availableDecisions: string[];
+  receivedAtMs: number;
+}
+
+export interface QuestionRecord {
+  key: string;
+  workspace: string;
+  requestId: string | number;
+  method: string;
+  kind: 'userInput' | 'elicitation';
+  threadId: string;
+  turnId: string | null;
+  message: string;
+  questions: { id: string; header: string; question: string; options: string[]; isSecret: boolean }[];
+  receivedAtMs: number;
+}
+
+export type FeedKind =
+  | 'turn_started'
+  | 'turn_completed'
+  | 'turn_failed'
+  | 'turn_interrupted'
+  | 'command'
+  | 'file_change'
+  | 'message'
+  | 'approval'
+  | 'question'
+  | 'error'
+  | 'warning'
+  | 'stalled'
+  | 'connection'
+  | 'dispatch';
+
+export interface FeedEntry {
+  seq: number;
+  atMs: number;
+  workspace: string;
+  threadId: string | null;
+  kind: FeedKind;
+  text: string;
+  needsInput: boolean;
+  /** The approval or question this entry asks about; the entry needs input while it is open. */
+  requestKey: string | null;
+}
+
+export interface SupervisorState {
+  /** Number of events reduced so far; subscribers see it as the change sequence. */
+  seq: number;
+  workspaces: Record<string, WorkspaceRecord>;
+  threads: Record<string, ThreadRecord>;
+  jobs: Record<string, JobRecord>;
+  /** Job key by turn id, so turn events find their job in O(1). */
+  jobByTurn: Record<string, string>;
+  signals: Record<string, SignalRecord>;
+  /** Unresolved signal id by dedup key. */
+  openSignalKeys: Record<string, string>;
+  nextSignalNumber: number;
+  pendingApprovals: Record<string, ApprovalRecord>;
+  openQuestions: Record<string, QuestionRecord>;
+  activityFeed: FeedEntry[];
+  feedLimit: number;
+  nextFeedSeq: number;
+  /** Notifications we do not understand, counted by method, for debugging. */
+  unknownMethods: Record<string, number>;
+  protocolErrors: number;
+  warnings: string[];
+}
+
+export const DEFAULT_FEED_LIMIT = 2_000;
+
+export function initialState(options: { feedLimit?: number } = {}): SupervisorState {
+  return {
+    seq: 0,
+    workspaces: {},
+    threads: {},
+    jobs: {},
+    jobByTurn: {},
+    signals: {},
+    openSignalKeys: {},
+    nextSignalNumber: 1,
+    pendingApprovals: {},
+    openQuestions: {},
+    activityFeed: [],
+    feedLimit: options.feedLimit ?? DEFAULT_FEED_LIMIT,
+    nextFeedSeq: 1,
+    unknownMethods: {},
+    protocolErrors: 0,
+    warnings: [],
+  };
+}
+
+/** A copy readers may keep: containers are copied, records are shared (they are never mutated). */
+export function snapshotOf(state: SupervisorState): SupervisorState {
+  return {
+    ...state,
+    workspaces: { ...state.workspaces },
+    threads: { ...state.threads },
+    jobs: { ...state.jobs },
+    jobByTurn: { ...state.jobByTurn },
+    signals: { ...state.signals },
+    openSignalKeys: { ...state.openSignalKeys },
+    pendingApprovals: { ...state.pendingApprovals },
+    openQuestions: { ...state.openQuestions },
+    activityFeed: state.activityFeed.slice(),
+    unknownMethods: { ...state.unknownMethods },
+    warnings: state.warnings.slice(),
+  };
+}

@@ -1,0 +1,305 @@
+import { z } from 'zod';
+import type { NotificationEvent, ServerRequestEvent } from '../connection/appServerConnection.js';
+import type { ServerNotification } from '../protocol/generated/ServerNotification.js';
+import type { ServerRequest } from '../protocol/generated/ServerRequest.js';
+import {
+  CommandApprovalParamsSchema,
+  ConfigWarningSchema,
+  DiffUpdatedSchema,
+  ElicitationParamsSchema,
+  ErrorNotificationSchema,
+  FileChangeApprovalParamsSchema,
+  ItemNotificationSchema,
+  PermissionsApprovalParamsSchema,
+  PlanUpdatedSchema,
+  ServerRequestResolvedSchema,
+  ThreadIdOnlySchema,
+  ThreadNameUpdatedSchema,
+  ThreadStartedSchema,
+  ThreadStatusChangedSchema,
+  TokenUsageUpdatedSchema,
+  TurnNotificationSchema,
+  UserInputParamsSchema,
+  WarningSchema,
+  type ThreadInfo,
+} from '../protocol/messages.js';
+import type { SeenThread, SupervisorEvent } from './events.js';
+import type { ApprovalRecord } from './model.js';
+
+type Method = ServerNotification['method'];
+
+/** Streaming deltas: each only proves that its turn is alive. */
+const PROGRESS_METHODS = new Set<string>([
+  'item/agentMessage/delta',
+  'item/commandExecution/outputDelta',
+  'item/commandExecution/terminalInteraction',
+  'item/fileChange/outputDelta',
+  'item/fileChange/patchUpdated',
+  'item/reasoning/summaryTextDelta',
+  'item/reasoning/summaryPartAdded',
+  'item/reasoning/textDelta',
+  'item/plan/delta',
+  'item/mcpToolCall/progress',
+] satisfies Method[]);
+
+/** Notifications we understand and deliberately ignore (they are not "unknown"). */
+const IGNORED_METHODS = new Set<string>([
+  'account/rateLimits/updated',
+  'account/updated',
+  'remoteControl/status/changed',
+  'deprecationNotice',
+  'thread/archived',
+  'thread/unarchived',
+  'thread/deleted',
+  'thread/compacted',
+  'thread/readState/changed',
+  'thread/goal/updated',
+  'thread/goal/cleared',
+  'thread/settings/updated',
+  'mcpServer/startupStatus/updated',
+  'model/rerouted',
+  'skills/changed',
+  'hook/started',
+  'hook/completed',
+] satisfies Method[]);
+
+const ProgressSchema = z.looseObject({ threadId: z.string(), turnId: z.string(), itemId: z.string() });
+
+export function threadTitle(thread: Pick<ThreadInfo, 'name' | 'preview'>): string {
+  return thread.name || thread.preview || '(new thread)';
+}
+
+export function seenThread(thread: ThreadInfo): SeenThread {
+  const active = thread.turns?.findLast((t) => t.status === 'inProgress');
+  return { id: thread.id, title: threadTitle(thread), cwd: thread.cwd, status: thread.status, activeTurnId: active?.id ?? null };
+}
+
+function badParams(workspace: string, atMs: number, method: string, error: z.ZodError, params: unknown): SupervisorEvent {
+  return {
+    type: 'protocol/error',
+    atMs,
+    workspace,
+    reason: `unexpected params for ${method}: ${z.prettifyError(error).replace(/\n/g, '; ')}`,
+    line: JSON.stringify(params)?.slice(0, 500) ?? '',
+  };
+}
+
+/** One app-server notification as a supervisor event (`null`: nothing worth reducing). */
+export function normalizeNotification(workspace: string, n: NotificationEvent): SupervisorEvent | null {
+  const atMs = n.emittedAtMs ?? n.receivedAtMs;
+  const { method, params } = n;
+  const parse = <S extends z.ZodType>(schema: S): z.infer<S> | SupervisorEvent => {
+    const result = schema.safeParse(params);
+    return result.success ? result.data : badParams(workspace, atMs, method, result.error, params);
+  };
+  const isEvent = (v: unknown): v is SupervisorEvent => typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'protocol/error';
+
+  if (PROGRESS_METHODS.has(method)) {
+    const p = parse(ProgressSchema);
+    return isEvent(p) ? p : { type: 'item/progress', atMs, workspace, threadId: p.threadId, turnId: p.turnId, itemId: p.itemId };
+  }
+  switch (method as Method) {
+    case 'thread/started': {
+      const p = parse(ThreadStartedSchema);
+      return isEvent(p) ? p : { type: 'thread/seen', atMs, workspace, thread: seenThread(p.thread) };
+    }
+    case 'thread/status/changed': {
+      const p = parse(ThreadStatusChangedSchema);
+      return isEvent(p) ? p : { type: 'thread/statusChanged', atMs, workspace, threadId: p.threadId, status: p.status };
+    }
+    case 'thread/closed': {
+      const p = parse(ThreadIdOnlySchema);
+      return isEvent(p) ? p : { type: 'thread/closed', atMs, workspace, threadId: p.threadId };
+    }
+    case 'thread/name/updated': {
+      const p = parse(ThreadNameUpdatedSchema);
+      return isEvent(p) ? p : { type: 'thread/renamed', atMs, workspace, threadId: p.threadId, name: p.threadName ?? null };
+    }
+    case 'turn/started': {
+      const p = parse(TurnNotificationSchema);
+      return isEvent(p) ? p : { type: 'turn/started', atMs, workspace, threadId: p.threadId, turnId: p.turn.id };
+    }
+    case 'turn/completed': {
+      const p = parse(TurnNotificationSchema);
+      return isEvent(p)
+        ? p
+        : { type: 'turn/completed', atMs, workspace, threadId: p.threadId, turnId: p.turn.id, status: p.turn.status, error: p.turn.error ?? null };
+    }
+    case 'item/started':
+    case 'item/completed': {
+      const p = parse(ItemNotificationSchema);
+      return isEvent(p) ? p : { type: method as 'item/started' | 'item/completed', atMs, workspace, threadId: p.threadId, turnId: p.turnId, item: p.item };
+    }
+    case 'turn/plan/updated': {
+      const p = parse(PlanUpdatedSchema);
+      return isEvent(p)
+        ? p
+        : { type: 'plan/updated', atMs, workspace, threadId: p.threadId, turnId: p.turnId, plan: p.plan.map(({ step, status }) => ({ step, status })) };
+    }
+    case 'turn/diff/updated': {
+      const p = parse(DiffUpdatedSchema);
+      return isEvent(p) ? p : { type: 'diff/updated', atMs, workspace, threadId: p.threadId, turnId: p.turnId, diff: p.diff };
+    }
+    case 'thread/tokenUsage/updated': {
+      const p = parse(TokenUsageUpdatedSchema);
+      return isEvent(p)
+        ? p
+        : {
+            type: 'tokenUsage/updated',
+            atMs,
+            workspace,
+            threadId: p.threadId,
+            totalTokens: p.tokenUsage.total.totalTokens,
+            lastTokens: p.tokenUsage.last.totalTokens,
+            contextWindow: p.tokenUsage.modelContextWindow ?? null,
+          };
+    }
+    case 'error': {
+      const p = parse(ErrorNotificationSchema);
+      return isEvent(p)
+        ? p
+        : { type: 'turn/error', atMs, workspace, threadId: p.threadId, turnId: p.turnId, error: p.error, willRetry: p.willRetry };
+    }
+    case 'serverRequest/resolved': {
+      const p = parse(ServerRequestResolvedSchema);
+      return isEvent(p) ? p : { type: 'serverRequest/resolved', atMs, workspace, threadId: p.threadId, requestId: p.requestId };
+    }
+    case 'warning': {
+      const p = parse(WarningSchema);
+      return isEvent(p) ? p : { type: 'server/warning', atMs, workspace, threadId: p.threadId ?? null, message: p.message };
+    }
+    case 'configWarning': {
+      const p = parse(ConfigWarningSchema);
+      return isEvent(p) ? p : { type: 'connection/warning', atMs, workspace, message: p.summary };
+    }
+    default:
+      if (IGNORED_METHODS.has(method)) return null;
+      return { type: 'notification/unknown', atMs, workspace, method };
+  }
+}
+
+/** Command approvals offer what the server lists; `decline` is accepted though 0.171 omits it. */
+function decisionNames(raw: unknown[] | null | undefined, fallback: string[]): string[] {
+  if (!raw) return fallback;
+  const names = raw.map((d) => (typeof d === 'string' ? d : typeof d === 'object' && d !== null ? Object.keys(d)[0] ?? '' : ''));
+  const known = names.filter((n) => n !== '');
+  if (!known.includes('decline')) known.push('decline');
+  return known;
+}
+
+const ALL_DECISIONS = ['accept', 'acceptForSession', 'decline', 'cancel'];
+
+/** One server request as a supervisor event. Requests we cannot handle become `unsupported`. */
+export function normalizeServerRequest(workspace: string, r: ServerRequestEvent): SupervisorEvent {
+  const atMs = r.receivedAtMs;
+  const key = `${workspace}#${String(r.id)}`;
+  const base = { key, workspace, requestId: r.id, method: r.method, receivedAtMs: atMs };
+  const unsupported = (threadId: string | null): SupervisorEvent => ({
+    type: 'serverRequest/unsupported',
+    atMs,
+    workspace,
+    requestId: r.id,
+    method: r.method,
+    threadId,
+  });
+  const threadOf = (params: unknown): string | null => {
+    const p = ThreadIdOnlySchema.safeParse(params);
+    return p.success ? p.data.threadId : null;
+  };
+  const approval = (a: Omit<ApprovalRecord, keyof typeof base>): SupervisorEvent => ({ type: 'approval/requested', atMs, approval: { ...base, ...a } });
+
+  switch (r.method as ServerRequest['method']) {
+    case 'item/commandExecution/requestApproval': {
+      const p = CommandApprovalParamsSchema.safeParse(r.params);
+      if (!p.success) return unsupported(threadOf(r.params));
+      return approval({
+        kind: 'command',
+        threadId: p.data.threadId,
+        turnId: p.data.turnId,
+        itemId: p.data.itemId,
+        command: p.data.command ?? null,
+        cwd: p.data.cwd ?? null,
+        reason: p.data.reason ?? null,
+        diff: null,
+        files: [],
+        permissions: null,
+        availableDecisions: decisionNames(p.data.availableDecisions, ALL_DECISIONS),
+      });
+    }
+    case 'item/fileChange/requestApproval': {
+      const p = FileChangeApprovalParamsSchema.safeParse(r.params);
+      if (!p.success) return unsupported(threadOf(r.params));
+      return approval({
+        kind: 'fileChange',
+        threadId: p.data.threadId,
+        turnId: p.data.turnId,
+        itemId: p.data.itemId,
+        command: null,
+        cwd: p.data.grantRoot ?? null,
+        reason: p.data.reason ?? null,
+        // The changes arrived in the preceding item/started; the reducer fills them in.
+        diff: null,
+        files: [],
+        permissions: null,
+        availableDecisions: ALL_DECISIONS,
+      });
+    }
+    case 'item/permissions/requestApproval': {
+      const p = PermissionsApprovalParamsSchema.safeParse(r.params);
+      if (!p.success) return unsupported(threadOf(r.params));
+      return approval({
+        kind: 'permissions',
+        threadId: p.data.threadId,
+        turnId: p.data.turnId,
+        itemId: p.data.itemId,
+        command: null,
+        cwd: p.data.cwd,
+        reason: p.data.reason,
+        diff: null,
+        files: [],
+        permissions: p.data.permissions,
+        availableDecisions: ['accept', 'acceptForSession', 'decline'],
+      });
+    }
+    case 'item/tool/requestUserInput': {
+      const p = UserInputParamsSchema.safeParse(r.params);
+      if (!p.success) return unsupported(threadOf(r.params));
+      return {
+        type: 'question/requested',
+        atMs,
+        question: {
+          ...base,
+          kind: 'userInput',
+          threadId: p.data.threadId,
+          turnId: p.data.turnId,
+          message: p.data.questions.map((q) => q.question).join(' / '),
+          questions: p.data.questions.map((q) => ({
+            id: q.id,
+            header: q.header,
+            question: q.question,
+            options: (q.options ?? []).map((o) => o.label),
+            isSecret: q.isSecret ?? false,
+          })),
+        },
+      };
+    }
+    case 'mcpServer/elicitation/request': {
+      const p = ElicitationParamsSchema.safeParse(r.params);
+      if (!p.success) return unsupported(threadOf(r.params));
+      return {
+        type: 'question/requested',
+        atMs,
+        question: {
+          ...base,
+          kind: 'elicitation',
+          threadId: p.data.threadId,
+          turnId: p.data.turnId,
+          message: `${p.data.serverName}: ${p.data.message}${p.data.url ? ` (${p.data.url})` : ''}`,
+          questions: [{ id: 'response', header: p.data.serverName, question: p.data.message, options: [], isSecret: false }],
+        },
+      };
+    }
+    default:
+      return unsupported(threadOf(r.params));
+  }
+}

@@ -1,0 +1,188 @@
+import { oneLine } from '../util/text.js';
+import { approvalSubject } from './digest.js';
+import type { ApprovalDecision, Effect, SupervisorEvent } from './events.js';
+import { pushFeed } from './feed.js';
+import type { ApprovalRecord, QuestionRecord, SupervisorState } from './model.js';
+import { setJobStatus } from './reduceJobs.js';
+import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
+import { putThread, threadFor } from './threadRecords.js';
+
+type RequestEvent = Extract<
+  SupervisorEvent,
+  {
+    type:
+      | 'approval/requested'
+      | 'question/requested'
+      | 'serverRequest/unsupported'
+      | 'serverRequest/resolved'
+      | 'approval/answered'
+      | 'question/answered';
+  }
+>;
+
+export function reduceRequestEvent(state: SupervisorState, effects: Effect[], event: RequestEvent): void {
+  const { atMs } = event;
+  switch (event.type) {
+    case 'approval/requested': {
+      const thread = threadFor(state, event.approval.workspace, event.approval.threadId, atMs);
+      const change = event.approval.kind === 'fileChange' && thread.lastFileChange?.itemId === event.approval.itemId ? thread.lastFileChange : null;
+      const approval: ApprovalRecord = change ? { ...event.approval, files: change.files, diff: change.diff } : event.approval;
+      state.pendingApprovals[approval.key] = approval;
+      putThread(state, {
+        ...thread,
+        waitingOnApproval: true,
+        lastEventAtMs: atMs,
+        stalledSinceMs: null,
+        pendingApprovalKeys: [...thread.pendingApprovalKeys.filter((k) => k !== approval.key), approval.key],
+      });
+      const subject = approvalSubject(approval);
+      raiseSignal(state, effects, {
+        key: signalKeys.approval(approval.key),
+        kind: 'needs_approval',
+        workspace: approval.workspace,
+        threadId: approval.threadId,
+        turnId: approval.turnId,
+        message: `needs approval: ${subject}`,
+        context: {
+          approvalKey: approval.key,
+          ...(approval.command ? { command: approval.command } : {}),
+          ...(approval.cwd ? { cwd: approval.cwd } : {}),
+          ...(approval.reason ? { reason: oneLine(approval.reason, 300) } : {}),
+        },
+        atMs,
+      });
+      pushFeed(state, {
+        atMs,
+        workspace: approval.workspace,
+        threadId: approval.threadId,
+        kind: 'approval',
+        text: `needs approval: ${subject}${approval.reason ? ` — ${approval.reason}` : ''}`,
+        needsInput: true,
+        requestKey: approval.key,
+      });
+      setJobStatus(state, approval.turnId, 'waiting_for_user', atMs);
+      return;
+    }
+    case 'question/requested': {
+      const q = event.question;
+      const thread = threadFor(state, q.workspace, q.threadId, atMs);
+      state.openQuestions[q.key] = q;
+      putThread(state, {
+        ...thread,
+        waitingOnUserInput: true,
+        lastEventAtMs: atMs,
+        stalledSinceMs: null,
+        openQuestionKeys: [...thread.openQuestionKeys.filter((k) => k !== q.key), q.key],
+      });
+      raiseSignal(state, effects, {
+        key: signalKeys.approval(q.key),
+        kind: 'needs_approval',
+        workspace: q.workspace,
+        threadId: q.threadId,
+        turnId: q.turnId,
+        message: `question: ${oneLine(q.message, 120)}`,
+        context: { approvalKey: q.key, reason: oneLine(q.message, 300) },
+        atMs,
+      });
+      pushFeed(state, { atMs, workspace: q.workspace, threadId: q.threadId, kind: 'question', text: `asks: ${q.message}`, needsInput: true, requestKey: q.key });
+      if (q.turnId) setJobStatus(state, q.turnId, 'waiting_for_user', atMs);
+      return;
+    }
+    case 'serverRequest/unsupported': {
+      // Never leave a server request unanswered: the turn would wait for it forever.
+      if (event.method === 'item/tool/call') {
+        effects.push({
+          type: 'answerServerRequest',
+          workspace: event.workspace,
+          requestId: event.requestId,
+          result: { contentItems: [{ type: 'inputText', text: 'cm-supervisor provides no dynamic tools; this call failed.' }], success: false },
+        });
+      } else {
+        effects.push({ type: 'rejectServerRequest', workspace: event.workspace, requestId: event.requestId, message: `cm-supervisor cannot answer ${event.method}` });
+      }
+      pushFeed(state, {
+        atMs,
+        workspace: event.workspace,
+        threadId: event.threadId,
+        kind: 'warning',
+        text: `answered ${event.method} with a failure: cm-supervisor does not support it`,
+      });
+      return;
+    }
+    case 'serverRequest/resolved':
+      clearRequest(state, `${event.workspace}#${String(event.requestId)}`, atMs);
+      return;
+    case 'approval/answered': {
+      const approval = state.pendingApprovals[event.key];
+      if (!approval || !approval.availableDecisions.includes(event.decision)) return;
+      effects.push({ type: 'answerServerRequest', workspace: approval.workspace, requestId: approval.requestId, result: approvalResult(approval, event.decision) });
+      pushFeed(state, {
+        atMs,
+        workspace: approval.workspace,
+        threadId: approval.threadId,
+        kind: 'approval',
+        text: `${decisionWord(event.decision)}: ${approvalSubject(approval)}`,
+      });
+      clearRequest(state, approval.key, atMs);
+      return;
+    }
+    case 'question/answered': {
+      const q = state.openQuestions[event.key];
+      if (!q) return;
+      effects.push({ type: 'answerServerRequest', workspace: q.workspace, requestId: q.requestId, result: questionResult(q, event.answers) });
+      pushFeed(state, { atMs, workspace: q.workspace, threadId: q.threadId, kind: 'question', text: `answered: ${q.message}` });
+      clearRequest(state, q.key, atMs);
+      return;
+    }
+  }
+}
+
+/** Drops an approval or question (answered, resolved by the server, or lost with its process). */
+export function clearRequest(state: SupervisorState, key: string, atMs: number): void {
+  const approval = state.pendingApprovals[key];
+  const question = state.openQuestions[key];
+  if (!approval && !question) return;
+  delete state.pendingApprovals[key];
+  delete state.openQuestions[key];
+  resolveSignal(state, signalKeys.approval(key), atMs);
+  const threadId = (approval ?? question)!.threadId;
+  const thread = state.threads[threadId];
+  if (!thread) return;
+  const pendingApprovalKeys = thread.pendingApprovalKeys.filter((k) => k !== key);
+  const openQuestionKeys = thread.openQuestionKeys.filter((k) => k !== key);
+  putThread(state, {
+    ...thread,
+    pendingApprovalKeys,
+    openQuestionKeys,
+    waitingOnApproval: pendingApprovalKeys.length > 0,
+    waitingOnUserInput: openQuestionKeys.length > 0,
+    lastEventAtMs: atMs,
+  });
+  const turnId = (approval ?? question)!.turnId;
+  if (turnId && pendingApprovalKeys.length === 0 && openQuestionKeys.length === 0) setJobStatus(state, turnId, 'running', atMs);
+}
+
+function approvalResult(approval: ApprovalRecord, decision: ApprovalDecision): unknown {
+  if (approval.kind !== 'permissions') return { decision };
+  // Permissions are granted as a subset of what was asked; declining grants nothing.
+  if (decision === 'decline' || decision === 'cancel') return { permissions: {}, scope: 'turn' };
+  return { permissions: approval.permissions ?? {}, scope: decision === 'acceptForSession' ? 'session' : 'turn' };
+}
+
+function questionResult(q: QuestionRecord, answers: Record<string, string[]>): unknown {
+  if (q.kind === 'elicitation') return { action: 'accept', content: { response: (answers.response ?? []).join('\n') }, _meta: null };
+  return { answers: Object.fromEntries(q.questions.map((question) => [question.id, { answers: answers[question.id] ?? [] }])) };
+}
+
+function decisionWord(decision: ApprovalDecision): string {
+  switch (decision) {
+    case 'accept':
+      return 'approved';
+    case 'acceptForSession':
+      return 'approved for the session';
+    case 'decline':
+      return 'declined';
+    case 'cancel':
+      return 'cancelled the turn';
+  }
+}

@@ -1,0 +1,305 @@
+import type { ThreadItem } from '../protocol/messages.js';
+import { displayCommand, oneLine } from '../util/text.js';
+import type { Effect, SupervisorEvent } from './events.js';
+import { pushFeed } from './feed.js';
+import { setJobStatus } from './reduceJobs.js';
+import type { ItemSummary, SupervisorState, ThreadRecord } from './model.js';
+import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
+import { putThread, threadFor, withItem } from './threadRecords.js';
+
+type ThreadEvent = Extract<
+  SupervisorEvent,
+  {
+    type:
+      | 'thread/seen'
+      | 'thread/statusChanged'
+      | 'thread/closed'
+      | 'thread/renamed'
+      | 'turn/started'
+      | 'turn/completed'
+      | 'item/started'
+      | 'item/completed'
+      | 'item/progress'
+      | 'plan/updated'
+      | 'diff/updated'
+      | 'tokenUsage/updated'
+      | 'turn/error';
+  }
+>;
+
+const MAX_DIFF = 64 * 1024;
+
+/** Marks activity: any event of a live turn ends a stall. */
+function touched(state: SupervisorState, thread: ThreadRecord, atMs: number): ThreadRecord {
+  if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
+  return { ...thread, lastEventAtMs: Math.max(thread.lastEventAtMs ?? 0, atMs), stalledSinceMs: null, updatedAtMs: atMs };
+}
+
+export function reduceThreadEvent(state: SupervisorState, effects: Effect[], event: ThreadEvent): void {
+  const { atMs, workspace } = event;
+  switch (event.type) {
+    case 'thread/seen': {
+      const t = event.thread;
+      const thread = threadFor(state, workspace, t.id, atMs);
+      const status = t.status ?? { type: thread.status };
+      const flags = status.type === 'active' && 'activeFlags' in status ? (status.activeFlags as string[]) : [];
+      putThread(state, {
+        ...thread,
+        title: oneLine(t.title, 200),
+        cwd: t.cwd ?? thread.cwd,
+        status: status.type,
+        waitingOnApproval: flags.includes('waitingOnApproval'),
+        waitingOnUserInput: flags.includes('waitingOnUserInput'),
+        currentTurnId: t.activeTurnId ?? thread.currentTurnId,
+        updatedAtMs: atMs,
+      });
+      return;
+    }
+    case 'thread/statusChanged': {
+      const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
+      const flags = event.status.type === 'active' && 'activeFlags' in event.status ? (event.status.activeFlags as string[]) : [];
+      putThread(state, {
+        ...thread,
+        status: event.status.type,
+        waitingOnApproval: flags.includes('waitingOnApproval'),
+        waitingOnUserInput: flags.includes('waitingOnUserInput'),
+      });
+      return;
+    }
+    case 'thread/closed': {
+      const thread = state.threads[event.threadId];
+      if (thread) putThread(state, { ...thread, status: 'notLoaded', currentTurnId: null, updatedAtMs: atMs });
+      return;
+    }
+    case 'thread/renamed': {
+      const thread = threadFor(state, workspace, event.threadId, atMs);
+      putThread(state, { ...thread, title: event.name ? oneLine(event.name, 200) : thread.title, updatedAtMs: atMs });
+      return;
+    }
+    case 'turn/started': {
+      const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
+      // New work on the thread: the previous turn's outcome is no longer news.
+      resolveSignal(state, signalKeys.turn('completed', thread.id), atMs);
+      resolveSignal(state, signalKeys.turn('failed', thread.id), atMs);
+      putThread(state, { ...thread, currentTurnId: event.turnId, plan: [], turnDiff: null, lastError: null, lastAgentMessage: null });
+      setJobStatus(state, event.turnId, 'running', atMs);
+      return;
+    }
+    case 'turn/completed':
+      completeTurn(state, effects, event);
+      return;
+    case 'item/started':
+    case 'item/completed':
+      reduceItem(state, event);
+      return;
+    case 'item/progress': {
+      const thread = state.threads[event.threadId];
+      // Hot path (every streamed delta): no digest to recompute, only the activity time.
+      state.threads[event.threadId] = touched(state, thread ?? threadFor(state, workspace, event.threadId, atMs), atMs);
+      return;
+    }
+    case 'plan/updated': {
+      const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
+      putThread(state, { ...thread, plan: event.plan });
+      return;
+    }
+    case 'diff/updated': {
+      const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
+      const diff = event.diff.length > MAX_DIFF ? `${event.diff.slice(0, MAX_DIFF)}\n… (diff truncated)` : event.diff;
+      putThread(state, { ...thread, turnDiff: diff });
+      return;
+    }
+    case 'tokenUsage/updated': {
+      const thread = threadFor(state, workspace, event.threadId, atMs);
+      state.threads[thread.id] = {
+        ...thread,
+        tokenUsage: { totalTokens: event.totalTokens, lastTokens: event.lastTokens, contextWindow: event.contextWindow },
+      };
+      return;
+    }
+    case 'turn/error': {
+      const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
+      const kind = errorKind(event.error.codexErrorInfo);
+      putThread(state, {
+        ...thread,
+        lastError: { message: oneLine(event.error.message, 500), codexErrorKind: kind, atMs, willRetry: event.willRetry },
+      });
+      pushFeed(state, {
+        atMs,
+        workspace,
+        threadId: thread.id,
+        kind: 'error',
+        text: `${event.willRetry ? 'upstream trouble, retrying' : 'error'}: ${event.error.message}`,
+      });
+      return;
+    }
+  }
+}
+
+/** `"internalServerError"` or the key of `{responseStreamDisconnected: {...}}`. */
+export function errorKind(info: unknown): string | null {
+  if (typeof info === 'string') return info;
+  if (typeof info === 'object' && info !== null) return Object.keys(info)[0] ?? null;
+  return null;
+}
+
+function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<SupervisorEvent, { type: 'turn/completed' }>): void {
+  const { atMs, workspace } = event;
+  const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
+  const errorMessage = event.error?.message ?? null;
+  const lastError =
+    event.status === 'failed'
+      ? {
+          message: oneLine(errorMessage ?? thread.lastError?.message ?? 'turn failed', 500),
+          codexErrorKind: errorKind(event.error?.codexErrorInfo) ?? thread.lastError?.codexErrorKind ?? null,
+          atMs,
+          willRetry: false,
+        }
+      : thread.lastError;
+  // Items a cut stream left open are closed with the turn.
+  const recentItems = thread.recentItems.map((i) => (i.status === 'inProgress' ? { ...i, status: event.status } : i));
+  const stored = putThread(state, {
+    ...thread,
+    currentTurnId: thread.currentTurnId === event.turnId ? null : thread.currentTurnId,
+    lastTurn: { id: event.turnId, status: event.status, error: lastError && event.status === 'failed' ? lastError.message : null },
+    lastError,
+    recentItems,
+    waitingOnApproval: false,
+    waitingOnUserInput: false,
+    digest: {
+      ...thread.digest,
+      lastActivity: { atMs, text: turnOutcomeText(event.status, thread.lastAgentMessage, lastError?.message ?? null) },
+    },
+  });
+  const finalMessage = thread.lastAgentMessage;
+  const title = oneLine(stored.digest.currentTask ?? stored.title, 60);
+  if (event.status === 'completed') {
+    raiseSignal(state, effects, {
+      key: signalKeys.turn('completed', thread.id),
+      kind: 'completed',
+      workspace,
+      threadId: thread.id,
+      turnId: event.turnId,
+      message: `completed: ${title}${finalMessage ? ` — ${oneLine(finalMessage, 120)}` : ''}`,
+      context: finalMessage ? { finalMessage: oneLine(finalMessage, 1000) } : {},
+      atMs,
+    });
+    pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_completed', text: `completed: ${finalMessage ?? title}` });
+    setJobStatus(state, event.turnId, 'completed', atMs, { finalMessage });
+  } else if (event.status === 'failed') {
+    const message = lastError?.message ?? 'turn failed';
+    raiseSignal(state, effects, {
+      key: signalKeys.turn('failed', thread.id),
+      kind: 'failed',
+      workspace,
+      threadId: thread.id,
+      turnId: event.turnId,
+      message: `failed: ${title} — ${oneLine(message, 120)}`,
+      context: { errorMessage: message, ...(lastError?.codexErrorKind ? { codexErrorKind: lastError.codexErrorKind } : {}) },
+      atMs,
+    });
+    pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_failed', text: `failed: ${message}` });
+    setJobStatus(state, event.turnId, 'failed', atMs, { error: message });
+  } else if (event.status === 'interrupted') {
+    pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_interrupted', text: `interrupted: ${title}` });
+    setJobStatus(state, event.turnId, 'interrupted', atMs, { error: 'turn interrupted' });
+  }
+}
+
+function turnOutcomeText(status: string, finalMessage: string | null, error: string | null): string {
+  if (status === 'completed') return finalMessage ? `replied: ${oneLine(finalMessage, 100)}` : 'turn completed';
+  if (status === 'failed') return `failed: ${oneLine(error ?? 'unknown error', 100)}`;
+  return `turn ${status}`;
+}
+
+function reduceItem(state: SupervisorState, event: Extract<SupervisorEvent, { type: 'item/started' | 'item/completed' }>): void {
+  const { atMs, workspace, item } = event;
+  const done = event.type === 'item/completed';
+  let thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
+  const summary = summarize(item, atMs, done);
+  if (summary) thread = { ...thread, recentItems: withItem(thread.recentItems, summary) };
+
+  switch (item.type) {
+    case 'userMessage': {
+      const text = userText(item);
+      if (!done && text) {
+        thread = { ...thread, digest: { ...thread.digest, currentTask: oneLine(text, 200) } };
+        pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_started', text: `new task: ${text}` });
+      }
+      break;
+    }
+    case 'agentMessage':
+      if (done && item.text) {
+        thread = {
+          ...thread,
+          lastAgentMessage: item.text.slice(0, 4000),
+          digest: { ...thread.digest, lastActivity: { atMs, text: `replied: ${oneLine(item.text, 100)}` } },
+        };
+      }
+      break;
+    case 'commandExecution': {
+      const command = `\`${oneLine(displayCommand(item.command ?? ''), 80)}\``;
+      const text = done ? commandOutcome(command, item) : `running ${command}`;
+      thread = { ...thread, digest: { ...thread.digest, lastActivity: { atMs, text } } };
+      if (done) pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'command', text });
+      break;
+    }
+    case 'fileChange': {
+      const files = (item.changes ?? []).map((c) => c.path);
+      const diff = (item.changes ?? []).map((c) => c.diff ?? '').join('\n');
+      if (!done) thread = { ...thread, lastFileChange: { itemId: item.id, files, diff: diff.slice(0, MAX_DIFF) } };
+      else {
+        const text =
+          item.status === 'completed'
+            ? `edited ${files.length} file${files.length === 1 ? '' : 's'}: ${files.join(', ')}`
+            : `file change ${item.status ?? 'ended'}: ${files.join(', ')}`;
+        thread = { ...thread, digest: { ...thread.digest, lastActivity: { atMs, text: oneLine(text, 120) } } };
+        pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'file_change', text });
+      }
+      break;
+    }
+    case 'mcpToolCall':
+    case 'dynamicToolCall':
+    case 'webSearch':
+      if (done) {
+        const text = `used ${item.type === 'webSearch' ? 'web search' : `tool ${item.server ? `${item.server}/` : ''}${item.tool ?? '?'}`}`;
+        thread = { ...thread, digest: { ...thread.digest, lastActivity: { atMs, text } } };
+      }
+      break;
+  }
+  putThread(state, thread);
+}
+
+function commandOutcome(command: string, item: ThreadItem): string {
+  if (item.status === 'declined') return `declined ${command}`;
+  if (typeof item.exitCode === 'number') return `ran ${command} (exit ${item.exitCode})`;
+  return `ran ${command} (${item.status ?? 'ended'})`;
+}
+
+function userText(item: ThreadItem): string {
+  return (item.content ?? [])
+    .filter((c) => c.type === 'text' && typeof c.text === 'string')
+    .map((c) => c.text)
+    .join(' ');
+}
+
+function summarize(item: ThreadItem, atMs: number, done: boolean): ItemSummary | null {
+  const status = item.status ?? (done ? 'completed' : 'inProgress');
+  switch (item.type) {
+    case 'userMessage':
+      return { id: item.id, type: item.type, atMs, text: oneLine(userText(item), 300), status };
+    case 'agentMessage':
+      return done ? { id: item.id, type: item.type, atMs, text: oneLine(item.text ?? '', 300), status } : null;
+    case 'commandExecution': {
+      const exit = typeof item.exitCode === 'number' ? ` (exit ${item.exitCode})` : '';
+      return { id: item.id, type: item.type, atMs, text: `${oneLine(displayCommand(item.command ?? ''), 200)}${exit}`, status };
+    }
+    case 'fileChange':
+      return { id: item.id, type: item.type, atMs, text: oneLine((item.changes ?? []).map((c) => c.path).join(', '), 200), status };
+    case 'mcpToolCall':
+    case 'dynamicToolCall':
+      return { id: item.id, type: item.type, atMs, text: oneLine(`${item.server ?? ''} ${item.tool ?? ''}`, 200), status };
+    default:
+      return null;
+  }
+}

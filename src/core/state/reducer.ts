@@ -1,0 +1,108 @@
+import type { Effect, SupervisorEvent } from './events.js';
+import { pushFeed } from './feed.js';
+import type { SupervisorState } from './model.js';
+import { reduceConnectionEvent } from './reduceConnection.js';
+import { reduceJobEvent } from './reduceJobs.js';
+import { reduceRequestEvent } from './reduceRequests.js';
+import { reduceThreadEvent } from './reduceThreads.js';
+import { raiseSignal, signalKeys } from './signals.js';
+import { putThread } from './threadRecords.js';
+import { oneLine } from '../util/text.js';
+
+/**
+ * The only way state changes: no IO, no clock, no randomness; time and ids come in the event.
+ * It takes ownership of `state` (see model.ts) and returns it with the effects to run.
+ * Events that do not apply to the current state are ignored, never thrown on.
+ */
+export function reduce(state: SupervisorState, event: SupervisorEvent): [SupervisorState, Effect[]] {
+  const effects: Effect[] = [];
+  state.seq++;
+  switch (event.type) {
+    case 'workspace/added':
+    case 'connection/starting':
+    case 'connection/ready':
+    case 'connection/startFailed':
+    case 'connection/disconnected':
+    case 'connection/restarting':
+    case 'connection/gaveUp':
+    case 'connection/stopped':
+    case 'connection/warning':
+    case 'protocol/error':
+    case 'thread/resumeFailed':
+      reduceConnectionEvent(state, effects, event);
+      break;
+    case 'thread/seen':
+    case 'thread/statusChanged':
+    case 'thread/closed':
+    case 'thread/renamed':
+    case 'turn/started':
+    case 'turn/completed':
+    case 'item/started':
+    case 'item/completed':
+    case 'item/progress':
+    case 'plan/updated':
+    case 'diff/updated':
+    case 'tokenUsage/updated':
+    case 'turn/error':
+      reduceThreadEvent(state, effects, event);
+      break;
+    case 'approval/requested':
+    case 'question/requested':
+    case 'serverRequest/unsupported':
+    case 'serverRequest/resolved':
+    case 'approval/answered':
+    case 'question/answered':
+      reduceRequestEvent(state, effects, event);
+      break;
+    case 'job/queued':
+    case 'job/dispatched':
+    case 'job/failed':
+      reduceJobEvent(state, event);
+      break;
+    case 'server/warning':
+      // Per-turn noise such as "unknown model" stays out of the feed; it is kept for debugging.
+      state.warnings.push(`${event.workspace}: ${oneLine(event.message, 300)}`);
+      if (state.warnings.length > 50) state.warnings.shift();
+      break;
+    case 'notification/unknown':
+      state.unknownMethods[event.method] = (state.unknownMethods[event.method] ?? 0) + 1;
+      break;
+    case 'signal/acknowledged': {
+      const signal = state.signals[event.signalId];
+      if (signal && signal.acknowledgedAtMs === null) state.signals[signal.id] = { ...signal, acknowledgedAtMs: event.atMs };
+      break;
+    }
+    case 'health/tick':
+      detectStalls(state, effects, event.atMs);
+      break;
+  }
+  return [state, effects];
+}
+
+/**
+ * A turn is stalled when it is running, not waiting on the user, its app-server is up, and no
+ * event (streamed command output included) arrived for the workspace's `stallAfterMs`.
+ */
+function detectStalls(state: SupervisorState, effects: Effect[], nowMs: number): void {
+  for (const thread of Object.values(state.threads)) {
+    if (thread.currentTurnId === null || thread.stalledSinceMs !== null) continue;
+    if (thread.waitingOnApproval || thread.waitingOnUserInput) continue;
+    const workspace = state.workspaces[thread.workspace];
+    if (!workspace || workspace.status !== 'ready' || thread.lastEventAtMs === null) continue;
+    const silentFor = nowMs - thread.lastEventAtMs;
+    if (silentFor < workspace.stallAfterMs) continue;
+    const stored = putThread(state, { ...thread, stalledSinceMs: thread.lastEventAtMs });
+    const seconds = Math.round(silentFor / 1000);
+    raiseSignal(state, effects, {
+      key: signalKeys.stalled(thread.id),
+      kind: 'stalled',
+      workspace: thread.workspace,
+      threadId: thread.id,
+      turnId: thread.currentTurnId,
+      message: `stalled: no events for ${seconds}s — ${oneLine(stored.digest.currentTask ?? stored.title, 60)}`,
+      context: { stalledForMs: silentFor },
+      atMs: nowMs,
+    });
+    pushFeed(state, { atMs: nowMs, workspace: thread.workspace, threadId: thread.id, kind: 'stalled', text: `stalled: no events for ${seconds}s` });
+  }
+}

@@ -1,0 +1,63 @@
+import type { FeedEntry, FeedKind, SignalKind, SignalRecord, SupervisorState, ThreadRecord } from './model.js';
+import { SIGNAL_KINDS } from './model.js';
+
+export interface FeedFilter {
+  needsInput?: boolean;
+  workspace?: string;
+  kinds?: FeedKind[];
+  /** Faults only: failures, errors, stalls, disconnects. */
+  faults?: boolean;
+  text?: string;
+  limit?: number;
+}
+
+const FAULT_KINDS: ReadonlySet<FeedKind> = new Set(['turn_failed', 'turn_interrupted', 'error', 'stalled', 'connection']);
+
+/** A feed entry needs input while the approval or question it names is still open. */
+export function needsInputNow(state: SupervisorState, entry: FeedEntry): boolean {
+  if (!entry.needsInput || entry.requestKey === null) return false;
+  return entry.requestKey in state.pendingApprovals || entry.requestKey in state.openQuestions;
+}
+
+/** Feed entries matching the filter, oldest first, at most `limit` (the newest ones). */
+export function selectFeed(state: SupervisorState, filter: FeedFilter = {}): FeedEntry[] {
+  const text = filter.text?.toLowerCase();
+  const kinds = filter.kinds ? new Set(filter.kinds) : null;
+  const limit = filter.limit ?? Number.POSITIVE_INFINITY;
+  const out: FeedEntry[] = [];
+  // Walk from the newest so a small limit does not scan the whole ring.
+  for (let i = state.activityFeed.length - 1; i >= 0 && out.length < limit; i--) {
+    const e = state.activityFeed[i]!;
+    if (filter.needsInput && !needsInputNow(state, e)) continue;
+    if (filter.workspace && e.workspace !== filter.workspace) continue;
+    if (kinds && !kinds.has(e.kind)) continue;
+    if (filter.faults && !FAULT_KINDS.has(e.kind)) continue;
+    if (text && !e.text.toLowerCase().includes(text) && !e.workspace.toLowerCase().includes(text)) continue;
+    out.push(e);
+  }
+  return out.reverse();
+}
+
+/** Unresolved signals, newest first. */
+export function openSignals(state: SupervisorState): SignalRecord[] {
+  return Object.values(state.openSignalKeys)
+    .flatMap((id) => {
+      const s = state.signals[id];
+      return s ? [s] : [];
+    })
+    .sort((a, b) => b.createdAtMs - a.createdAtMs);
+}
+
+/** Open, unacknowledged signals by kind: the header badges. */
+export function signalCounts(state: SupervisorState): Record<SignalKind, number> {
+  const counts = Object.fromEntries(SIGNAL_KINDS.map((k) => [k, 0])) as Record<SignalKind, number>;
+  for (const s of openSignals(state)) if (s.acknowledgedAtMs === null) counts[s.kind]++;
+  return counts;
+}
+
+/** A workspace's threads, most recently updated first (stable for equal times). */
+export function threadsOf(state: SupervisorState, workspace: string): ThreadRecord[] {
+  return Object.values(state.threads)
+    .filter((t) => t.workspace === workspace)
+    .sort((a, b) => b.updatedAtMs - a.updatedAtMs || a.id.localeCompare(b.id));
+}

@@ -1,0 +1,60 @@
+import type { Effect } from './events.js';
+import type { SignalContext, SignalKind, SignalRecord, SupervisorState } from './model.js';
+
+export interface RaiseSignal {
+  key: string;
+  kind: SignalKind;
+  workspace: string;
+  threadId: string | null;
+  turnId: string | null;
+  message: string;
+  context: SignalContext;
+  atMs: number;
+}
+
+/** Raises a signal unless one with the same key is still open (signals fire on transitions). */
+export function raiseSignal(state: SupervisorState, effects: Effect[], s: RaiseSignal): SignalRecord | null {
+  if (state.openSignalKeys[s.key] !== undefined) return null;
+  const id = `s${state.nextSignalNumber++}`;
+  const record: SignalRecord = {
+    id,
+    key: s.key,
+    kind: s.kind,
+    workspace: s.workspace,
+    threadId: s.threadId,
+    turnId: s.turnId,
+    message: s.message,
+    context: s.context,
+    createdAtMs: s.atMs,
+    resolvedAtMs: null,
+    acknowledgedAtMs: null,
+  };
+  state.signals[id] = record;
+  state.openSignalKeys[s.key] = id;
+  effects.push({ type: 'notify', signalId: id });
+  return record;
+}
+
+/** Marks the open signal with this key resolved: its condition has cleared. */
+export function resolveSignal(state: SupervisorState, key: string, atMs: number): void {
+  const id = state.openSignalKeys[key];
+  if (id === undefined) return;
+  delete state.openSignalKeys[key];
+  const signal = state.signals[id];
+  if (signal) state.signals[id] = { ...signal, resolvedAtMs: atMs };
+}
+
+/** Resolves every open signal the predicate picks (open signals are few). */
+export function resolveSignalsWhere(state: SupervisorState, atMs: number, pick: (s: SignalRecord) => boolean): void {
+  for (const [key, id] of Object.entries(state.openSignalKeys)) {
+    const signal = state.signals[id];
+    if (signal && pick(signal)) resolveSignal(state, key, atMs);
+  }
+}
+
+export const signalKeys = {
+  approval: (requestKey: string) => `needs_approval:${requestKey}`,
+  turn: (kind: 'failed' | 'completed', threadId: string) => `${kind}:${threadId}`,
+  stalled: (threadId: string) => `stalled:${threadId}`,
+  disconnected: (workspace: string) => `disconnected:${workspace}`,
+};

@@ -1,0 +1,62 @@
+import { computeDigest } from './digest.js';
+import type { ItemSummary, SupervisorState, ThreadRecord } from './model.js';
+
+const RECENT_ITEMS = 30;
+
+export function newThread(workspace: string, id: string, atMs: number): ThreadRecord {
+  return {
+    id,
+    workspace,
+    title: '(new thread)',
+    cwd: null,
+    status: 'notLoaded',
+    waitingOnApproval: false,
+    waitingOnUserInput: false,
+    currentTurnId: null,
+    lastTurn: null,
+    lastEventAtMs: null,
+    tokenUsage: null,
+    plan: [],
+    lastError: null,
+    stalledSinceMs: null,
+    recentItems: [],
+    pendingApprovalKeys: [],
+    openQuestionKeys: [],
+    lastAgentMessage: null,
+    lastFileChange: null,
+    turnDiff: null,
+    digest: { currentTask: null, lastActivity: null, nextStep: 'idle: awaiting instructions', blockers: [] },
+    updatedAtMs: atMs,
+  };
+}
+
+/** The thread, created on first sight (events may name a thread before thread/started). */
+export function threadFor(state: SupervisorState, workspace: string, threadId: string, atMs: number): ThreadRecord {
+  return state.threads[threadId] ?? newThread(workspace, threadId, atMs);
+}
+
+/** Stores a changed thread with its digest recomputed. */
+export function putThread(state: SupervisorState, thread: ThreadRecord): ThreadRecord {
+  const stored = { ...thread, digest: computeDigest(state, thread) };
+  state.threads[thread.id] = stored;
+  return stored;
+}
+
+/** Recomputes the digests of a workspace's threads (after its connection changed state). */
+export function refreshWorkspaceThreads(state: SupervisorState, workspace: string): void {
+  for (const thread of Object.values(state.threads)) {
+    if (thread.workspace === workspace) putThread(state, thread);
+  }
+}
+
+export function withItem(items: ItemSummary[], item: ItemSummary): ItemSummary[] {
+  const index = items.findIndex((i) => i.id === item.id);
+  if (index !== -1) {
+    const copy = items.slice();
+    copy[index] = item;
+    return copy;
+  }
+  const next = items.length >= RECENT_ITEMS ? items.slice(items.length - RECENT_ITEMS + 1) : items.slice();
+  next.push(item);
+  return next;
+}

@@ -1,0 +1,24 @@
+// ESC-introduced sequences (CSI, OSC, DCS/SOS/PM/APC strings, two-byte escapes), C1 CSI, and
+// the remaining C0/C1 control characters except tab and newline.
+const ESCAPE_SEQUENCES =
+  // eslint-disable-next-line no-control-regex
+  /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[PX^_][^\u001b]*(?:\u001b\\)?|\u001b[@-Z\\-_]|\u009b[0-?]*[ -/]*[@-~]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** Agent text is untrusted: strip everything a terminal would interpret. */
+export function stripControl(text: string): string {
+  return text.replace(ESCAPE_SEQUENCES, '').replace(CONTROL_CHARS, '');
+}
+
+/** One display line: control sequences stripped, whitespace collapsed, cut with an ellipsis. */
+export function oneLine(text: string, max = 120): string {
+  const flat = stripControl(text).replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** `/bin/bash -lc 'npm test'` → `npm test`: the command a person typed, not the wrapper. */
+export function displayCommand(command: string): string {
+  const match = /^(?:\/usr)?\/bin\/(?:ba|z)?sh -l?c (['"])([\s\S]*)\1$/.exec(command.trim());
+  return match ? match[2]! : command;
+}
