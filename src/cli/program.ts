@@ -1,8 +1,15 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageInfo } from '../core/packageInfo.js';
 import { doctorCommand } from './commands/doctor.js';
+import { feedCommand, statusCommand } from './commands/status.js';
+import { workspaceAdd, workspaceList, workspaceRemove } from './commands/workspace.js';
 import { resolveGlobalOptions } from './globalOptions.js';
 import type { CliIo } from './io.js';
+
+function parsePositiveInt(value: string): string {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('expected a positive whole number');
+  return value;
+}
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('cm-supervisor');
@@ -28,9 +35,42 @@ export function buildProgram(io: CliIo): Command {
     .option('--cwd <dir>', 'directory to start the app-server in')
     .action(async (opts: { json?: boolean; cwd?: string }) => doctorCommand(globals(), opts, io));
 
+  program
+    .command('status')
+    .description('workspaces, threads with their current task, last activity, next step and blockers, open signals')
+    .option('--json', 'print the status as JSON')
+    .action(async (opts: { json?: boolean }) => statusCommand(globals(), opts, io));
+
+  program
+    .command('feed')
+    .description('the cross-workspace activity feed')
+    .option('--needs-input', 'only entries that wait for you (approvals, questions)')
+    .option('--workspace <name>', 'only this workspace')
+    .option('--limit <n>', 'at most this many entries (the newest)', parsePositiveInt)
+    .option('--json', 'print the entries as JSON')
+    .action(async (opts: { json?: boolean; needsInput?: boolean; workspace?: string; limit?: string }) => feedCommand(globals(), opts, io));
+
+  const workspace = program.command('workspace').description('configure the workspaces (repositories) to supervise');
+  workspace
+    .command('add <path>')
+    .description('supervise the repository at PATH')
+    .option('--name <name>', 'workspace name (default: the directory name)')
+    .action((path: string, opts: { name?: string }) => workspaceAdd(globals(), path, opts, io));
+  workspace
+    .command('list')
+    .description('list the configured workspaces')
+    .option('--json', 'print as JSON')
+    .action((opts: { json?: boolean }) => workspaceList(globals(), opts, io));
+  workspace
+    .command('remove <name>')
+    .description('stop supervising a workspace')
+    .action((name: string) => workspaceRemove(globals(), name, io));
+
   // Sub-commands inherit the output and error handling of the root.
-  for (const command of program.commands) {
+  const inherit = (command: Command) => {
     command.configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride().showHelpAfterError();
-  }
+    command.commands.forEach(inherit);
+  };
+  program.commands.forEach(inherit);
   return program;
 }

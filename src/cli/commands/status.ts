@@ -1,0 +1,29 @@
+import { statusDocument, statusText } from '../format/statusText.js';
+import { feedText } from '../format/feedText.js';
+import type { GlobalOptions } from '../globalOptions.js';
+import { startInProcessSupervisor } from '../inProcess.js';
+import type { CliIo } from '../io.js';
+
+export async function statusCommand(globals: GlobalOptions, opts: { json?: boolean }, io: CliIo): Promise<void> {
+  const supervisor = await startInProcessSupervisor(globals);
+  try {
+    const state = await supervisor.snapshot();
+    io.out(opts.json ? `${JSON.stringify(statusDocument(state, 'in-process'), null, 2)}\n` : statusText(state, Date.now(), 'in-process'));
+  } finally {
+    await supervisor.stop();
+  }
+}
+
+export async function feedCommand(globals: GlobalOptions, opts: { json?: boolean; needsInput?: boolean; workspace?: string; limit?: string }, io: CliIo): Promise<void> {
+  const supervisor = await startInProcessSupervisor(globals);
+  try {
+    const entries = await supervisor.feed({
+      ...(opts.needsInput ? { needsInput: true } : {}),
+      ...(opts.workspace ? { workspace: opts.workspace } : {}),
+      ...(opts.limit ? { limit: Number(opts.limit) } : {}),
+    });
+    io.out(opts.json ? `${JSON.stringify({ mode: 'in-process', entries }, null, 2)}\n` : feedText(entries, opts.needsInput ?? false));
+  } finally {
+    await supervisor.stop();
+  }
+}

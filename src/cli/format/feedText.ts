@@ -1,0 +1,13 @@
+import type { FeedEntry } from '../../core/state/model.js';
+import { oneLine } from '../../core/util/text.js';
+
+export function feedText(entries: FeedEntry[], needsInputOnly: boolean): string {
+  if (entries.length === 0) return needsInputOnly ? 'nothing needs your input\n' : 'the activity feed is empty\n';
+  return `${entries
+    .map((e) => {
+      const time = new Date(e.atMs).toISOString().slice(11, 19);
+      const thread = e.threadId ? ` ${e.threadId.slice(0, 8)}` : '';
+      return `${time}  ${e.needsInput ? '!' : ' '} ${e.workspace}${thread}  ${e.kind}  ${oneLine(e.text, 160)}`;
+    })
+    .join('\n')}\n`;
+}

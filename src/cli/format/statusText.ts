@@ -1,0 +1,66 @@
+import { openSignals, signalCounts, threadsOf } from '../../core/state/selectors.js';
+import type { SupervisorState } from '../../core/state/model.js';
+import { oneLine } from '../../core/util/text.js';
+import { relativeTime } from '../../core/util/time.js';
+
+/** The status document `status --json` prints: stable field names, no internal bookkeeping. */
+export function statusDocument(state: SupervisorState, mode: 'in-process' | 'daemon') {
+  return {
+    mode,
+    counts: { signals: signalCounts(state) },
+    workspaces: Object.values(state.workspaces).map((w) => ({
+      ...w,
+      threads: threadsOf(state, w.name).map((t) => ({
+        id: t.id,
+        title: t.title,
+        status: t.status,
+        waitingOnApproval: t.waitingOnApproval,
+        waitingOnUserInput: t.waitingOnUserInput,
+        currentTurnId: t.currentTurnId,
+        lastTurn: t.lastTurn,
+        tokenUsage: t.tokenUsage,
+        digest: t.digest,
+      })),
+    })),
+    openSignals: openSignals(state),
+    pendingApprovals: Object.values(state.pendingApprovals),
+    openQuestions: Object.values(state.openQuestions),
+    jobs: Object.values(state.jobs),
+  };
+}
+
+export function statusText(state: SupervisorState, nowMs: number, mode: 'in-process' | 'daemon'): string {
+  const lines: string[] = [];
+  const counts = signalCounts(state);
+  const badges = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`);
+  const workspaces = Object.values(state.workspaces);
+  lines.push(`cm-supervisor (${mode}) — ${workspaces.length} workspace(s), ${Object.keys(state.threads).length} thread(s)${badges.length ? ` — ${badges.join(', ')}` : ''}`);
+  if (workspaces.length === 0) lines.push('no workspaces configured: add one with `cm-supervisor workspace add PATH`');
+  for (const w of workspaces) {
+    const version = w.codexVersion ? ` codex ${w.codexVersion}` : '';
+    lines.push('');
+    lines.push(`${w.name}  [${w.status}]${version}${w.pid ? ` pid ${w.pid}` : ''}  ${w.path}`);
+    if (w.lastError && w.status !== 'ready') lines.push(`  error: ${oneLine(w.lastError.message, 200)}`);
+    const threads = threadsOf(state, w.name);
+    if (threads.length === 0) lines.push('  (no threads)');
+    for (const t of threads) {
+      const flags = t.waitingOnApproval ? ' waiting-on-approval' : t.waitingOnUserInput ? ' waiting-on-input' : '';
+      lines.push(`  ${oneLine(t.title, 60)}  [${t.status}${flags}]  ${t.id}`);
+      if (t.digest.currentTask) lines.push(`    task:     ${oneLine(t.digest.currentTask, 100)}`);
+      if (t.digest.lastActivity) lines.push(`    last:     ${relativeTime(t.digest.lastActivity.atMs, nowMs)} — ${t.digest.lastActivity.text}`);
+      lines.push(`    next:     ${t.digest.nextStep}`);
+      for (const b of t.digest.blockers) lines.push(`    blocker:  ${b.text}`);
+    }
+  }
+  const signals = openSignals(state);
+  if (signals.length > 0) {
+    lines.push('');
+    lines.push('open signals:');
+    for (const s of signals) {
+      lines.push(`  ${s.id}  ${s.kind}  ${s.workspace}  ${relativeTime(s.createdAtMs, nowMs)}  ${oneLine(s.message, 120)}${s.acknowledgedAtMs ? ' (acknowledged)' : ''}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

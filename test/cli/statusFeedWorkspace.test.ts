@@ -1,0 +1,86 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Supervisor } from '../../src/core/loop/supervisor.js';
+import { startRealCodexEnv, type RealCodexEnv } from '../support/realCodex.js';
+import { runBuiltCli } from '../support/runBuiltCli.js';
+
+let env: RealCodexEnv;
+let home: string;
+let repo: string;
+let cliEnv: Record<string, string>;
+
+beforeAll(async () => {
+  env = await startRealCodexEnv();
+  home = await mkdtemp(join(tmpdir(), 'cm-home-'));
+  repo = await env.workspace('repo');
+  cliEnv = { ...env.home.env, CM_SUPERVISOR_HOME: home };
+});
+afterAll(async () => {
+  await env?.cleanup();
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('workspace, status and feed commands (built CLI, real codex)', () => {
+  it('workspace add/list/remove with clear errors', async () => {
+    expect((await runBuiltCli(['workspace', 'list'], { env: cliEnv })).stdout).toContain('no workspaces configured');
+    const add = await runBuiltCli(['workspace', 'add', repo, '--name', 'api'], { env: cliEnv });
+    expect(add).toMatchObject({ code: 0, stdout: expect.stringContaining(`added workspace "api" (${repo})`) });
+    const dup = await runBuiltCli(['workspace', 'add', repo], { env: cliEnv });
+    expect(dup.code).toBe(2);
+    expect(dup.stderr).toContain(`${repo} is already configured as workspace "api"`);
+    const missing = await runBuiltCli(['workspace', 'add', '/definitely/not/here'], { env: cliEnv });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('/definitely/not/here is not a directory');
+    const badName = await runBuiltCli(['workspace', 'add', repo, '--name', 'has space'], { env: cliEnv });
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toContain('"has space" is not a valid workspace name');
+    const list = await runBuiltCli(['workspace', 'list', '--json'], { env: cliEnv });
+    expect(JSON.parse(list.stdout)).toEqual([{ name: 'api', path: repo }]);
+    const removeUnknown = await runBuiltCli(['workspace', 'remove', 'nope'], { env: cliEnv });
+    expect(removeUnknown).toMatchObject({ code: 2, stderr: expect.stringContaining('no workspace named "nope"; configured: api') });
+  });
+
+  it('status shows the workspace, its Codex version and the threads known on disk', async () => {
+    const sup = new Supervisor({ workspaces: [{ name: 'api', path: repo }], codexBin: env.codexBin, env: env.home.env });
+    await sup.start();
+    await sup.dispatch({ version: 1, actions: [{ id: 'a', workspace: 'api', prompt: 'write the changelog', thread: 'new' }] });
+    await sup.waitUntil((s) => Object.values(s.jobs).length === 1 && Object.values(s.jobs).every((j) => j.status === 'completed'), 30_000);
+    await sup.stop();
+
+    const json = await runBuiltCli(['status', '--json'], { env: cliEnv });
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.mode).toBe('in-process');
+    expect(doc.workspaces).toHaveLength(1);
+    expect(doc.workspaces[0]).toMatchObject({ name: 'api', path: repo, status: 'ready', codexVersion: '0.171.0' });
+    expect(doc.workspaces[0].threads).toEqual([expect.objectContaining({ title: 'write the changelog', status: 'notLoaded' })]);
+
+    const text = await runBuiltCli(['status'], { env: cliEnv });
+    expect(text.stdout).toContain('api  [ready] codex 0.171.0');
+    expect(text.stdout).toContain('write the changelog');
+    expect(text.stdout).toContain('next:     idle: awaiting instructions');
+  });
+
+  it('feed --needs-input says when nothing waits for the user', async () => {
+    const r = await runBuiltCli(['feed', '--needs-input'], { env: cliEnv });
+    expect(r).toMatchObject({ code: 0, stdout: 'nothing needs your input' });
+    const json = await runBuiltCli(['feed', '--json'], { env: cliEnv });
+    expect(JSON.parse(json.stdout)).toMatchObject({ mode: 'in-process', entries: expect.any(Array) });
+  });
+
+  it('an invalid config file is named with the field at fault, exit 2', async () => {
+    const badHome = await mkdtemp(join(tmpdir(), 'cm-badhome-'));
+    await writeFile(join(badHome, 'config.json'), JSON.stringify({ workspaces: [{ name: 'x', path: 'relative/path' }] }));
+    const r = await runBuiltCli(['status'], { env: { ...cliEnv, CM_SUPERVISOR_HOME: badHome } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`invalid configuration in ${join(badHome, 'config.json')}: workspaces.0.path: must be an absolute path`);
+    await writeFile(join(badHome, 'config.json'), '{ not json');
+    const broken = await runBuiltCli(['status'], { env: { ...cliEnv, CM_SUPERVISOR_HOME: badHome } });
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain(`cannot read ${join(badHome, 'config.json')}`);
+    await rm(badHome, { recursive: true, force: true });
+  });
+});
