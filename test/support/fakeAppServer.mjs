@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A scripted stand-in for `codex app-server`, for unit tests of the connection only.
-// Usage: node fakeAppServer.mjs [--version V] [--die-at-once] [--ignore-stop] [--no-init-reply]
+// Usage: node fakeAppServer.mjs [--version V] [--die-at-once] [--ignore-stop] [--no-init-reply] [--no-ping-reply]
 // Requests it understands after initialize:
 //   echo {..}            → result = params
 //   overload {times:N}   → -32001 the first N times (per process), then {ok:true}
@@ -50,6 +50,10 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       send({ method: 'configWarning', params: { summary: 'fake warning', details: null }, emittedAtMs: Date.now() });
       return;
     case 'initialized':
+      return;
+    case 'thread/loaded/list':
+      // --no-ping-reply: a server that hangs (still alive, never answers).
+      if (!args.includes('--no-ping-reply')) send({ id, result: { data: [], nextCursor: null } });
       return;
     case 'echo':
       send({ id, result: params ?? null });

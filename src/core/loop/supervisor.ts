@@ -16,6 +16,7 @@ import { normalizeNotification, normalizeServerRequest, seenThread } from '../st
 import { reduce } from '../state/reducer.js';
 import { selectFeed, type FeedFilter } from '../state/selectors.js';
 import { backoffDelay } from '../util/backoff.js';
+import { formatDuration } from '../util/time.js';
 
 export interface WorkspaceSpec {
   name: string;
@@ -310,9 +311,9 @@ export class Supervisor implements SupervisorApi {
     }
     // A failed handshake is reported (and retried) by startWorkspace.
     if (this.state.workspaces[workspace]?.status !== 'ready') return;
-    const pingTimeout = Math.round((this.options.pingTimeoutMs ?? DEFAULTS.pingTimeoutMs) / 1000);
+    const pingTimeout = formatDuration(this.options.pingTimeoutMs ?? DEFAULTS.pingTimeoutMs);
     const exit = rt.pingKilled
-      ? `stopped answering (no reply to a ping within ${pingTimeout}s) and was killed`
+      ? `stopped answering (no reply to a ping within ${pingTimeout}) and was killed`
       : d.signal
         ? `was killed by ${d.signal}`
         : d.reason === 'stdoutClosed'

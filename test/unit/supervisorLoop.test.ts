@@ -1,0 +1,76 @@
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Supervisor } from '../../src/core/loop/supervisor.js';
+import { openSignals, selectFeed } from '../../src/core/state/selectors.js';
+
+const fake = fileURLToPath(new URL('../support/fakeAppServer.mjs', import.meta.url));
+let supervisor: Supervisor | null = null;
+
+afterEach(async () => {
+  await supervisor?.stop();
+  supervisor = null;
+});
+
+function start(args: string[], options: Partial<ConstructorParameters<typeof Supervisor>[0]> = {}) {
+  supervisor = new Supervisor({
+    workspaces: [{ name: 'ws', path: process.cwd(), command: [process.execPath, fake, ...args] }],
+    codexBin: 'unused',
+    connection: { stopGraceMs: 200, handshakeTimeoutMs: 5_000 },
+    ...options,
+  });
+  return supervisor;
+}
+
+describe('Supervisor loop recovery (fake app-server)', () => {
+  it('a server that dies at once is retried a bounded number of times, with one disconnected signal', async () => {
+    const sup = start(['--die-at-once'], { restart: { maxAttempts: 2, baseDelayMs: 10 } });
+    await sup.start();
+    const state = await sup.waitUntil((s) => selectFeed(s).some((e) => e.text.includes('gave up')), 10_000);
+    expect(state.workspaces.ws!.status).toBe('disconnected');
+    expect(state.workspaces.ws!.restartCount).toBe(2);
+    const signals = openSignals(state).filter((s) => s.kind === 'disconnected');
+    expect(signals).toHaveLength(1);
+    expect(signals[0]!.message).toContain('exited during the handshake (code 3)');
+    expect(signals[0]!.context.stderrTail).toContain('fatal: could not read config.toml: invalid key');
+    expect(selectFeed(state).map((e) => e.text)).toEqual(
+      expect.arrayContaining([expect.stringContaining('restarting app-server (attempt 1)'), expect.stringContaining('restarting app-server (attempt 2)')]),
+    );
+  });
+
+  it('a server that stops answering pings is killed, reported and restarted', async () => {
+    const sup = start(['--no-ping-reply'], { pollIntervalMs: 100, pingTimeoutMs: 300, restart: { baseDelayMs: 10, maxAttempts: 1 } });
+    await sup.start();
+    const firstPid = (await sup.snapshot()).workspaces.ws!.pid;
+    const down = await sup.waitUntil((s) => openSignals(s).some((x) => x.kind === 'disconnected'), 10_000);
+    expect(openSignals(down).find((x) => x.kind === 'disconnected')!.message).toBe(
+      'disconnected: app-server stopped answering (no reply to a ping within 0.3s) and was killed',
+    );
+    const up = await sup.waitUntil((s) => s.workspaces.ws!.status === 'ready' && s.workspaces.ws!.pid !== firstPid, 10_000);
+    expect(up.workspaces.ws!.restartCount).toBe(1);
+  });
+
+  it('stop() stops every server and reports the workspace stopped, not disconnected', async () => {
+    const sup = start([]);
+    await sup.start();
+    await sup.stop();
+    const state = await sup.snapshot();
+    expect(state.workspaces.ws!.status).toBe('stopped');
+    expect(openSignals(state)).toEqual([]);
+  });
+
+  it('answering an unknown approval or with a decision not offered is a clear usage error', async () => {
+    const sup = start([]);
+    await sup.start();
+    await expect(sup.answerApproval('ws#99', 'accept')).rejects.toThrow('no pending approval "ws#99"');
+    await expect(sup.ackSignal('s404')).rejects.toThrow('no signal with id "s404"');
+  });
+
+  it('subscribers see every change with consecutive sequence numbers', async () => {
+    const sup = start([]);
+    const seqs: number[] = [];
+    sup.subscribe((c) => seqs.push(c.seq));
+    await sup.start();
+    expect(seqs.length).toBeGreaterThan(2);
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+  });
+});
