@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageInfo } from '../core/packageInfo.js';
+import { dispatchCommand, type DispatchCliOptions } from './commands/dispatch.js';
 import { doctorCommand } from './commands/doctor.js';
+import { schemaCommand } from './commands/schema.js';
 import { feedCommand, statusCommand } from './commands/status.js';
 import { workspaceAdd, workspaceList, workspaceRemove } from './commands/workspace.js';
 import { resolveGlobalOptions } from './globalOptions.js';
@@ -11,7 +13,8 @@ function parsePositiveInt(value: string): string {
   return value;
 }
 
-export function buildProgram(io: CliIo): Command {
+/** `outcome.exitCode` lets a command report "the work failed" (1) without an error message. */
+export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCode: 0 }): Command {
   const program = new Command('cm-supervisor');
   program
     .description('Supervise many OpenAI Codex agents (codex app-server), one per workspace, from one terminal.')
@@ -49,6 +52,31 @@ export function buildProgram(io: CliIo): Command {
     .option('--limit <n>', 'at most this many entries (the newest)', parsePositiveInt)
     .option('--json', 'print the entries as JSON')
     .action(async (opts: { json?: boolean; needsInput?: boolean; workspace?: string; limit?: string }) => feedCommand(globals(), opts, io));
+
+  program
+    .command('dispatch')
+    .description('validate a plan file and dispatch its actions to their workspaces in one cycle, then wait for the turns')
+    .addOption(new Option('--plan <file>', 'the plan (JSON, see `cm-supervisor schema`); - reads stdin').makeOptionMandatory())
+    .option('--dry-run', 'validate and resolve the targets, start no turn')
+    .option('--force', 'dispatch again actions that were already dispatched')
+    .option('--timeout <seconds>', 'interrupt turns still running after this long', parsePositiveInt)
+    .addOption(
+      new Option('--on-approval <policy>', 'how to answer approvals of the dispatched turns (default: ask on a terminal, else decline)').choices([
+        'ask',
+        'accept',
+        'decline',
+        'cancel',
+      ]),
+    )
+    .option('--json', 'print {plan, results} (or {errors}) as JSON')
+    .action(async (opts: DispatchCliOptions) => {
+      outcome.exitCode = await dispatchCommand(globals(), opts, io);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of plan files (for editors and planners)')
+    .action(() => schemaCommand(io));
 
   const workspace = program.command('workspace').description('configure the workspaces (repositories) to supervise');
   workspace

@@ -32,3 +32,18 @@ export class RpcRequestError extends SupervisorError {
     super(`${method} failed: ${rpcMessage} (code ${code})`);
   }
 }
+
+/** A plan that failed validation: every problem, each with its JSON path. Nothing was dispatched. */
+export class PlanValidationError extends SupervisorError {
+  constructor(
+    readonly problems: { path: string; message: string }[],
+    source = 'the plan',
+  ) {
+    super(
+      `${source} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}); nothing was dispatched:\n${problems
+        .map((p) => `  ${p.path || '(file)'}: ${p.message}`)
+        .join('\n')}`,
+      2,
+    );
+  }
+}

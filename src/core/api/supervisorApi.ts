@@ -1,4 +1,3 @@
-import type { Plan } from '../contract/plan.js';
 import type { ApprovalDecision, SupervisorEvent } from '../state/events.js';
 import type { FeedEntry, SignalRecord, SupervisorState } from '../state/model.js';
 import type { FeedFilter } from '../state/selectors.js';
@@ -12,7 +11,8 @@ export interface StateChange {
   raised: SignalRecord[];
 }
 
-export type ActionDispatchStatus = 'dispatched' | 'failed' | 'skipped';
+/** `planned`: a dry run resolved the target; `skipped`: the ledger shows it was dispatched before. */
+export type ActionDispatchStatus = 'dispatched' | 'failed' | 'skipped' | 'planned';
 
 export interface ActionDispatchResult {
   id: string;
@@ -22,6 +22,15 @@ export interface ActionDispatchResult {
   threadId: string | null;
   turnId: string | null;
   error: string | null;
+}
+
+export interface DispatchOptions {
+  /** Relative workspace paths in the plan are resolved against this (default: the cwd). */
+  baseDir?: string;
+  /** Dispatch again actions the ledger shows as dispatched. */
+  force?: boolean;
+  /** Validate and resolve targets, start no turn. */
+  dryRun?: boolean;
 }
 
 export interface DispatchResult {
@@ -36,9 +45,12 @@ export interface DispatchResult {
 export interface SupervisorApi {
   snapshot(): Promise<SupervisorState>;
   feed(filter?: FeedFilter): Promise<FeedEntry[]>;
-  dispatch(plan: Plan, options?: { baseDir?: string }): Promise<DispatchResult>;
+  /** Validates the plan (throws `PlanValidationError`, nothing dispatched) and dispatches it. */
+  dispatch(plan: unknown, options?: DispatchOptions): Promise<DispatchResult>;
   ackSignal(signalId: string): Promise<void>;
   answerApproval(key: string, decision: ApprovalDecision): Promise<void>;
   answerQuestion(key: string, answers: Record<string, string[]>): Promise<void>;
+  /** Stops a running turn (its pending approvals are cancelled by the server). */
+  interruptTurn(threadId: string, turnId: string): Promise<void>;
   subscribe(listener: (change: StateChange) => void): () => void;
 }

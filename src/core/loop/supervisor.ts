@@ -5,10 +5,11 @@ import {
   type DisconnectEvent,
   type ServerRequestEvent,
 } from '../connection/appServerConnection.js';
-import type { ActionDispatchResult, DispatchResult, StateChange, SupervisorApi } from '../api/supervisorApi.js';
-import type { Plan } from '../contract/plan.js';
+import type { DispatchOptions, DispatchResult, StateChange, SupervisorApi } from '../api/supervisorApi.js';
+import { validatePlanValue, type PlanTarget } from '../contract/validatePlan.js';
 import { dispatchPlan, type DispatchTarget } from '../dispatch/dispatchPlan.js';
-import { RequestTimeoutError, SupervisorError } from '../errors.js';
+import type { DispatchLedger } from '../dispatch/ledger.js';
+import { PlanValidationError, RequestTimeoutError, SupervisorError } from '../errors.js';
 import { ThreadListResponseSchema, ThreadStartResponseSchema } from '../protocol/messages.js';
 import type { ApprovalDecision, Effect, SupervisorEvent } from '../state/events.js';
 import { initialState, snapshotOf, type FeedEntry, type SignalRecord, type SupervisorState } from '../state/model.js';
@@ -39,6 +40,8 @@ export interface SupervisorOptions {
   /** Passed to every connection (timeouts, grace periods). */
   connection?: Partial<Omit<ConnectionOptions, 'argv' | 'cwd' | 'env'>>;
   feedLimit?: number;
+  /** Where dispatched actions are recorded so a re-run plan skips them. */
+  ledger?: DispatchLedger;
   now?: () => number;
   random?: () => number;
 }
@@ -100,35 +103,38 @@ export class Supervisor implements SupervisorApi {
 
   /** Starts every workspace's app-server and the health loop; resolves once each start settled. */
   async start(): Promise<void> {
-    for (const spec of this.options.workspaces) {
-      let markReady = () => {};
-      const ready = new Promise<void>((resolve) => (markReady = resolve));
-      const runtime: WorkspaceRuntime = {
-        spec,
-        argv: spec.command ?? [this.options.codexBin, 'app-server'],
-        connection: null,
-        attempts: 0,
-        restartTimer: null,
-        stopping: false,
-        pingInFlight: false,
-        pingKilled: false,
-        waiting: new Map(),
-        ready,
-        markReady,
-      };
-      this.runtimes.set(spec.name, runtime);
-      this.emit({
-        type: 'workspace/added',
-        atMs: this.now(),
-        name: spec.name,
-        path: spec.path,
-        command: runtime.argv,
-        stallAfterMs: spec.stallAfterMs ?? this.options.stallAfterMs ?? DEFAULTS.stallAfterMs,
-      });
-    }
+    const runtimes = this.options.workspaces.map((spec) => this.register(spec));
     this.tickTimer = setInterval(() => this.tick(), this.options.pollIntervalMs ?? DEFAULTS.pollIntervalMs);
     this.tickTimer.unref();
-    await Promise.all([...this.runtimes.values()].map((rt) => this.startWorkspace(rt)));
+    await Promise.all(runtimes.map((rt) => this.startWorkspace(rt)));
+  }
+
+  private register(spec: WorkspaceSpec): WorkspaceRuntime {
+    let markReady = () => {};
+    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    const runtime: WorkspaceRuntime = {
+      spec,
+      argv: spec.command ?? [this.options.codexBin, 'app-server'],
+      connection: null,
+      attempts: 0,
+      restartTimer: null,
+      stopping: false,
+      pingInFlight: false,
+      pingKilled: false,
+      waiting: new Map(),
+      ready,
+      markReady,
+    };
+    this.runtimes.set(spec.name, runtime);
+    this.emit({
+      type: 'workspace/added',
+      atMs: this.now(),
+      name: spec.name,
+      path: spec.path,
+      command: runtime.argv,
+      stallAfterMs: spec.stallAfterMs ?? this.options.stallAfterMs ?? DEFAULTS.stallAfterMs,
+    });
+    return runtime;
   }
 
   /** Stops every app-server gracefully; the state keeps what it knew. */
@@ -157,8 +163,20 @@ export class Supervisor implements SupervisorApi {
     return Promise.resolve(selectFeed(this.state, filter));
   }
 
-  dispatch(plan: Plan, options: { baseDir?: string } = {}): Promise<DispatchResult> {
-    return dispatchPlan(this.dispatchTarget(), plan, options);
+  async dispatch(plan: unknown, options: DispatchOptions = {}): Promise<DispatchResult> {
+    const validation = validatePlanValue(plan, {
+      workspaces: Object.values(this.state.workspaces).map((w) => ({ name: w.name, path: w.path })),
+      baseDir: options.baseDir ?? process.cwd(),
+    });
+    if (!validation.ok) throw new PlanValidationError(validation.problems);
+    return dispatchPlan(this.dispatchTarget(), validation.plan, validation.targets, options);
+  }
+
+  /** Supervises one more workspace from now on (a plan may name any directory). */
+  async addWorkspace(spec: WorkspaceSpec): Promise<void> {
+    if (this.runtimes.has(spec.name)) throw new SupervisorError(`workspace name "${spec.name}" is already in use`, 2);
+    const runtime = this.register(spec);
+    await this.startWorkspace(runtime);
   }
 
   ackSignal(signalId: string): Promise<void> {
@@ -181,6 +199,19 @@ export class Supervisor implements SupervisorApi {
     if (!this.state.openQuestions[key]) return Promise.reject(new SupervisorError(`no open question "${key}"`, 2));
     this.emit({ type: 'question/answered', atMs: this.now(), key, answers });
     return Promise.resolve();
+  }
+
+  async interruptTurn(threadId: string, turnId: string): Promise<void> {
+    const thread = this.state.threads[threadId];
+    if (!thread) throw new SupervisorError(`no thread "${threadId}"`, 2);
+    const connection = this.runtimes.get(thread.workspace)?.connection;
+    if (!connection || connection.isClosed) throw new SupervisorError(`workspace "${thread.workspace}" has no running app-server`);
+    try {
+      await connection.request('turn/interrupt', { threadId, turnId });
+    } catch (error) {
+      // The turn may have ended on its own meanwhile ("no active turn to interrupt").
+      if (this.state.threads[threadId]?.currentTurnId === turnId) throw error;
+    }
   }
 
   subscribe(listener: (change: StateChange) => void): () => void {
@@ -430,7 +461,12 @@ export class Supervisor implements SupervisorApi {
       now: this.now,
       state: () => this.state,
       emit: (event) => this.emit(event),
-      workspaceReady: async (name) => {
+      ledger: this.options.ledger ?? null,
+      connectionFor: async (target: PlanTarget) => {
+        if (target.kind === 'directory' && !this.runtimes.has(target.workspace)) {
+          await this.addWorkspace({ name: target.workspace, path: target.path });
+        }
+        const name = target.workspace;
         const rt = this.runtimes.get(name);
         if (!rt) throw new SupervisorError(`unknown workspace "${name}"`, 2);
         await rt.ready;
@@ -444,5 +480,3 @@ export class Supervisor implements SupervisorApi {
     };
   }
 }
-
-export type { ActionDispatchResult };

@@ -1,4 +1,5 @@
 import { displayCommand, oneLine } from '../util/text.js';
+import type { ApprovalDecision } from './events.js';
 import type { Blocker, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
 
 /** What a person wants to know about a thread at a glance: task, last activity, next step, blockers. */
@@ -46,4 +47,18 @@ function nextStep(thread: ThreadRecord, approvals: string[], questions: string[]
   }
   if (thread.lastTurn?.status === 'failed') return 'failed: send new instructions or retry';
   return 'idle: awaiting instructions';
+}
+
+/** "approved", "declined", … as a person would say it. */
+export function decisionWord(decision: ApprovalDecision): string {
+  switch (decision) {
+    case 'accept':
+      return 'approved';
+    case 'acceptForSession':
+      return 'approved for the session';
+    case 'decline':
+      return 'declined';
+    case 'cancel':
+      return 'cancelled the turn';
+  }
 }

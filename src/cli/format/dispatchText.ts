@@ -1,0 +1,36 @@
+import type { FinalActionResult } from '../../core/dispatch/awaitCompletion.js';
+import { oneLine } from '../../core/util/text.js';
+import { formatDuration } from '../../core/util/time.js';
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
+}
+
+export function resultsTable(results: FinalActionResult[], width = 120): string {
+  const rows = [['ACTION', 'WORKSPACE', 'STATUS', 'ELAPSED', 'THREAD', 'DETAIL']];
+  for (const r of results) {
+    const detail = r.status === 'planned' ? (r.threadId ? `would continue thread ${r.threadId}` : 'would start a new thread') : (r.error ?? r.finalMessage ?? '');
+    rows.push([r.id, r.workspace, r.status, r.status === 'planned' || r.status === 'skipped' ? '-' : formatDuration(r.elapsedMs), r.threadId?.slice(0, 8) ?? '-', oneLine(detail, Math.max(20, width - 60))]);
+  }
+  return `${table(rows)}\n`;
+}
+
+/** One status line per action, redrawn in place on a terminal. */
+export class LiveLines {
+  private drawn = 0;
+
+  constructor(private readonly write: (text: string) => void) {}
+
+  render(results: FinalActionResult[]): void {
+    const lines = results.map((r) => `  ${r.status === 'dispatched' ? '…' : r.status === 'completed' || r.status === 'skipped' ? '✓' : '✗'} ${r.id}  ${r.workspace}  ${r.status === 'dispatched' ? 'running' : r.status}  ${formatDuration(r.elapsedMs)}`);
+    this.clear();
+    this.write(`${lines.join('\n')}\n`);
+    this.drawn = lines.length;
+  }
+
+  clear(): void {
+    if (this.drawn > 0) this.write(`\u001b[${this.drawn}A\u001b[J`);
+    this.drawn = 0;
+  }
+}

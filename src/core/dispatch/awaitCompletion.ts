@@ -1,0 +1,118 @@
+import type { DispatchResult, SupervisorApi } from '../api/supervisorApi.js';
+import type { ApprovalDecision } from '../state/events.js';
+import type { ApprovalRecord, JobRecord, QuestionRecord, SupervisorState } from '../state/model.js';
+
+export type OnApproval = 'ask' | 'accept' | 'decline' | 'cancel';
+export type FinalStatus = 'completed' | 'failed' | 'interrupted' | 'dispatched' | 'skipped' | 'timeout' | 'planned';
+
+export interface FinalActionResult {
+  id: string;
+  workspace: string;
+  status: FinalStatus;
+  threadId: string | null;
+  turnId: string | null;
+  error: string | null;
+  finalMessage: string | null;
+  elapsedMs: number;
+}
+
+export interface AwaitOptions {
+  /** Give up (and interrupt the turns) after this long; null waits for ever. */
+  timeoutMs: number | null;
+  onApproval: OnApproval;
+  /** Asks a person (on a TTY) when `onApproval` is `ask`. */
+  ask?: (approval: ApprovalRecord) => Promise<ApprovalDecision>;
+  /** Answers questions; without it they get empty answers. */
+  answer?: (question: QuestionRecord) => Promise<Record<string, string[]>>;
+  /** Told about every approval answered by policy rather than by a person. */
+  onAutoAnswer?: (approval: ApprovalRecord, decision: ApprovalDecision) => void;
+  /** Called whenever an action's status may have changed. */
+  onProgress?: (results: FinalActionResult[]) => void;
+  now?: () => number;
+}
+
+const FINAL_JOB = new Set(['completed', 'failed', 'interrupted']);
+
+/**
+ * Waits until every dispatched turn of a plan finished, answering the approvals of those turns
+ * by policy, and returns one result per action. On timeout the unfinished turns are interrupted.
+ */
+export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchResult, options: AwaitOptions): Promise<FinalActionResult[]> {
+  const now = options.now ?? Date.now;
+  const started = now();
+  const handled = new Set<string>();
+  const turnIds = new Set(dispatched.results.flatMap((r) => (r.turnId && r.status === 'dispatched' ? [r.turnId] : [])));
+  let timedOut = false;
+
+  const results = (state: SupervisorState): FinalActionResult[] =>
+    dispatched.results.map((r) => {
+      const job: JobRecord | undefined = state.jobs[r.jobKey];
+      // Elapsed: from the turn's dispatch to its end (or to now while it runs).
+      const from = job?.dispatchedAtMs ?? started;
+      const base = { id: r.id, workspace: r.workspace, threadId: r.threadId, turnId: r.turnId, elapsedMs: (job?.completedAtMs ?? now()) - from };
+      if (r.status !== 'dispatched') return { ...base, status: r.status, error: r.error, finalMessage: null };
+      const status: FinalStatus = job && FINAL_JOB.has(job.status) ? (job.status as FinalStatus) : timedOut ? 'timeout' : 'dispatched';
+      return { ...base, status, error: status === 'timeout' ? 'timed out; the turn was interrupted' : (job?.error ?? null), finalMessage: job?.finalMessage ?? null };
+    });
+  const done = (state: SupervisorState) => results(state).every((r) => r.status !== 'dispatched');
+
+  const respond = (state: SupervisorState) => {
+    for (const approval of Object.values(state.pendingApprovals)) {
+      if (!turnIds.has(approval.turnId) || handled.has(approval.key)) continue;
+      handled.add(approval.key);
+      let decide: Promise<ApprovalDecision>;
+      if (options.onApproval === 'ask' && options.ask) decide = options.ask(approval);
+      else {
+        const decision: ApprovalDecision = options.onApproval === 'ask' ? 'decline' : options.onApproval;
+        options.onAutoAnswer?.(approval, decision);
+        decide = Promise.resolve(decision);
+      }
+      void decide.then((decision) => api.answerApproval(approval.key, decision)).catch(() => {});
+    }
+    for (const question of Object.values(state.openQuestions)) {
+      if (!question.turnId || !turnIds.has(question.turnId) || handled.has(question.key)) continue;
+      handled.add(question.key);
+      const answers = options.answer ? options.answer(question) : Promise.resolve({});
+      void answers.then((a) => api.answerQuestion(question.key, a)).catch(() => {});
+    }
+  };
+
+  let state = await api.snapshot();
+  if (done(state)) return results(state);
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | null = null;
+    let progress: NodeJS.Timeout | null = null;
+    const finish = async () => {
+      unsubscribe();
+      if (timer) clearTimeout(timer);
+      if (progress) clearInterval(progress);
+      const final = results(await api.snapshot());
+      options.onProgress?.(final);
+      resolve(final);
+    };
+    const check = async () => {
+      state = await api.snapshot();
+      respond(state);
+      options.onProgress?.(results(state));
+      if (done(state)) await finish();
+    };
+    const unsubscribe = api.subscribe((change) => {
+      if (change.eventType === 'item/progress' || change.eventType === 'tokenUsage/updated') return;
+      void check();
+    });
+    if (options.onProgress) progress = setInterval(() => options.onProgress?.(results(state)), 250);
+    if (options.timeoutMs !== null) {
+      timer = setTimeout(async () => {
+        timedOut = true;
+        const current = await api.snapshot();
+        await Promise.all(
+          results(current)
+            .filter((r) => r.status === 'timeout' && r.threadId && r.turnId)
+            .map((r) => api.interruptTurn(r.threadId!, r.turnId!).catch(() => {})),
+        );
+        await finish();
+      }, options.timeoutMs);
+    }
+    void check();
+  });
+}

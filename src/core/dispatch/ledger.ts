@@ -1,0 +1,70 @@
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { z } from 'zod';
+import { writeFileAtomic } from '../persistence/atomicWrite.js';
+
+const LedgerEntrySchema = z.object({
+  key: z.string(),
+  planId: z.string(),
+  actionId: z.string(),
+  workspace: z.string(),
+  status: z.enum(['sending', 'sent']),
+  threadId: z.string().nullable(),
+  turnId: z.string().nullable(),
+  /** What was sent as `clientUserMessageId`, to find the turn again after a crash. */
+  clientUserMessageId: z.string(),
+  updatedAtMs: z.number(),
+});
+const LedgerFileSchema = z.object({ version: z.literal(1), entries: z.record(z.string(), LedgerEntrySchema) });
+
+export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
+
+/**
+ * Which plan actions were dispatched, on disk, so re-running a plan does not start the same
+ * work twice. An entry is written `sending` before `turn/start` and `sent` after it; a crash
+ * in between leaves `sending`, which the executor checks against the thread's turns.
+ */
+export class DispatchLedger {
+  private entries: Record<string, LedgerEntry> = {};
+  /** Set when an unreadable ledger was moved aside at load. */
+  readonly setAside: string | null = null;
+
+  constructor(
+    readonly path: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!existsSync(path)) return;
+    let parsed: z.infer<typeof LedgerFileSchema> | null = null;
+    try {
+      const result = LedgerFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+      if (result.success) parsed = result.data;
+    } catch {
+      parsed = null;
+    }
+    if (parsed) this.entries = parsed.entries;
+    else {
+      // Never overwrite what we cannot read: keep it for the user to inspect.
+      this.setAside = `${path}.corrupt-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}`;
+      renameSync(path, this.setAside);
+    }
+  }
+
+  get(key: string): LedgerEntry | undefined {
+    return this.entries[key];
+  }
+
+  markSending(entry: Omit<LedgerEntry, 'status' | 'turnId' | 'updatedAtMs'>): void {
+    this.entries[entry.key] = { ...entry, status: 'sending', turnId: null, updatedAtMs: this.now() };
+    this.save();
+  }
+
+  markSent(key: string, threadId: string, turnId: string): void {
+    const entry = this.entries[key];
+    if (!entry) return;
+    this.entries[key] = { ...entry, status: 'sent', threadId, turnId, updatedAtMs: this.now() };
+    this.save();
+  }
+
+  private save(): void {
+    writeFileAtomic(this.path, `${JSON.stringify({ version: 1, entries: this.entries }, null, 2)}\n`);
+  }
+}

@@ -1,0 +1,199 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRealCodexEnv, type RealCodexEnv } from '../support/realCodex.js';
+import { runBuiltCli } from '../support/runBuiltCli.js';
+
+let env: RealCodexEnv;
+let home: string;
+let api: string;
+let web: string;
+let cliEnv: Record<string, string>;
+
+async function writePlan(name: string, plan: unknown): Promise<string> {
+  const file = join(home, name);
+  await writeFile(file, typeof plan === 'string' ? plan : JSON.stringify(plan));
+  return file;
+}
+
+async function dispatch(args: string[], extraEnv: Record<string, string> = {}) {
+  return runBuiltCli(['dispatch', ...args], { env: { ...cliEnv, ...extraEnv } });
+}
+
+beforeAll(async () => {
+  env = await startRealCodexEnv();
+  home = await mkdtemp(join(tmpdir(), 'cm-dispatch-home-'));
+  api = await env.workspace('api');
+  web = await env.workspace('web');
+  cliEnv = { ...env.home.env, CM_SUPERVISOR_HOME: home };
+  for (const [path, name] of [
+    [api, 'api'],
+    [web, 'web'],
+  ]) {
+    expect((await runBuiltCli(['workspace', 'add', path!, '--name', name!], { env: cliEnv })).code).toBe(0);
+  }
+});
+afterAll(async () => {
+  await env?.cleanup();
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('cm-supervisor dispatch (built CLI, real codex)', () => {
+  it('dispatches to two workspaces in one run; a re-run is skipped; --force sends again', async () => {
+    const plan = await writePlan('two.json', {
+      version: 1,
+      id: 'two',
+      actions: [
+        { id: 'api-tests', workspace: 'api', prompt: 'Run the tests', thread: 'new' },
+        { id: 'web-lint', workspace: 'web', prompt: 'Fix the lint errors' },
+      ],
+    });
+    const first = await dispatch(['--plan', plan, '--json']);
+    expect(first.code).toBe(0);
+    const doc = JSON.parse(first.stdout);
+    expect(doc.plan).toBe('two');
+    expect(doc.results).toEqual([
+      expect.objectContaining({ id: 'api-tests', workspace: 'api', status: 'completed', finalMessage: 'Done: Run the tests', error: null }),
+      expect.objectContaining({ id: 'web-lint', workspace: 'web', status: 'completed', finalMessage: 'Done: Fix the lint errors' }),
+    ]);
+    const requests = env.mock.requests.length;
+
+    const again = await dispatch(['--plan', plan, '--json']);
+    expect(again.code).toBe(0);
+    const skipped = JSON.parse(again.stdout).results;
+    expect(skipped.map((r: { status: string }) => r.status)).toEqual(['skipped', 'skipped']);
+    expect(skipped[0].turnId).toBe(doc.results[0].turnId);
+    expect(env.mock.requests.length).toBe(requests);
+
+    const forced = await dispatch(['--plan', plan, '--json', '--force']);
+    expect(forced.code).toBe(0);
+    const resent = JSON.parse(forced.stdout).results;
+    expect(resent.map((r: { status: string }) => r.status)).toEqual(['completed', 'completed']);
+    expect(resent[0].turnId).not.toBe(doc.results[0].turnId);
+    expect(env.mock.requests.length).toBe(requests + 2);
+  });
+
+  it('a crash between the two ledger writes does not send the turn twice', async () => {
+    const plan = await writePlan('crash.json', { version: 1, id: 'crash', actions: [{ id: 'one', workspace: 'api', prompt: 'only once please', thread: 'new' }] });
+    const first = JSON.parse((await dispatch(['--plan', plan, '--json'])).stdout).results[0];
+    expect(first.status).toBe('completed');
+    // Rewind the ledger to the state after the first write ("sending"), as a crash would leave it.
+    const ledgerFile = join(home, 'dispatch-ledger.json');
+    const ledger = JSON.parse(await readFile(ledgerFile, 'utf8'));
+    ledger.entries['crash:one'] = { ...ledger.entries['crash:one'], status: 'sending', turnId: null };
+    await writeFile(ledgerFile, JSON.stringify(ledger));
+    const requests = env.mock.requests.length;
+    const rerun = JSON.parse((await dispatch(['--plan', plan, '--json'])).stdout).results[0];
+    expect(rerun).toMatchObject({ status: 'skipped', threadId: first.threadId, turnId: first.turnId });
+    expect(env.mock.requests.length).toBe(requests);
+  });
+
+  it('one failing action fails the run (exit 1) while the other completes', async () => {
+    const plan = await writePlan('mixed.json', {
+      version: 1,
+      actions: [
+        { id: 'good', workspace: 'api', prompt: 'all fine', thread: 'new' },
+        { id: 'bad', workspace: 'web', prompt: '[fail] break', thread: 'new' },
+      ],
+    });
+    const r = await dispatch(['--plan', plan]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/good\s+api\s+completed/);
+    expect(r.stdout).toMatch(/bad\s+web\s+failed/);
+  });
+
+  it('approvals: accept runs the command, decline (the default without a terminal) does not', async () => {
+    const declinedPlan = await writePlan('decline.json', {
+      version: 1,
+      actions: [{ id: 'touch', workspace: 'api', prompt: `[exec touch ${api}/declined.txt] go`, thread: 'new' }],
+    });
+    const declined = await dispatch(['--plan', declinedPlan]);
+    expect(declined.code).toBe(0);
+    expect(declined.stderr).toContain(`api: declined \`touch ${api}/declined.txt\` (no terminal to ask on`);
+    expect(existsSync(join(api, 'declined.txt'))).toBe(false);
+
+    const acceptedPlan = await writePlan('accept.json', {
+      version: 1,
+      actions: [{ id: 'touch', workspace: 'api', prompt: `[exec touch ${api}/accepted.txt] go`, thread: 'new' }],
+    });
+    const accepted = await dispatch(['--plan', acceptedPlan, '--on-approval', 'accept', '--json']);
+    expect(accepted.code).toBe(0);
+    expect(accepted.stderr).toContain(`api: approved \`touch ${api}/accepted.txt\` (--on-approval accept)`);
+    expect(existsSync(join(api, 'accepted.txt'))).toBe(true);
+  });
+
+  it('--timeout interrupts a turn that does not finish (exit 1, status timeout)', async () => {
+    const plan = await writePlan('slow.json', { version: 1, actions: [{ id: 'hang', workspace: 'api', prompt: '[silent] never answers', thread: 'new' }] });
+    const r = await dispatch(['--plan', plan, '--timeout', '1', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).results[0]).toMatchObject({ status: 'timeout', error: 'timed out; the turn was interrupted' });
+  });
+
+  it('reads a plan from stdin (paths relative to the cwd) and supports --dry-run', async () => {
+    const plan = JSON.stringify({ version: 1, actions: [{ id: 'dir', workspace: web, prompt: 'hello', thread: 'latest' }] });
+    const r = await runBuiltCli(['dispatch', '--plan', '-', '--dry-run'], { env: cliEnv, input: plan });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('dry run (nothing dispatched)');
+    expect(r.stdout).toMatch(/dir\s+web\s+planned\s+-\s+\w{8}\s+would continue thread/);
+  });
+
+  describe('invalid plans exit 2 with the right message and start no app-server', () => {
+    let marker: string;
+    let fakeCodex: string;
+    beforeAll(async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'cm-fakebin-'));
+      marker = join(dir, 'started');
+      fakeCodex = join(dir, 'codex');
+      await writeFile(fakeCodex, `#!/bin/sh\ntouch ${marker}\nexit 1\n`);
+      await chmod(fakeCodex, 0o755);
+      await mkdir(join(home, 'notadir-parent'), { recursive: true });
+      await writeFile(join(home, 'notadir-parent', 'file.txt'), 'x');
+    });
+
+    const cases: [string, unknown, string][] = [
+      ['empty file', '', 'the plan is empty'],
+      ['not JSON', '{"version": 1,\n  "actions": [,]}', 'not valid JSON at line 2, column 15: unexpected ","'],
+      ['wrong version', { version: 2, actions: [{ id: 'a', workspace: 'api', prompt: 'x' }] }, 'version: version must be 1'],
+      ['no actions', { version: 1, actions: [] }, 'actions: a plan needs at least one action'],
+      ['duplicate ids', { version: 1, actions: [{ id: 'a', workspace: 'api', prompt: 'x' }, { id: 'a', workspace: 'web', prompt: 'y' }] }, 'actions[1].id: duplicate action id "a"'],
+      ['bad id', { version: 1, actions: [{ id: 'no spaces', workspace: 'api', prompt: 'x' }] }, 'actions[0].id: use 1 to 64 letters'],
+      ['empty prompt', { version: 1, actions: [{ id: 'a', workspace: 'api', prompt: '   ' }] }, 'actions[0].prompt: the prompt is empty'],
+      ['unknown workspace', { version: 1, actions: [{ id: 'a', workspace: 'apj', prompt: 'x' }] }, 'actions[0].workspace: unknown workspace "apj" (did you mean "api"?)'],
+      ['not a directory', { version: 1, actions: [{ id: 'a', workspace: './notadir-parent/file.txt', prompt: 'x' }] }, 'file.txt is not a directory'],
+      ['unknown key', { version: 1, actions: [{ id: 'a', workspace: 'api', prompt: 'x', priority: 1 }] }, 'actions[0].priority: unknown key "priority"'],
+      ['bad thread id', { version: 1, actions: [{ id: 'a', workspace: 'api', prompt: 'x', thread: 'abc' }] }, 'actions[0].thread: thread must be "new", "latest" or a thread id'],
+    ];
+    for (const [name, plan, message] of cases) {
+      it(name, async () => {
+        const file = await writePlan(`invalid-${name.replace(/\W+/g, '-')}.json`, plan);
+        const r = await dispatch(['--plan', file], { CM_SUPERVISOR_CODEX_BIN: fakeCodex });
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain('nothing was dispatched');
+        expect(r.stderr).toContain(message);
+        expect(existsSync(marker)).toBe(false);
+      });
+    }
+
+    it('a missing file and an oversized file', async () => {
+      const missing = await dispatch(['--plan', join(home, 'nope.json')], { CM_SUPERVISOR_CODEX_BIN: fakeCodex });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain(`plan file ${join(home, 'nope.json')} not found`);
+      const big = await writePlan('big.json', JSON.stringify({ version: 1, actions: [{ id: 'a', workspace: 'api', prompt: 'x'.repeat(1_100_000) }] }));
+      const oversized = await dispatch(['--plan', big], { CM_SUPERVISOR_CODEX_BIN: fakeCodex });
+      expect(oversized.code).toBe(2);
+      expect(oversized.stderr).toContain('over the 1 MB limit');
+      expect(existsSync(marker)).toBe(false);
+    });
+
+    it('--json prints every problem with its path', async () => {
+      const file = await writePlan('multi.json', { version: 3, actions: [{ id: 'a', workspace: 'nope', prompt: '' }], extra: true });
+      const r = await dispatch(['--plan', file, '--json'], { CM_SUPERVISOR_CODEX_BIN: fakeCodex });
+      expect(r.code).toBe(2);
+      const { errors } = JSON.parse(r.stdout);
+      expect(errors.map((e: { path: string }) => e.path).sort()).toEqual(['actions[0].prompt', 'actions[0].workspace', 'extra', 'version']);
+      expect(existsSync(marker)).toBe(false);
+    });
+  });
+});
