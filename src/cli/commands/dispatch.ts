@@ -10,6 +10,7 @@ import { Supervisor } from '../../core/loop/supervisor.js';
 import { approvalSubject, decisionWord } from '../../core/state/digest.js';
 import type { ApprovalDecision } from '../../core/state/events.js';
 import type { ApprovalRecord } from '../../core/state/model.js';
+import { oneLine } from '../../core/util/text.js';
 import { LiveLines, resultsTable } from '../format/dispatchText.js';
 import type { GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
@@ -100,22 +101,24 @@ let asking: Promise<unknown> = Promise.resolve();
 
 /** Asks on the terminal, one approval at a time. */
 function askApproval(approval: ApprovalRecord, live: LiveLines | null): Promise<ApprovalDecision> {
-  const next = asking.then(async () => {
-    live?.clear();
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      const offered = approval.availableDecisions.filter((d) => Object.values(DECISION_KEYS).includes(d as ApprovalDecision));
-      const keys = Object.entries(DECISION_KEYS).filter(([, d]) => offered.includes(d));
-      const prompt = `${approval.workspace}: approve ${approvalSubject(approval)}${approval.cwd ? ` in ${approval.cwd}` : ''}?${approval.reason ? ` (${approval.reason})` : ''}\n  ${keys.map(([k, d]) => `[${k}] ${d}`).join('  ')}: `;
-      for (;;) {
-        const answer = (await rl.question(prompt)).trim().toLowerCase();
-        const decision = DECISION_KEYS[answer];
-        if (decision && offered.includes(decision)) return decision;
-      }
-    } finally {
-      rl.close();
-    }
-  });
+  const next = asking.then(() => (live ? live.whileSuspended(() => prompt(approval)) : prompt(approval)));
   asking = next.catch(() => {});
   return next;
+}
+
+async function prompt(approval: ApprovalRecord): Promise<ApprovalDecision> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const offered = approval.availableDecisions.filter((d) => Object.values(DECISION_KEYS).includes(d as ApprovalDecision));
+    const keys = Object.entries(DECISION_KEYS).filter(([, d]) => offered.includes(d));
+    const where = approval.cwd ? ` in ${approval.cwd}` : '';
+    const why = approval.reason ? `\n  reason: ${oneLine(approval.reason, 200)}` : '';
+    const question = `${approval.workspace}: approve ${approvalSubject(approval)}${where}?${why}\n  ${keys.map(([k, d]) => `[${k}] ${d}`).join('  ')}: `;
+    for (;;) {
+      const decision = DECISION_KEYS[(await rl.question(question)).trim().toLowerCase()];
+      if (decision && offered.includes(decision)) return decision;
+    }
+  } finally {
+    rl.close();
+  }
 }

@@ -8,21 +8,38 @@ function table(rows: string[][]): string {
 }
 
 export function resultsTable(results: FinalActionResult[], width = 120): string {
-  const rows = [['ACTION', 'WORKSPACE', 'STATUS', 'ELAPSED', 'THREAD', 'DETAIL']];
+  const rows = [['ACTION', 'WORKSPACE', 'STATUS', 'ELAPSED', 'THREAD']];
+  const details = ['DETAIL'];
   for (const r of results) {
     const detail = r.status === 'planned' ? (r.threadId ? `would continue thread ${r.threadId}` : 'would start a new thread') : (r.error ?? r.finalMessage ?? '');
-    rows.push([r.id, r.workspace, r.status, r.status === 'planned' || r.status === 'skipped' ? '-' : formatDuration(r.elapsedMs), r.threadId?.slice(0, 8) ?? '-', oneLine(detail, Math.max(20, width - 60))]);
+    rows.push([r.id, r.workspace, r.status, r.status === 'planned' || r.status === 'skipped' ? '-' : formatDuration(r.elapsedMs), r.threadId?.slice(0, 8) ?? '-']);
+    details.push(detail);
   }
-  return `${table(rows)}\n`;
+  // The detail column gets whatever width the others leave.
+  const used = rows[0]!.reduce((sum, _, c) => sum + Math.max(...rows.map((r) => r[c]!.length)) + 2, 0);
+  return table(rows.map((r, i) => [...r, oneLine(details[i]!, Math.max(20, width - used))]));
 }
 
 /** One status line per action, redrawn in place on a terminal. */
 export class LiveLines {
   private drawn = 0;
+  private suspended = 0;
 
   constructor(private readonly write: (text: string) => void) {}
 
+  /** While a prompt is on screen, redrawing would overwrite it. */
+  async whileSuspended<T>(work: () => Promise<T>): Promise<T> {
+    this.clear();
+    this.suspended++;
+    try {
+      return await work();
+    } finally {
+      this.suspended--;
+    }
+  }
+
   render(results: FinalActionResult[]): void {
+    if (this.suspended > 0) return;
     const lines = results.map((r) => `  ${r.status === 'dispatched' ? '…' : r.status === 'completed' || r.status === 'skipped' ? '✓' : '✗'} ${r.id}  ${r.workspace}  ${r.status === 'dispatched' ? 'running' : r.status}  ${formatDuration(r.elapsedMs)}`);
     this.clear();
     this.write(`${lines.join('\n')}\n`);
