@@ -17,7 +17,7 @@ export function resultsTable(results: FinalActionResult[], width = 120): string 
   }
   // The detail column gets whatever width the others leave.
   const used = rows[0]!.reduce((sum, _, c) => sum + Math.max(...rows.map((r) => r[c]!.length)) + 2, 0);
-  return table(rows.map((r, i) => [...r, oneLine(details[i]!, Math.max(20, width - used))]));
+  return `${table(rows.map((r, i) => [...r, oneLine(details[i]!, Math.max(20, width - used))]))}\n`;
 }
 
 /** One status line per action, redrawn in place on a terminal. */
