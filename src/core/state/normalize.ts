@@ -25,6 +25,7 @@ import {
 } from '../protocol/messages.js';
 import type { SeenThread, SupervisorEvent } from './events.js';
 import type { ApprovalRecord } from './model.js';
+import { UNTITLED } from './threadRecords.js';
 
 type Method = ServerNotification['method'];
 
@@ -66,7 +67,7 @@ const IGNORED_METHODS = new Set<string>([
 const ProgressSchema = z.looseObject({ threadId: z.string(), turnId: z.string(), itemId: z.string() });
 
 export function threadTitle(thread: Pick<ThreadInfo, 'name' | 'preview'>): string {
-  return thread.name || thread.preview || '(new thread)';
+  return thread.name || thread.preview || UNTITLED;
 }
 
 export function seenThread(thread: ThreadInfo): SeenThread {

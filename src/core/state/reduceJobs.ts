@@ -62,7 +62,9 @@ export function reduceJobEvent(state: SupervisorState, event: JobEvent): void {
           ? finished.status
           : 'running'
         : thread?.currentTurnId === event.turnId
-          ? 'running'
+          ? thread.waitingOnApproval || thread.waitingOnUserInput
+            ? 'waiting_for_user'
+            : 'running'
           : 'dispatched';
       state.jobs[job.key] = {
         ...job,

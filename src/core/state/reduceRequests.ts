@@ -1,5 +1,5 @@
-import { oneLine } from '../util/text.js';
-import { approvalSubject } from './digest.js';
+import { oneLine, stripControl } from '../util/text.js';
+import { approvalSubject, decisionWord } from './digest.js';
 import type { ApprovalDecision, Effect, SupervisorEvent } from './events.js';
 import { pushFeed } from './feed.js';
 import type { ApprovalRecord, QuestionRecord, SupervisorState } from './model.js';
@@ -28,6 +28,8 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
       const change = event.approval.kind === 'fileChange' && thread.lastFileChange?.itemId === event.approval.itemId ? thread.lastFileChange : null;
       const approval: ApprovalRecord = change ? { ...event.approval, files: change.files, diff: change.diff } : event.approval;
       state.pendingApprovals[approval.key] = approval;
+      // Waiting on us is not a stall: close a stall signal now, or a later stall would be deduplicated into it.
+      if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
       putThread(state, {
         ...thread,
         waitingOnApproval: true,
@@ -45,7 +47,7 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
         message: `needs approval: ${subject}`,
         context: {
           approvalKey: approval.key,
-          ...(approval.command ? { command: approval.command } : {}),
+          ...(approval.command ? { command: stripControl(approval.command) } : {}),
           ...(approval.cwd ? { cwd: approval.cwd } : {}),
           ...(approval.reason ? { reason: oneLine(approval.reason, 300) } : {}),
         },
@@ -67,6 +69,7 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
       const q = event.question;
       const thread = threadFor(state, q.workspace, q.threadId, atMs);
       state.openQuestions[q.key] = q;
+      if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
       putThread(state, {
         ...thread,
         waitingOnUserInput: true,
@@ -172,17 +175,4 @@ function approvalResult(approval: ApprovalRecord, decision: ApprovalDecision): u
 function questionResult(q: QuestionRecord, answers: Record<string, string[]>): unknown {
   if (q.kind === 'elicitation') return { action: 'accept', content: { response: (answers.response ?? []).join('\n') }, _meta: null };
   return { answers: Object.fromEntries(q.questions.map((question) => [question.id, { answers: answers[question.id] ?? [] }])) };
-}
-
-function decisionWord(decision: ApprovalDecision): string {
-  switch (decision) {
-    case 'accept':
-      return 'approved';
-    case 'acceptForSession':
-      return 'approved for the session';
-    case 'decline':
-      return 'declined';
-    case 'cancel':
-      return 'cancelled the turn';
-  }
 }

@@ -1,11 +1,11 @@
-import type { ThreadItem } from '../protocol/messages.js';
+import type { ThreadItem, ThreadStatus } from '../protocol/messages.js';
 import { displayCommand, oneLine } from '../util/text.js';
 import type { Effect, SupervisorEvent } from './events.js';
 import { pushFeed } from './feed.js';
 import { setJobStatus } from './reduceJobs.js';
 import type { ItemSummary, SupervisorState, ThreadRecord } from './model.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
-import { putThread, threadFor, withItem } from './threadRecords.js';
+import { putThread, threadFor, UNTITLED, withItem } from './threadRecords.js';
 
 type ThreadEvent = Extract<
   SupervisorEvent,
@@ -29,6 +29,15 @@ type ThreadEvent = Extract<
 
 const MAX_DIFF = 64 * 1024;
 
+/**
+ * The flags of an `active` status. The schema's catch-all branch (for status types of a newer
+ * Codex) also admits `{type: "active", activeFlags: <not an array>}`, which must not throw here.
+ */
+function activeFlags(status: ThreadStatus): string[] {
+  const flags: unknown = status.type === 'active' && 'activeFlags' in status ? status.activeFlags : [];
+  return Array.isArray(flags) ? flags.filter((f): f is string => typeof f === 'string') : [];
+}
+
 /** Marks activity: any event of a live turn ends a stall. */
 function touched(state: SupervisorState, thread: ThreadRecord, atMs: number): ThreadRecord {
   if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
@@ -42,7 +51,7 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
       const t = event.thread;
       const thread = threadFor(state, workspace, t.id, atMs);
       const status = t.status ?? { type: thread.status };
-      const flags = status.type === 'active' && 'activeFlags' in status ? (status.activeFlags as string[]) : [];
+      const flags = activeFlags(status);
       putThread(state, {
         ...thread,
         title: oneLine(t.title, 200),
@@ -57,7 +66,7 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
     }
     case 'thread/statusChanged': {
       const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
-      const flags = event.status.type === 'active' && 'activeFlags' in event.status ? (event.status.activeFlags as string[]) : [];
+      const flags = activeFlags(event.status);
       putThread(state, {
         ...thread,
         status: event.status.type,
@@ -68,7 +77,9 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
     }
     case 'thread/closed': {
       const thread = state.threads[event.threadId];
-      if (thread) putThread(state, { ...thread, status: 'notLoaded', currentTurnId: null, updatedAtMs: atMs });
+      if (!thread) return;
+      if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
+      putThread(state, { ...thread, status: 'notLoaded', currentTurnId: null, stalledSinceMs: null, updatedAtMs: atMs });
       return;
     }
     case 'thread/renamed': {
@@ -94,8 +105,11 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
       return;
     case 'item/progress': {
       const thread = state.threads[event.threadId];
-      // Hot path (every streamed delta): no digest to recompute, only the activity time.
-      state.threads[event.threadId] = touched(state, thread ?? threadFor(state, workspace, event.threadId, atMs), atMs);
+      const live = touched(state, thread ?? threadFor(state, workspace, event.threadId, atMs), atMs);
+      // Hot path (every streamed delta): only the activity time changes, unless this ends a stall
+      // (or creates the thread), which changes the digest's blockers.
+      if (thread && thread.stalledSinceMs === null) state.threads[event.threadId] = live;
+      else putThread(state, live);
       return;
     }
     case 'plan/updated': {
@@ -110,11 +124,12 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
       return;
     }
     case 'tokenUsage/updated': {
-      const thread = threadFor(state, workspace, event.threadId, atMs);
-      state.threads[thread.id] = {
+      // Sent after each model response: the turn is alive.
+      const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
+      putThread(state, {
         ...thread,
         tokenUsage: { totalTokens: event.totalTokens, lastTokens: event.lastTokens, contextWindow: event.contextWindow },
-      };
+      });
       return;
     }
     case 'turn/error': {
@@ -223,7 +238,9 @@ function reduceItem(state: SupervisorState, event: Extract<SupervisorEvent, { ty
     case 'userMessage': {
       const text = userText(item);
       if (!done && text) {
-        thread = { ...thread, digest: { ...thread.digest, currentTask: oneLine(text, 200) } };
+        // A thread started empty is named after its first prompt, as Codex's preview would be.
+        const title = thread.title === UNTITLED ? oneLine(text, 200) : thread.title;
+        thread = { ...thread, title, digest: { ...thread.digest, currentTask: oneLine(text, 200) } };
         pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_started', text: `new task: ${text}` });
       }
       break;

@@ -2,12 +2,13 @@ import { computeDigest } from './digest.js';
 import type { ItemSummary, SupervisorState, ThreadRecord } from './model.js';
 
 const RECENT_ITEMS = 30;
+export const UNTITLED = '(new thread)';
 
 export function newThread(workspace: string, id: string, atMs: number): ThreadRecord {
   return {
     id,
     workspace,
-    title: '(new thread)',
+    title: UNTITLED,
     cwd: null,
     status: 'notLoaded',
     waitingOnApproval: false,

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { commandApproval, progress, threadSeen, turnStarted, userMessage } from '../../support/events.js';
+import { fold, readyEvents, STALL_AFTER_MS, T0 } from '../../support/replay.js';
+import { openSignals } from '../../../src/core/state/selectors.js';
+
+describe('reducer follow-ups', () => {
+  it('a thread that started without a preview is titled by its first prompt', () => {
+    const { state } = fold([...readyEvents(), threadSeen('t1', T0 + 1), turnStarted('t1', 'u1', T0 + 2), userMessage('t1', 'u1', 'Fix the flaky test', T0 + 3)]);
+    expect(state.threads.t1!.title).toBe('Fix the flaky test');
+  });
+
+  it('a job dispatched while its turn already waits on an approval is waiting_for_user', () => {
+    const { state } = fold([
+      ...readyEvents(),
+      threadSeen('t1', T0 + 1),
+      { type: 'job/queued', atMs: T0 + 2, key: 'p:a', planId: 'p', actionId: 'a', workspace: 'ws1', prompt: 'x' },
+      turnStarted('t1', 'u1', T0 + 3),
+      commandApproval({ requestId: 0, threadId: 't1', turnId: 'u1', atMs: T0 + 4 }),
+      { type: 'job/dispatched', atMs: T0 + 5, key: 'p:a', threadId: 't1', turnId: 'u1' },
+    ]);
+    expect(state.jobs['p:a']!.status).toBe('waiting_for_user');
+  });
+
+  it('thread/closed ends a stall', () => {
+    const { state } = fold([
+      ...readyEvents(),
+      threadSeen('t1', T0 + 1),
+      turnStarted('t1', 'u1', T0 + 2),
+      progress('t1', 'u1', T0 + 3),
+      { type: 'health/tick', atMs: T0 + 3 + STALL_AFTER_MS },
+      { type: 'thread/closed', atMs: T0 + 4 + STALL_AFTER_MS, workspace: 'ws1', threadId: 't1' },
+    ]);
+    expect(openSignals(state).filter((s) => s.kind === 'stalled')).toEqual([]);
+    expect(state.threads.t1!.digest.blockers).toEqual([]);
+  });
+
+  it('the approval signal shows the command without terminal escapes', () => {
+    const { state } = fold([
+      ...readyEvents(),
+      turnStarted('t1', 'u1', T0 + 1),
+      commandApproval({ requestId: 1, threadId: 't1', turnId: 'u1', atMs: T0 + 2, command: "/bin/bash -lc 'echo \u001b]0;pwned\u0007hi'" }),
+    ]);
+    const signal = openSignals(state).find((s) => s.kind === 'needs_approval')!;
+    expect(signal.context.command).toBe("/bin/bash -lc 'echo hi'");
+  });
+});

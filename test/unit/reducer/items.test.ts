@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import type { SupervisorEvent } from '../../../src/core/state/events.js';
+import type { ThreadItem } from '../../../src/core/protocol/messages.js';
+import { selectFeed } from '../../../src/core/state/selectors.js';
+import { fold, readyState, WS } from '../../support/replay.js';
+import { turnCompleted, turnStarted } from '../../support/events.js';
+
+const at = 1_795_697_000_000;
+const T = 't';
+const U = 'u';
+const item = (type: 'item/started' | 'item/completed', i: ThreadItem, atMs: number): SupervisorEvent => ({
+  type,
+  atMs,
+  workspace: WS,
+  threadId: T,
+  turnId: U,
+  item: i,
+});
+
+describe('thread events', () => {
+  it('thread/seen takes title, cwd, status flags and a still-running turn', () => {
+    const { state } = fold(
+      [
+        {
+          type: 'thread/seen',
+          atMs: at,
+          workspace: WS,
+          thread: { id: T, title: 'Fix CI', cwd: '/repo', status: { type: 'active', activeFlags: ['waitingOnUserInput'] }, activeTurnId: U },
+        },
+      ],
+      readyState(),
+    );
+    expect(state.threads[T]).toMatchObject({ title: 'Fix CI', cwd: '/repo', status: 'active', waitingOnUserInput: true, waitingOnApproval: false, currentTurnId: U });
+  });
+
+  it('thread/renamed renames; a null name keeps the title', () => {
+    const { state } = fold(
+      [
+        { type: 'thread/renamed', atMs: at, workspace: WS, threadId: T, name: 'Release 1.2' },
+        { type: 'thread/renamed', atMs: at + 1, workspace: WS, threadId: T, name: null },
+      ],
+      readyState(),
+    );
+    expect(state.threads[T]!.title).toBe('Release 1.2');
+  });
+
+  it('thread/closed unloads the thread and ends its turn; a close of an unknown thread is ignored', () => {
+    const { state } = fold(
+      [turnStarted(T, U, at), { type: 'thread/closed', atMs: at + 1, workspace: WS, threadId: T }, { type: 'thread/closed', atMs: at + 1, workspace: WS, threadId: 'zz' }],
+      readyState(),
+    );
+    expect(state.threads[T]).toMatchObject({ status: 'notLoaded', currentTurnId: null });
+    expect(state.threads.zz).toBeUndefined();
+  });
+});
+
+describe('items, plan and diff', () => {
+  it('the next step follows the plan while the turn runs', () => {
+    const state = fold([turnStarted(T, U, at)], readyState()).state;
+    fold(
+      [
+        {
+          type: 'plan/updated',
+          atMs: at + 1,
+          workspace: WS,
+          threadId: T,
+          turnId: U,
+          plan: [
+            { step: 'read the code', status: 'completed' },
+            { step: 'write the fix', status: 'inProgress' },
+            { step: 'run tests', status: 'pending' },
+          ],
+        },
+      ],
+      state,
+    );
+    expect(state.threads[T]!.digest.nextStep).toBe('write the fix');
+    fold([turnCompleted(T, U, 'completed', at + 2)], state);
+    expect(state.threads[T]!.digest.nextStep).toBe('idle: awaiting instructions');
+    // A new turn starts with an empty plan.
+    fold([turnStarted(T, 'u2', at + 3)], state);
+    expect(state.threads[T]!.plan).toEqual([]);
+    expect(state.threads[T]!.digest.nextStep).toBe('working on the current turn');
+  });
+
+  it('keeps the turn diff, truncating a huge one', () => {
+    const huge = 'x'.repeat(200 * 1024);
+    const { state } = fold([turnStarted(T, U, at), { type: 'diff/updated', atMs: at + 1, workspace: WS, threadId: T, turnId: U, diff: huge }], readyState());
+    const diff = state.threads[T]!.turnDiff!;
+    expect(diff.length).toBeLessThan(70 * 1024);
+    expect(diff.endsWith('… (diff truncated)')).toBe(true);
+  });
+
+  it('a completed file change is reported with its files', () => {
+    const change: ThreadItem = { type: 'fileChange', id: 'f', status: 'completed', changes: [{ path: 'a.ts', diff: '+1' }, { path: 'b.ts' }] };
+    const { state } = fold([turnStarted(T, U, at), item('item/started', { ...change, status: 'inProgress' }, at + 1), item('item/completed', change, at + 2)], readyState());
+    expect(selectFeed(state, { kinds: ['file_change'] }).map((e) => e.text)).toEqual(['edited 2 files: a.ts, b.ts']);
+    expect(state.threads[T]!.digest.lastActivity?.text).toBe('edited 2 files: a.ts, b.ts');
+    expect(state.threads[T]!.lastFileChange).toEqual({ itemId: 'f', files: ['a.ts', 'b.ts'], diff: '+1\n' });
+  });
+
+  it('a failed command shows its exit code', () => {
+    const { state } = fold(
+      [turnStarted(T, U, at), item('item/completed', { type: 'commandExecution', id: 'c', command: "/bin/bash -lc 'npm test'", status: 'failed', exitCode: 1 }, at + 1)],
+      readyState(),
+    );
+    expect(selectFeed(state).at(-1)?.text).toBe('ran `npm test` (exit 1)');
+  });
+
+  it('recent items are bounded and an item updates in place', () => {
+    const events: SupervisorEvent[] = [turnStarted(T, U, at)];
+    for (let i = 0; i < 50; i++) {
+      events.push(item('item/started', { type: 'commandExecution', id: `c${i}`, command: `echo ${i}`, status: 'inProgress' }, at + 2 * i + 1));
+      events.push(item('item/completed', { type: 'commandExecution', id: `c${i}`, command: `echo ${i}`, status: 'completed', exitCode: 0 }, at + 2 * i + 2));
+    }
+    const { state } = fold(events, readyState());
+    const items = state.threads[T]!.recentItems;
+    expect(items).toHaveLength(30);
+    expect(items.at(-1)).toMatchObject({ id: 'c49', status: 'completed', text: 'echo 49 (exit 0)' });
+    expect(items[0]!.id).toBe('c20');
+  });
+
+  it('items a cut stream left open are closed with the turn', () => {
+    const { state } = fold(
+      [
+        turnStarted(T, U, at),
+        item('item/started', { type: 'commandExecution', id: 'c', command: 'sleep 100', status: 'inProgress' }, at + 1),
+        turnCompleted(T, U, 'interrupted', at + 2),
+      ],
+      readyState(),
+    );
+    expect(state.threads[T]!.recentItems.at(-1)?.status).toBe('interrupted');
+  });
+});
