@@ -147,6 +147,7 @@ describe('mock Responses API on its own', () => {
     lastUserText: null,
     functionCallOutputs: [],
     isStructured: false,
+    isToolFollowUp: false,
     receivedAtMs: 0,
     ...extra,
   });
@@ -163,8 +164,11 @@ describe('mock Responses API on its own', () => {
     expect(defaultReply(req([], { lastUserText: 'plan', isStructured: true }))).toEqual({ kind: 'json', value: { ok: true } });
     const followUp = req([userMsg('[exec echo hi]'), { type: 'function_call_output', call_id: 'c1', output: 'hi' }], {
       functionCallOutputs: [{ callId: 'c1', output: 'hi' }],
+      isToolFollowUp: true,
     });
     expect(defaultReply(followUp)).toEqual({ kind: 'text', text: 'Command finished: hi' });
+    await post({ stream: true, input: followUp.body.input }).then((r) => r.text());
+    expect(mock.requests.at(-1)).toMatchObject({ isToolFollowUp: true, functionCallOutputs: [{ callId: 'c1', output: 'hi' }] });
   });
 
   it('serves /v1/models, 404s the rest, and closes despite an open silent stream', async () => {

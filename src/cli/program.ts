@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageInfo } from '../core/packageInfo.js';
 import { dispatchCommand, type DispatchCliOptions } from './commands/dispatch.js';
 import { doctorCommand } from './commands/doctor.js';
+import { demoCommand, tuiCommand } from './commands/tui.js';
 import { schemaCommand } from './commands/schema.js';
 import { feedCommand, statusCommand } from './commands/status.js';
 import { workspaceAdd, workspaceList, workspaceRemove } from './commands/workspace.js';
@@ -25,11 +26,20 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
         'CM_SUPERVISOR_CODEX_BIN',
       ),
     )
+    .option('--no-color', 'no colours (also when NO_COLOR is set)')
     .showHelpAfterError('(run cm-supervisor --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
 
   const globals = () => resolveGlobalOptions(program.opts<{ home?: string; codexBin?: string }>(), io);
+  const color = () => program.opts<{ color: boolean }>().color && !io.env.NO_COLOR;
+
+  program.action(async () => tuiCommand(globals(), { color: color() }, io));
+
+  program
+    .command('demo')
+    .description('the offline demo: real codex app-servers, an embedded mock model, three scripted workspaces')
+    .action(async () => demoCommand(globals(), { color: color() }, io));
 
   program
     .command('doctor')

@@ -22,6 +22,8 @@ export interface MockRequest {
   functionCallOutputs: { callId: string; output: string }[];
   /** True when the turn asked for structured output (`turn/start.outputSchema`). */
   isStructured: boolean;
+  /** True when the newest input is a tool's output: the model is asked to continue after a call. */
+  isToolFollowUp: boolean;
   receivedAtMs: number;
 }
 
@@ -169,7 +171,7 @@ export async function startMockResponsesServer(opts?: {
 
 /** Picks a reply from markers in the last user message, so concurrent threads stay deterministic. */
 export function defaultReply(req: MockRequest): MockReply {
-  if (isToolFollowUp(req.body)) {
+  if (req.isToolFollowUp) {
     const last = req.functionCallOutputs[req.functionCallOutputs.length - 1];
     return { kind: 'text', text: `Command finished: ${(last?.output ?? '').slice(0, 200)}` };
   }
@@ -198,6 +200,7 @@ function describeRequest(body: any): MockRequest {
     lastUserText,
     functionCallOutputs,
     isStructured: body?.text?.format?.type === 'json_schema',
+    isToolFollowUp: isToolFollowUp(body),
     receivedAtMs: Date.now(),
   };
 }

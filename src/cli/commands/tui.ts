@@ -1,0 +1,76 @@
+import { ConfigStore, workspaceSpecs } from '../../core/config/config.js';
+import { readPlanFile, validatePlanText } from '../../core/contract/validatePlan.js';
+import { createDemoEnvironment } from '../../core/demo/demoEnvironment.js';
+import { SupervisorError } from '../../core/errors.js';
+import { Supervisor } from '../../core/loop/supervisor.js';
+import { runTui } from '../../tui/runTui.js';
+import type { GlobalOptions } from '../globalOptions.js';
+import type { CliIo } from '../io.js';
+import { dirname, resolve } from 'node:path';
+
+function requireTerminal(io: CliIo, what: string): void {
+  if (!io.isTTY || !process.stdin.isTTY) {
+    throw new SupervisorError(`${what} needs an interactive terminal; use \`cm-supervisor status\` or \`feed\` for plain output`, 2);
+  }
+}
+
+/** `:dispatch FILE` from the TUI: the file is read here, in the CLI layer, not in the TUI. */
+function planDispatcher(supervisor: Supervisor) {
+  return async (file: string): Promise<string> => {
+    const path = resolve(file);
+    const read = readPlanFile(path);
+    if (!read.ok) throw new SupervisorError(read.problems.map((p) => p.message).join('; '), 2);
+    const state = await supervisor.snapshot();
+    const validation = validatePlanText(read.text, { workspaces: Object.values(state.workspaces), baseDir: dirname(path) });
+    if (!validation.ok) throw new SupervisorError(`${file}: ${validation.problems.map((p) => `${p.path || '(file)'}: ${p.message}`).join('; ')}`, 2);
+    const result = await supervisor.dispatch(validation.plan, { baseDir: dirname(path) });
+    const counts = result.results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
+    return `plan ${result.planId}: ${Object.entries(counts)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(', ')}`;
+  };
+}
+
+/** `cm-supervisor` with no command: the operations view over the configured workspaces. */
+export async function tuiCommand(globals: GlobalOptions, opts: { color: boolean }, io: CliIo): Promise<void> {
+  requireTerminal(io, 'the operations view');
+  const config = new ConfigStore(globals.home).read();
+  const supervisor = new Supervisor({ workspaces: workspaceSpecs(config), codexBin: globals.codex.path });
+  const starting = supervisor.start();
+  try {
+    await runTui({
+      api: supervisor,
+      mode: 'in-process',
+      color: opts.color,
+      confirmQuitWhenRunning: true,
+      dispatchFile: planDispatcher(supervisor),
+      ...(config.notifications?.kinds ? { notifyKinds: config.notifications.kinds } : {}),
+      ...(config.notifications ? { notificationsEnabled: config.notifications.enabled, muted: config.notifications.muted } : {}),
+    });
+  } finally {
+    await starting.catch(() => {});
+    await supervisor.stop();
+  }
+}
+
+/** `cm-supervisor demo`: real codex app-servers against an embedded mock model, nothing left behind. */
+export async function demoCommand(globals: GlobalOptions, opts: { color: boolean }, io: CliIo): Promise<void> {
+  requireTerminal(io, 'the demo');
+  const demo = await createDemoEnvironment();
+  const supervisor = new Supervisor({ workspaces: demo.workspaces, codexBin: globals.codex.path, env: demo.env, stallAfterMs: 60_000 });
+  try {
+    const starting = supervisor.start().then(() => supervisor.dispatch(demo.plan));
+    await runTui({
+      api: supervisor,
+      mode: 'demo',
+      color: opts.color,
+      confirmQuitWhenRunning: false,
+      dispatchFile: planDispatcher(supervisor),
+      notifyKinds: ['needs_approval', 'failed', 'completed'],
+    });
+    await starting.catch(() => {});
+  } finally {
+    await supervisor.stop();
+    await demo.cleanup();
+  }
+}

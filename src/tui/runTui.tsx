@@ -1,0 +1,84 @@
+import { render } from 'ink';
+import type { SupervisorApi } from '../core/api/supervisorApi.js';
+import type { SignalKind, SignalRecord } from '../core/state/model.js';
+import { App } from './App.js';
+import { useTerminalSize } from './hooks/useTerminalSize.js';
+import { notificationSequence } from './terminal/notifications.js';
+import { ENTER_ALT_SCREEN, HIDE_CURSOR, LEAVE_ALT_SCREEN, SHOW_CURSOR } from './terminal/screen.js';
+import { ColorContext } from './theme.js';
+
+export interface TuiOptions {
+  api: SupervisorApi;
+  mode: string;
+  color: boolean;
+  notifyKinds?: SignalKind[];
+  notificationsEnabled?: boolean;
+  muted?: string[];
+  confirmQuitWhenRunning?: boolean;
+  dispatchFile?: (path: string) => Promise<string>;
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+}
+
+function Root(props: Omit<TuiOptions, 'color' | 'stdout' | 'stdin'> & { color: boolean; onQuit: () => void; notify: (s: SignalRecord) => void }) {
+  const { width, height } = useTerminalSize();
+  return (
+    <ColorContext.Provider value={props.color}>
+      <App {...props} width={width} height={height} />
+    </ColorContext.Provider>
+  );
+}
+
+/**
+ * Runs the full-screen TUI until the user quits. The terminal is always restored — on quit,
+ * SIGTERM, SIGHUP, or an uncaught error — by unmounting Ink first and then leaving the
+ * alternate screen (the other order leaves Ink's last frame or a raw terminal behind).
+ */
+export async function runTui(options: TuiOptions): Promise<void> {
+  const stdout = options.stdout ?? process.stdout;
+  const stdin = options.stdin ?? process.stdin;
+  const tmux = Boolean(process.env.TMUX);
+  stdout.write(ENTER_ALT_SCREEN + HIDE_CURSOR);
+
+  let quit: () => void = () => {};
+  const quitRequested = new Promise<void>((resolve) => (quit = resolve));
+  const instance = render(
+    <Root
+      {...options}
+      onQuit={() => quit()}
+      notify={(signal) => stdout.write(notificationSequence(`cm-supervisor: ${signal.kind}`, `${signal.workspace}: ${signal.message}`, { tmux, bell: true }))}
+    />,
+    { stdout, stdin, exitOnCtrlC: false, patchConsole: true, maxFps: 20 },
+  );
+
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    instance.unmount();
+    stdout.write(SHOW_CURSOR + LEAVE_ALT_SCREEN);
+  };
+  const onSignal = () => quit();
+  const onFatal = (error: unknown) => {
+    restore();
+    process.stderr.write(`cm-supervisor: the TUI crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
+  process.on('exit', restore);
+  try {
+    await Promise.race([quitRequested, instance.waitUntilExit()]);
+  } finally {
+    restore();
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.off('SIGINT', onSignal);
+    process.off('uncaughtException', onFatal);
+    process.off('unhandledRejection', onFatal);
+    process.off('exit', restore);
+  }
+}

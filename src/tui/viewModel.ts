@@ -1,0 +1,195 @@
+import type { ApprovalRecord, FeedEntry, QuestionRecord, SupervisorState, ThreadRecord, WorkspaceRecord } from '../core/state/model.js';
+import { openSignals, selectFeed, signalCounts } from '../core/state/selectors.js';
+import { approvalSubject } from '../core/state/digest.js';
+import { oneLine } from '../core/util/text.js';
+import { relativeTime } from '../core/util/time.js';
+
+/**
+ * Pure selectors from supervisor state to what the screen shows. Components only lay these
+ * out; nothing here renders or does IO, so it is tested without a terminal.
+ */
+
+export type Tone = 'ok' | 'warn' | 'error' | 'info' | 'dim' | 'accent' | 'plain';
+
+export interface StatusCell {
+  glyph: string;
+  word: string;
+  tone: Tone;
+}
+
+export function workspaceStatus(w: WorkspaceRecord): StatusCell {
+  switch (w.status) {
+    case 'ready':
+      return { glyph: '●', word: 'ready', tone: 'ok' };
+    case 'starting':
+      return { glyph: '◌', word: 'starting', tone: 'info' };
+    case 'restarting':
+      return { glyph: '↻', word: 'restarting', tone: 'warn' };
+    case 'disconnected':
+      return { glyph: '✕', word: 'down', tone: 'error' };
+    case 'stopped':
+      return { glyph: '○', word: 'stopped', tone: 'dim' };
+  }
+}
+
+export function threadStatus(t: ThreadRecord): StatusCell {
+  if (t.pendingApprovalKeys.length > 0 || t.waitingOnApproval) return { glyph: '!', word: 'approval', tone: 'warn' };
+  if (t.openQuestionKeys.length > 0 || t.waitingOnUserInput) return { glyph: '?', word: 'question', tone: 'warn' };
+  if (t.stalledSinceMs !== null) return { glyph: '⏸', word: 'stalled', tone: 'warn' };
+  if (t.currentTurnId !== null) return { glyph: '▶', word: 'running', tone: 'info' };
+  if (t.lastTurn?.status === 'failed') return { glyph: '✗', word: 'failed', tone: 'error' };
+  if (t.lastTurn?.status === 'interrupted') return { glyph: '✗', word: 'interrupted', tone: 'error' };
+  if (t.lastTurn?.status === 'completed') return { glyph: '✓', word: 'done', tone: 'ok' };
+  if (t.status === 'notLoaded') return { glyph: '·', word: 'not loaded', tone: 'dim' };
+  return { glyph: '·', word: 'idle', tone: 'dim' };
+}
+
+export interface OpsRow {
+  key: string;
+  kind: 'workspace' | 'thread';
+  workspace: string;
+  threadId: string | null;
+  status: StatusCell;
+  name: string;
+  task: string;
+  last: string;
+  next: string;
+  blockers: string;
+  blockerTone: Tone;
+}
+
+/** Threads in a stable order: newest first by id (UUIDv7 ids sort by creation time). */
+export function threadsInOrder(state: SupervisorState, workspace: string): ThreadRecord[] {
+  return Object.values(state.threads)
+    .filter((t) => t.workspace === workspace)
+    .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+}
+
+export function operationsRows(state: SupervisorState, nowMs: number): OpsRow[] {
+  const rows: OpsRow[] = [];
+  for (const w of Object.values(state.workspaces)) {
+    const error = w.status !== 'ready' && w.lastError ? oneLine(w.lastError.message, 200) : '';
+    rows.push({
+      key: `ws:${w.name}`,
+      kind: 'workspace',
+      workspace: w.name,
+      threadId: null,
+      status: workspaceStatus(w),
+      name: w.name,
+      task: w.path,
+      last: w.connectedAtMs ? `up since ${relativeTime(w.connectedAtMs, nowMs).replace(' ago', '')}${w.pid ? ` · pid ${w.pid}` : ''}` : '',
+      next: w.status === 'restarting' ? `restart #${w.restartCount}` : w.status === 'disconnected' ? 'down: see the error' : '',
+      blockers: error,
+      blockerTone: error ? 'error' : 'plain',
+    });
+    for (const t of threadsInOrder(state, w.name)) {
+      const d = t.digest;
+      rows.push({
+        key: `th:${t.id}`,
+        kind: 'thread',
+        workspace: w.name,
+        threadId: t.id,
+        status: threadStatus(t),
+        name: `└ ${oneLine(t.title, 60)}`,
+        task: oneLine(d.currentTask ?? '', 200),
+        last: d.lastActivity ? `${relativeTime(d.lastActivity.atMs, nowMs)} ${oneLine(d.lastActivity.text, 200)}` : '',
+        next: oneLine(d.nextStep, 200),
+        blockers: d.blockers.map((b) => b.text).join('; '),
+        blockerTone: d.blockers.some((b) => b.kind === 'error' || b.kind === 'disconnected') ? 'error' : d.blockers.length > 0 ? 'warn' : 'plain',
+      });
+    }
+  }
+  return rows;
+}
+
+export interface Column {
+  key: 'status' | 'name' | 'task' | 'last' | 'next' | 'blockers';
+  title: string;
+  width: number;
+}
+
+/** Columns for a width: narrow terminals drop blockers, then the task, then the next step; nothing wraps. */
+export function columnsFor(width: number): Column[] {
+  const fixed: Column[] = [
+    { key: 'status', title: 'STATUS', width: 13 },
+    { key: 'name', title: 'WORKSPACE / THREAD', width: width >= 120 ? 24 : 18 },
+  ];
+  const flexible: Column['key'][] =
+    width >= 120 ? ['task', 'last', 'next', 'blockers'] : width >= 100 ? ['task', 'last', 'next'] : width >= 60 ? ['last', 'next'] : ['last'];
+  const titles: Record<string, string> = { task: 'TASK', last: 'LAST ACTIVITY', next: 'NEXT STEP', blockers: 'BLOCKERS' };
+  const rest = Math.max(10, width - fixed.reduce((n, c) => n + c.width + 1, 0));
+  const each = Math.floor(rest / flexible.length);
+  const columns = flexible.map((key, i) => ({ key, title: titles[key]!, width: i === flexible.length - 1 ? rest - each * (flexible.length - 1) - 1 : each - 1 }));
+  return [...fixed, ...columns];
+}
+
+export interface HeaderModel {
+  workspaces: { total: number; ready: number; down: number };
+  threads: { total: number; running: number; waiting: number };
+  badges: { kind: string; count: number; tone: Tone }[];
+  codexVersions: string[];
+}
+
+const BADGE_TONES: Record<string, Tone> = { needs_approval: 'warn', failed: 'error', stalled: 'warn', disconnected: 'error', completed: 'ok' };
+
+export function headerModel(state: SupervisorState): HeaderModel {
+  const ws = Object.values(state.workspaces);
+  const threads = Object.values(state.threads);
+  const counts = signalCounts(state);
+  return {
+    workspaces: {
+      total: ws.length,
+      ready: ws.filter((w) => w.status === 'ready').length,
+      down: ws.filter((w) => w.status === 'disconnected' || w.status === 'restarting').length,
+    },
+    threads: {
+      total: threads.length,
+      running: threads.filter((t) => t.currentTurnId !== null).length,
+      waiting: threads.filter((t) => t.pendingApprovalKeys.length > 0 || t.openQuestionKeys.length > 0).length,
+    },
+    badges: Object.entries(counts)
+      .filter(([, n]) => n > 0)
+      .map(([kind, count]) => ({ kind, count, tone: BADGE_TONES[kind] ?? 'plain' })),
+    codexVersions: [...new Set(ws.flatMap((w) => (w.codexVersion ? [w.codexVersion] : [])))],
+  };
+}
+
+export type QueueItem = { kind: 'approval'; approval: ApprovalRecord } | { kind: 'question'; question: QuestionRecord };
+
+/** Everything waiting for the person, oldest first, across workspaces. */
+export function needsYouQueue(state: SupervisorState): QueueItem[] {
+  const items: (QueueItem & { at: number })[] = [
+    ...Object.values(state.pendingApprovals).map((approval) => ({ kind: 'approval' as const, approval, at: approval.receivedAtMs })),
+    ...Object.values(state.openQuestions).map((question) => ({ kind: 'question' as const, question, at: question.receivedAtMs })),
+  ];
+  return items.sort((a, b) => a.at - b.at).map(({ at: _at, ...item }) => item as QueueItem);
+}
+
+export function queueItemTitle(state: SupervisorState, item: QueueItem): string {
+  if (item.kind === 'approval') {
+    const a = item.approval;
+    return `${a.workspace} · ${oneLine(state.threads[a.threadId]?.title ?? a.threadId, 40)} · ${approvalSubject(a)}`;
+  }
+  const q = item.question;
+  return `${q.workspace} · ${oneLine(state.threads[q.threadId]?.title ?? q.threadId, 40)} · question: ${oneLine(q.message, 80)}`;
+}
+
+export interface FeedViewFilter {
+  needsInput: boolean;
+  faults: boolean;
+  text: string;
+}
+
+/** Feed entries for the feed pane, newest first. */
+export function feedRows(state: SupervisorState, filter: FeedViewFilter, limit: number): FeedEntry[] {
+  return selectFeed(state, {
+    ...(filter.needsInput ? { needsInput: true } : {}),
+    ...(filter.faults ? { faults: true } : {}),
+    ...(filter.text ? { text: filter.text } : {}),
+    limit,
+  }).reverse();
+}
+
+export function openSignalCount(state: SupervisorState): number {
+  return openSignals(state).filter((s) => s.acknowledgedAtMs === null).length;
+}
