@@ -16,11 +16,13 @@ export interface TuiOptions {
   muted?: string[];
   confirmQuitWhenRunning?: boolean;
   dispatchFile?: (path: string) => Promise<string>;
+  /** Quits the TUI when aborted (the CLI aborts it on SIGTERM, SIGINT and SIGHUP). */
+  abort?: AbortSignal;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
 }
 
-function Root(props: Omit<TuiOptions, 'color' | 'stdout' | 'stdin'> & { color: boolean; onQuit: () => void; notify: (s: SignalRecord) => void }) {
+function Root(props: Omit<TuiOptions, 'color' | 'stdout' | 'stdin' | 'abort'> & { color: boolean; onQuit: () => void; notify: (s: SignalRecord) => void }) {
   const { width, height } = useTerminalSize();
   return (
     <ColorContext.Provider value={props.color}>
@@ -30,9 +32,9 @@ function Root(props: Omit<TuiOptions, 'color' | 'stdout' | 'stdin'> & { color: b
 }
 
 /**
- * Runs the full-screen TUI until the user quits. The terminal is always restored — on quit,
- * SIGTERM, SIGHUP, or an uncaught error — by unmounting Ink first and then leaving the
- * alternate screen (the other order leaves Ink's last frame or a raw terminal behind).
+ * Runs the full-screen TUI until the user quits or `abort` fires. The terminal is always
+ * restored — on quit, abort, exit or an uncaught error — by unmounting Ink first and then
+ * leaving the alternate screen (the other order leaves Ink's last frame or a raw terminal).
  */
 export async function runTui(options: TuiOptions): Promise<void> {
   const stdout = options.stdout ?? process.stdout;
@@ -42,9 +44,12 @@ export async function runTui(options: TuiOptions): Promise<void> {
 
   let quit: () => void = () => {};
   const quitRequested = new Promise<void>((resolve) => (quit = resolve));
+  options.abort?.addEventListener('abort', () => quit(), { once: true });
+  if (options.abort?.aborted) quit();
+  const { abort: _abort, stdout: _stdout, stdin: _stdin, ...appOptions } = options;
   const instance = render(
     <Root
-      {...options}
+      {...appOptions}
       onQuit={() => quit()}
       notify={(signal) => stdout.write(notificationSequence(`cm-supervisor: ${signal.kind}`, `${signal.workspace}: ${signal.message}`, { tmux, bell: true }))}
     />,
@@ -58,15 +63,11 @@ export async function runTui(options: TuiOptions): Promise<void> {
     instance.unmount();
     stdout.write(SHOW_CURSOR + LEAVE_ALT_SCREEN);
   };
-  const onSignal = () => quit();
   const onFatal = (error: unknown) => {
     restore();
     process.stderr.write(`cm-supervisor: the TUI crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
-  process.on('SIGINT', onSignal);
   process.on('uncaughtException', onFatal);
   process.on('unhandledRejection', onFatal);
   process.on('exit', restore);
@@ -74,9 +75,6 @@ export async function runTui(options: TuiOptions): Promise<void> {
     await Promise.race([quitRequested, instance.waitUntilExit()]);
   } finally {
     restore();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
-    process.off('SIGINT', onSignal);
     process.off('uncaughtException', onFatal);
     process.off('unhandledRejection', onFatal);
     process.off('exit', restore);

@@ -14,6 +14,7 @@ import { oneLine } from '../../core/util/text.js';
 import { LiveLines, resultsTable } from '../format/dispatchText.js';
 import type { GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
+import { shutdownSignal } from '../shutdown.js';
 
 export interface DispatchCliOptions {
   plan: string;
@@ -71,6 +72,7 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
           timeoutMs: opts.timeout ? Number(opts.timeout) * 1000 : null,
           onApproval,
           onAutoAnswer: autoAnswerNote,
+          abort: shutdownSignal(),
           ...(interactive ? { ask: (a: ApprovalRecord) => askApproval(a, live) } : {}),
           ...(live ? { onProgress: (r: FinalActionResult[]) => live.render(r) } : {}),
         });

@@ -6,6 +6,7 @@ import { Supervisor } from '../../core/loop/supervisor.js';
 import { runTui } from '../../tui/runTui.js';
 import type { GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
+import { shutdownSignal } from '../shutdown.js';
 import { dirname, resolve } from 'node:path';
 
 function requireTerminal(io: CliIo, what: string): void {
@@ -34,6 +35,7 @@ function planDispatcher(supervisor: Supervisor) {
 /** `cm-supervisor` with no command: the operations view over the configured workspaces. */
 export async function tuiCommand(globals: GlobalOptions, opts: { color: boolean }, io: CliIo): Promise<void> {
   requireTerminal(io, 'the operations view');
+  const abort = shutdownSignal();
   const config = new ConfigStore(globals.home).read();
   const supervisor = new Supervisor({ workspaces: workspaceSpecs(config), codexBin: globals.codex.path });
   const starting = supervisor.start();
@@ -42,6 +44,7 @@ export async function tuiCommand(globals: GlobalOptions, opts: { color: boolean 
       api: supervisor,
       mode: 'in-process',
       color: opts.color,
+      abort,
       confirmQuitWhenRunning: true,
       dispatchFile: planDispatcher(supervisor),
       ...(config.notifications?.kinds ? { notifyKinds: config.notifications.kinds } : {}),
@@ -56,6 +59,7 @@ export async function tuiCommand(globals: GlobalOptions, opts: { color: boolean 
 /** `cm-supervisor demo`: real codex app-servers against an embedded mock model, nothing left behind. */
 export async function demoCommand(globals: GlobalOptions, opts: { color: boolean }, io: CliIo): Promise<void> {
   requireTerminal(io, 'the demo');
+  const abort = shutdownSignal();
   const demo = await createDemoEnvironment();
   const supervisor = new Supervisor({ workspaces: demo.workspaces, codexBin: globals.codex.path, env: demo.env, stallAfterMs: 60_000 });
   try {
@@ -64,6 +68,7 @@ export async function demoCommand(globals: GlobalOptions, opts: { color: boolean
       api: supervisor,
       mode: 'demo',
       color: opts.color,
+      abort,
       confirmQuitWhenRunning: false,
       dispatchFile: planDispatcher(supervisor),
       notifyKinds: ['needs_approval', 'failed', 'completed'],

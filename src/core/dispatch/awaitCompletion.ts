@@ -19,6 +19,8 @@ export interface FinalActionResult {
 export interface AwaitOptions {
   /** Give up (and interrupt the turns) after this long; null waits for ever. */
   timeoutMs: number | null;
+  /** Stop waiting now: the unfinished turns are interrupted (e.g. Ctrl-C). */
+  abort?: AbortSignal;
   onApproval: OnApproval;
   /** Asks a person (on a TTY) when `onApproval` is `ask`. */
   ask?: (approval: ApprovalRecord) => Promise<ApprovalDecision>;
@@ -52,7 +54,8 @@ export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchRe
       const base = { id: r.id, workspace: r.workspace, threadId: r.threadId, turnId: r.turnId, elapsedMs: (job?.completedAtMs ?? now()) - from };
       if (r.status !== 'dispatched') return { ...base, status: r.status, error: r.error, finalMessage: null };
       const status: FinalStatus = job && FINAL_JOB.has(job.status) ? (job.status as FinalStatus) : timedOut ? 'timeout' : 'dispatched';
-      return { ...base, status, error: status === 'timeout' ? 'timed out; the turn was interrupted' : (job?.error ?? null), finalMessage: job?.finalMessage ?? null };
+      const stopped = options.abort?.aborted ? 'stopped by a signal; the turn was interrupted' : 'timed out; the turn was interrupted';
+      return { ...base, status: status === 'timeout' && options.abort?.aborted ? 'interrupted' : status, error: status === 'timeout' ? stopped : (job?.error ?? null), finalMessage: job?.finalMessage ?? null };
     });
   const done = (state: SupervisorState) => results(state).every((r) => r.status !== 'dispatched');
 
@@ -101,18 +104,18 @@ export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchRe
       void check();
     });
     if (options.onProgress) progress = setInterval(() => options.onProgress?.(results(state)), 250);
-    if (options.timeoutMs !== null) {
-      timer = setTimeout(async () => {
-        timedOut = true;
-        const current = await api.snapshot();
-        await Promise.all(
-          results(current)
-            .filter((r) => r.status === 'timeout' && r.threadId && r.turnId)
-            .map((r) => api.interruptTurn(r.threadId!, r.turnId!).catch(() => {})),
-        );
-        await finish();
-      }, options.timeoutMs);
-    }
+    const giveUp = async () => {
+      timedOut = true;
+      const current = await api.snapshot();
+      await Promise.all(
+        results(current)
+          .filter((r) => r.status === 'timeout' && r.threadId && r.turnId)
+          .map((r) => api.interruptTurn(r.threadId!, r.turnId!).catch(() => {})),
+      );
+      await finish();
+    };
+    if (options.timeoutMs !== null) timer = setTimeout(() => void giveUp(), options.timeoutMs);
+    options.abort?.addEventListener('abort', () => void giveUp(), { once: true });
     void check();
   });
 }

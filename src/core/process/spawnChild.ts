@@ -23,7 +23,7 @@ export interface ManagedChild {
   readonly stderr: Readable;
   /** Resolves once the child is gone; never rejects. */
   readonly exited: Promise<ChildExit>;
-  /** End stdin, then SIGTERM after `graceMs`, then SIGKILL after `graceMs` more; always reaped. */
+  /** End stdin, then SIGTERM after `graceMs`, then SIGKILL after `graceMs` more; always reaped, with its process group. */
   stop(graceMs?: number): Promise<ChildExit>;
   kill(signal: NodeJS.Signals): void;
 }
@@ -42,6 +42,9 @@ export function spawnChild(spec: ChildSpec): ManagedChild {
     buffer: false,
     reject: false,
     cleanup: true,
+    // Its own process group, so helpers it leaves behind (codex runs short-lived shells) can be
+    // reaped with it. Our death still ends it: its stdin closes and app-servers exit on EOF.
+    detached: true,
     forceKillAfterDelay: false,
     encoding: 'buffer',
   });
@@ -51,9 +54,18 @@ export function spawnChild(spec: ChildSpec): ManagedChild {
   subprocess.stderr.on('error', () => {});
 
   let done = false;
+  const reapGroup = () => {
+    if (subprocess.pid === undefined) return;
+    try {
+      process.kill(-subprocess.pid, 'SIGKILL');
+    } catch {
+      // No process left in the group: the usual case.
+    }
+  };
   const exited: Promise<ChildExit> = subprocess.then(
     (result) => {
       done = true;
+      reapGroup();
       const spawnFailed = result.failed && result.exitCode === undefined && result.signal === undefined;
       return {
         code: result.exitCode ?? null,
@@ -63,6 +75,7 @@ export function spawnChild(spec: ChildSpec): ManagedChild {
     },
     (error: unknown) => {
       done = true;
+      reapGroup();
       return { code: null, signal: null, spawnError: { code: undefined, message: String(error) } };
     },
   );
