@@ -1,5 +1,5 @@
 import { Box, Text, useInput, type Key } from 'ink';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { SupervisorApi } from '../core/api/supervisorApi.js';
 import type { ApprovalDecision } from '../core/state/events.js';
 import type { SignalKind, SignalRecord, SupervisorState } from '../core/state/model.js';
@@ -218,7 +218,12 @@ export function App(props: AppProps) {
     if (text !== null) setOverlay({ ...o, text });
   };
 
-  useInput((input, key) => {
+  // The handler is refreshed on every render and read through a ref: Ink re-subscribes input
+  // handlers in an effect, after the frame is on screen, so a key pressed right after a view
+  // change would otherwise reach the previous view's handler.
+  const onInput = useRef<(input: string, key: Key) => void>(() => {});
+  useInput((input, key) => onInput.current(input, key));
+  onInput.current = (input, key) => {
     if (!state) {
       if (input === 'q' || (key.ctrl && input === 'c')) props.onQuit();
       return;
@@ -282,7 +287,7 @@ export function App(props: AppProps) {
       case null:
         return;
     }
-  });
+  };
 
   if (!state) {
     return (

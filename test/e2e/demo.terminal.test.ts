@@ -8,6 +8,15 @@ import { spawnInTerminal, type TerminalSession } from '../support/terminal.js';
 const demoDirs = () => new Set(readdirSync(tmpdir()).filter((d) => d.startsWith('cm-supervisor-demo-')));
 let session: TerminalSession | null = null;
 
+/** A process's command line; '' once it is gone (codex starts short-lived helpers). */
+function cmd(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
 afterEach(() => {
   session?.dispose();
   session = null;
@@ -25,7 +34,7 @@ describe('the offline demo in a real terminal (built binary, real codex)', () =>
     expect(s.screen()).toMatch(/needs_approval 1/);
     const children = childPids(s.pid);
     expect(children.length).toBeGreaterThanOrEqual(3);
-    const appServers = children.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('app-server'));
+    const appServers = children.filter((pid) => cmd(pid).includes('app-server'));
     expect(appServers).toHaveLength(3);
 
     s.write('3');
@@ -54,20 +63,13 @@ describe('the offline demo in a real terminal (built binary, real codex)', () =>
     const s = session;
     await s.waitForText('Needs you (1)', 30_000);
     const children = childPids(s.pid);
-    const appServers = children.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('app-server'));
+    const appServers = children.filter((pid) => cmd(pid).includes('app-server'));
     expect(appServers).toHaveLength(3);
     s.kill('SIGTERM');
     const exit = await s.waitForExit(15_000);
     expect(exit.exitCode).toBe(0);
     expect(s.isAlternateScreen()).toBe(false);
     for (const pid of appServers) expect(isAlive(pid)).toBe(false);
-    const cmd = (pid: number) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      } catch {
-        return '?';
-      }
-    };
     for (const pid of children) await expect.poll(() => isAlive(pid), { timeout: 5_000, message: `child ${pid} survived: ${cmd(pid)}` }).toBe(false);
   });
 
