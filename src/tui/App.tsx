@@ -39,7 +39,13 @@ export interface AppProps {
   now?: () => number;
 }
 
-type Overlay = { kind: 'help' } | { kind: 'command'; text: string } | { kind: 'filter'; text: string } | { kind: 'answer'; text: string } | { kind: 'confirmQuit'; running: number };
+type Overlay =
+  | { kind: 'help' }
+  | { kind: 'command'; text: string }
+  | { kind: 'filter'; text: string }
+  // The question being answered, by key: the queue may change while the person types.
+  | { kind: 'answer'; text: string; key: string }
+  | { kind: 'confirmQuit'; running: number };
 
 interface Toast {
   text: string;
@@ -88,6 +94,12 @@ export function App(props: AppProps) {
   useEffect(() => {
     if (toast && clock - toast.atMs > TOAST_MS) setToast(null);
   }, [clock, toast]);
+  useEffect(() => {
+    if (overlay?.kind === 'answer' && state && !state.openQuestions[overlay.key]) {
+      setOverlay(null);
+      flash('the question was answered or withdrawn meanwhile', 'warn');
+    }
+  }, [state, overlay, flash]);
 
   const nowMs = clock;
   const rows = useMemo(() => (state ? operationsRows(state, nowMs) : []), [state, nowMs]);
@@ -95,7 +107,9 @@ export function App(props: AppProps) {
   const bodyHeight = Math.max(1, height - 4);
   const feed = useMemo(() => (state ? feedRows(state, filter, 500) : []), [state, filter]);
   const counts: Record<View, number> = { ops: rows.length, feed: feed.length, approvals: queue.length, detail: 0 };
-  const index = (v: View) => clampIndex(selected[v], counts[v]);
+  // While an answer is typed, the selection stays on its question even if earlier items leave the queue.
+  const answeringAt = overlay?.kind === 'answer' ? queue.findIndex((q) => q.kind === 'question' && q.question.key === overlay.key) : -1;
+  const index = (v: View) => (v === 'approvals' && answeringAt !== -1 ? answeringAt : clampIndex(selected[v], counts[v]));
   const move = (v: View, delta: number) => setSelected((s) => ({ ...s, [v]: clampIndex(s[v] + delta, counts[v]) }));
 
   const guard = (promise: Promise<unknown>, ok?: string) =>
@@ -207,11 +221,10 @@ export function App(props: AppProps) {
       setOverlay(null);
       if (o.kind === 'command') return runCommandLine(s, text);
       if (o.kind === 'filter') return setFilter((f) => ({ ...f, text }));
-      const item = queue[index('approvals')];
-      if (item?.kind === 'question') {
-        const answers = Object.fromEntries(item.question.questions.map((q) => [q.id, [text]]));
-        void guard(api.answerQuestion(item.question.key, answers), `answered ${item.question.workspace}`);
-      }
+      const question = s.openQuestions[o.key];
+      if (!question) return flash('the question was answered or withdrawn meanwhile', 'warn');
+      const answers = Object.fromEntries(question.questions.map((q) => [q.id, [text]]));
+      void guard(api.answerQuestion(question.key, answers), `answered ${question.workspace}`);
       return;
     }
     const text = editText(o.text, input, key);
@@ -255,7 +268,7 @@ export function App(props: AppProps) {
       }
       case 'answer': {
         const item = queue[index('approvals')];
-        if (item?.kind === 'question') setOverlay({ kind: 'answer', text: '' });
+        if (item?.kind === 'question') setOverlay({ kind: 'answer', text: '', key: item.question.key });
         return;
       }
       case 'back':

@@ -77,7 +77,13 @@ export function operationsRows(state: SupervisorState, nowMs: number): OpsRow[] 
       status: workspaceStatus(w),
       name: w.name,
       task: w.path,
-      last: w.connectedAtMs ? `up since ${relativeTime(w.connectedAtMs, nowMs).replace(' ago', '')}${w.pid ? ` · pid ${w.pid}` : ''}` : '',
+      // connectedAtMs outlives the connection (the restart backoff uses it): only a ready server is "up".
+      last:
+        w.status === 'ready' && w.connectedAtMs
+          ? `up since ${relativeTime(w.connectedAtMs, nowMs).replace(' ago', '')}${w.pid ? ` · pid ${w.pid}` : ''}`
+          : error && w.lastError
+            ? `${relativeTime(w.lastError.atMs, nowMs)} ${error}`
+            : '',
       next: w.status === 'restarting' ? `restart #${w.restartCount}` : w.status === 'disconnected' ? 'down: see the error' : '',
       blockers: error,
       blockerTone: error ? 'error' : 'plain',

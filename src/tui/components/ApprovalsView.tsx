@@ -91,6 +91,8 @@ function QueueItemDetail({ state, item, answering, height }: { state: Supervisor
     );
   }
   const q = item.question;
+  // A secret (a token, a password) is never echoed on a screen that may be shared.
+  const secret = q.questions.some((question) => question.isSecret);
   return (
     <Box flexDirection="column" height={height}>
       <Line text={`workspace  ${q.workspace}    thread  ${state.threads[q.threadId]?.title ?? q.threadId}`} />
@@ -100,7 +102,7 @@ function QueueItemDetail({ state, item, answering, height }: { state: Supervisor
       {answering !== null ? (
         <Text>
           <Text color={color('info')}>answer › </Text>
-          {answering}
+          {secret ? '•'.repeat([...answering].length) : answering}
           <Text inverse> </Text>
         </Text>
       ) : (

@@ -1,0 +1,123 @@
+import type { DispatchOptions, DispatchResult, StateChange, SupervisorApi } from '../../src/core/api/supervisorApi.js';
+import { SupervisorError } from '../../src/core/errors.js';
+import type { ApprovalDecision, SupervisorEvent } from '../../src/core/state/events.js';
+import { snapshotOf, type FeedEntry, type SignalRecord, type SupervisorState } from '../../src/core/state/model.js';
+import { reduce } from '../../src/core/state/reducer.js';
+import { selectFeed, type FeedFilter } from '../../src/core/state/selectors.js';
+import { readyState, T0 } from './replay.js';
+
+/** One call the UI made, in order. */
+export interface ApiCall {
+  method: 'snapshot' | 'feed' | 'dispatch' | 'ackSignal' | 'answerApproval' | 'answerQuestion' | 'interruptTurn';
+  args: unknown[];
+}
+
+/** The methods worth asserting on: reads (`snapshot`, `feed`) are left out of `actions()`. */
+const READS: ReadonlySet<ApiCall['method']> = new Set(['snapshot', 'feed']);
+
+/**
+ * An in-memory SupervisorApi for UI tests: the state changes only through the real `reduce`,
+ * subscribers see what the real Supervisor would send, and every call is recorded so tests
+ * can assert what the UI asked for. User actions validate like `Supervisor` and reject the same way.
+ */
+export class FakeApi implements SupervisorApi {
+  state: SupervisorState;
+  readonly calls: ApiCall[] = [];
+  private readonly listeners = new Set<(change: StateChange) => void>();
+  /** User actions are stamped 1 ms after the latest event unless `now` is given. */
+  private clockMs: number;
+  private readonly now: () => number;
+
+  constructor(start: SupervisorState = readyState(), options: { now?: () => number } = {}) {
+    this.state = start;
+    this.clockMs = T0;
+    this.now = options.now ?? (() => this.clockMs + 1);
+  }
+
+  /** Reduces one event and tells subscribers, as `Supervisor.emit` does (raised = its `notify` effects). */
+  emit(event: SupervisorEvent): StateChange {
+    this.clockMs = Math.max(this.clockMs, event.atMs);
+    const [state, effects] = reduce(this.state, event);
+    this.state = state;
+    const raised: SignalRecord[] = effects.flatMap((e) => {
+      const signal = e.type === 'notify' ? state.signals[e.signalId] : undefined;
+      return signal ? [signal] : [];
+    });
+    const change: StateChange = { seq: state.seq, atMs: event.atMs, eventType: event.type, raised };
+    for (const listener of this.listeners) listener(change);
+    return change;
+  }
+
+  /** Reduces an event without telling subscribers: the UI keeps showing the older snapshot (a change in flight). */
+  emitUnseen(event: SupervisorEvent): void {
+    this.clockMs = Math.max(this.clockMs, event.atMs);
+    this.state = reduce(this.state, event)[0];
+  }
+
+  emitAll(events: SupervisorEvent[]): void {
+    for (const event of events) this.emit(event);
+  }
+
+  /** The user actions (answers, acks, dispatches, interrupts) without the reads. */
+  actions(): ApiCall[] {
+    return this.calls.filter((c) => !READS.has(c.method));
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  // ---- SupervisorApi ----
+
+  snapshot(): Promise<SupervisorState> {
+    this.calls.push({ method: 'snapshot', args: [] });
+    return Promise.resolve(snapshotOf(this.state));
+  }
+
+  feed(filter?: FeedFilter): Promise<FeedEntry[]> {
+    this.calls.push({ method: 'feed', args: [filter] });
+    return Promise.resolve(selectFeed(this.state, filter));
+  }
+
+  dispatch(plan: unknown, options?: DispatchOptions): Promise<DispatchResult> {
+    this.calls.push({ method: 'dispatch', args: [plan, options] });
+    return Promise.resolve({ planId: 'fake-plan', results: [] });
+  }
+
+  ackSignal(signalId: string): Promise<void> {
+    this.calls.push({ method: 'ackSignal', args: [signalId] });
+    if (!this.state.signals[signalId]) return Promise.reject(new SupervisorError(`no signal with id "${signalId}"; see the signal ids in \`cm-supervisor status\``, 2));
+    this.emit({ type: 'signal/acknowledged', atMs: this.now(), signalId });
+    return Promise.resolve();
+  }
+
+  answerApproval(key: string, decision: ApprovalDecision): Promise<void> {
+    this.calls.push({ method: 'answerApproval', args: [key, decision] });
+    const approval = this.state.pendingApprovals[key];
+    if (!approval) return Promise.reject(new SupervisorError(`no pending approval "${key}" (already answered, or its app-server restarted)`, 2));
+    if (!approval.availableDecisions.includes(decision)) {
+      return Promise.reject(new SupervisorError(`"${decision}" is not offered for approval "${key}"; choose one of: ${approval.availableDecisions.join(', ')}`, 2));
+    }
+    this.emit({ type: 'approval/answered', atMs: this.now(), key, decision });
+    return Promise.resolve();
+  }
+
+  answerQuestion(key: string, answers: Record<string, string[]>): Promise<void> {
+    this.calls.push({ method: 'answerQuestion', args: [key, answers] });
+    if (!this.state.openQuestions[key]) return Promise.reject(new SupervisorError(`no open question "${key}"`, 2));
+    this.emit({ type: 'question/answered', atMs: this.now(), key, answers });
+    return Promise.resolve();
+  }
+
+  interruptTurn(threadId: string, turnId: string): Promise<void> {
+    this.calls.push({ method: 'interruptTurn', args: [threadId, turnId] });
+    return Promise.resolve();
+  }
+
+  subscribe(listener: (change: StateChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+}

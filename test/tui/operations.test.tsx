@@ -1,0 +1,106 @@
+import { cleanup } from 'ink-testing-library';
+import { afterEach, describe, expect, it } from 'vitest';
+import { initialState } from '../../src/core/state/model.js';
+import { commandApproval, turnCompleted } from '../support/events.js';
+import { FakeApi } from '../support/fakeApi.js';
+import { displayWidths, renderApp } from '../support/renderApp.js';
+import { T0 } from '../support/replay.js';
+import { everyStatusApi, startedThread } from '../support/scenarios.js';
+
+afterEach(() => cleanup());
+
+describe('operations view at 80x24', () => {
+  it('shows each workspace and thread with its status glyph and word on the row of its name', async () => {
+    const r = renderApp(everyStatusApi());
+    await r.waitFor('old session');
+    expect(r.lineWith(' ws1 ')).toMatch(/^● ready\s+ws1\s+up since 1m · pid 4242/);
+    expect(r.lineWith('install deps')).toMatch(/^! approval\s+└ install deps\s+waiting for your appro/);
+    expect(r.lineWith('refactor parser')).toMatch(/^▶ running\s+└ refactor parser\s+working on the current/);
+    expect(r.lineWith('run migrations')).toMatch(/^✗ failed\s+└ run migrations\s+15s ago failed: data.*failed: send new/);
+    expect(r.lineWith('write docs')).toMatch(/^✓ done\s+└ write docs\s+39s ago replied: docs.*idle: awaiting/);
+    expect(r.lineWith('long build')).toMatch(/^⏸ stalled\s+└ long build/);
+    expect(r.lineWith('old session')).toMatch(/^· not loaded\s+└ old session/);
+    expect(r.lineWith(' ws2 ')).toMatch(/^✕ down\s+ws2\s+30s ago app-server e.*down: see the error/);
+    expect(r.lineWith(' ws3 ')).toMatch(/^↻ restarting\s+ws3\s+20s ago app-server.*restart #1/);
+  });
+
+  it('does not call a down workspace "up since" (its last connection time outlives the connection)', async () => {
+    const r = renderApp(everyStatusApi());
+    await r.waitFor(' ws2 ');
+    expect(r.lineWith(' ws2 ')).not.toContain('up since');
+    expect(r.lineWith(' ws3 ')).not.toContain('up since');
+  });
+
+  it('shows LAST ACTIVITY and NEXT STEP, but no TASK or BLOCKERS column', async () => {
+    const r = renderApp(everyStatusApi());
+    await r.waitFor('old session');
+    const heading = r.lineWith('STATUS');
+    expect(heading).toMatch(/^STATUS\s+WORKSPACE \/ THREAD\s+LAST ACTIVITY\s+NEXT STEP$/);
+    expect(r.frame()).not.toContain('BLOCKERS');
+    expect(r.frame()).not.toContain('approval: `npm');
+  });
+
+  it('fits the terminal: 24 rows, none wider than 80 columns, one line per row', async () => {
+    const r = renderApp(everyStatusApi());
+    await r.waitFor('old session');
+    expect(r.lines()).toHaveLength(24);
+    expect(Math.max(...displayWidths(r.frame()))).toBeLessThanOrEqual(80);
+    // Every thread's status, name and next step share a line: nothing wrapped.
+    for (const name of ['install deps', 'refactor parser', 'run migrations', 'write docs', 'long build', 'old session']) {
+      expect(r.lineWith(name)).toMatch(/^\S+ [a-z ]+\s+└ /);
+    }
+    expect(r.lines().at(-1)).toContain('j/k move');
+  });
+
+  it('shows needs_approval and failed badges in the header, before anything that may be cut', async () => {
+    const api = new FakeApi();
+    api.emitAll([
+      ...startedThread('tA', 'install deps', T0 + 1_000),
+      commandApproval({ requestId: 1, threadId: 'tA', turnId: 'tA-turn', atMs: T0 + 1_010 }),
+      ...startedThread('tB', 'run migrations', T0 + 2_000),
+      turnCompleted('tB', 'tB-turn', 'failed', T0 + 3_000, { message: 'database is locked' }),
+    ]);
+    const r = renderApp(api);
+    await r.waitFor('run migrations');
+    expect(r.lines()[0]).toMatch(/^cm-supervisor needs_approval 1 failed 1 · test/);
+    expect(displayWidths(r.lines()[0]!)[0]).toBeLessThanOrEqual(80);
+    expect(r.lines()[1]).toContain('3 Needs you (1)');
+  });
+
+  it('says how to add a workspace when there is none', async () => {
+    const r = renderApp(new FakeApi(initialState()));
+    await r.waitFor('No workspaces. Add one with `cm-supervisor workspace add PATH`.');
+  });
+});
+
+describe('operations view at 120x40', () => {
+  it('adds the TASK and BLOCKERS columns', async () => {
+    const r = renderApp(everyStatusApi(), { width: 120, height: 40 });
+    await r.waitFor('old session');
+    expect(r.lineWith('STATUS')).toMatch(/^STATUS\s+WORKSPACE \/ THREAD\s+TASK\s+LAST ACTIVITY\s+NEXT STEP\s+BLOCKERS$/);
+    expect(r.lineWith('└ install deps')).toMatch(/install deps\s+install deps\s+waiting for your a.*approval: `npm inst/);
+    expect(r.lineWith('└ run migrations')).toMatch(/run migrations\s+run migrations\s+15s ago failed.*error: database is/);
+    expect(r.lineWith('└ long build')).toContain('stalled: no events');
+    expect(r.lineWith(' ws1 ')).toContain('/work/ws1');
+    expect(r.lineWith(' ws2 ')).toMatch(/down: see the error\s+app-server exited w/);
+  });
+
+  it('fits the terminal: 40 rows, none wider than 120 columns', async () => {
+    const r = renderApp(everyStatusApi(), { width: 120, height: 40 });
+    await r.waitFor('old session');
+    expect(r.lines()).toHaveLength(40);
+    expect(Math.max(...displayWidths(r.frame()))).toBeLessThanOrEqual(120);
+  });
+
+  it('follows a resize from 80 to 120 columns and back', async () => {
+    const r = renderApp(everyStatusApi());
+    await r.waitFor('old session');
+    r.resize(120, 40);
+    await r.waitFor('BLOCKERS');
+    expect(r.lines()).toHaveLength(40);
+    r.resize(80, 24);
+    await r.waitForGone('BLOCKERS');
+    expect(r.lines()).toHaveLength(24);
+    expect(Math.max(...displayWidths(r.frame()))).toBeLessThanOrEqual(80);
+  });
+});
