@@ -62,6 +62,8 @@ export function App(props: AppProps) {
   const now = props.now ?? Date.now;
   const [view, setView] = useState<View>('ops');
   const [detailThread, setDetailThread] = useState<string | null>(null);
+  /** Where Esc leaves the detail view for: the pane it was opened from. */
+  const [detailFrom, setDetailFrom] = useState<View>('ops');
   const [selected, setSelected] = useState<Record<View, number>>({ ops: 0, feed: 0, approvals: 0, detail: 0 });
   const [filter, setFilter] = useState<FeedViewFilter>({ needsInput: false, faults: false, text: '' });
   const [overlay, setOverlay] = useState<Overlay | null>(null);
@@ -178,6 +180,7 @@ export function App(props: AppProps) {
         if (arg) return void guard(api.ackSignal(arg), `acknowledged ${arg}`);
         {
           const open = openSignals(s).filter((x) => x.acknowledgedAtMs === null);
+          if (open.length === 0) return flash('no open signals to acknowledge', 'dim');
           return void guard(Promise.all(open.map((x) => api.ackSignal(x.id))), `acknowledged ${open.length} signal(s)`);
         }
       case 'mute':
@@ -262,6 +265,7 @@ export function App(props: AppProps) {
         const threadId = view === 'ops' ? rows[index('ops')]?.threadId : view === 'feed' ? feed[index('feed')]?.threadId : null;
         if (threadId) {
           setDetailThread(threadId);
+          setDetailFrom(view);
           setView('detail');
         }
         return;
@@ -274,7 +278,7 @@ export function App(props: AppProps) {
       case 'back':
         // In the feed, Esc first clears the filters.
         if (view === 'feed' && (filter.needsInput || filter.faults || filter.text)) return setFilter({ needsInput: false, faults: false, text: '' });
-        return setView('ops');
+        return setView(view === 'detail' ? detailFrom : 'ops');
       case 'toggleNeedsInput':
         return setFilter((f) => ({ ...f, needsInput: !f.needsInput }));
       case 'toggleFaults':

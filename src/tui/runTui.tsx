@@ -1,3 +1,4 @@
+import chalk from 'chalk';
 import { render } from 'ink';
 import type { SupervisorApi } from '../core/api/supervisorApi.js';
 import type { SignalKind, SignalRecord } from '../core/state/model.js';
@@ -31,6 +32,32 @@ function Root(props: Omit<TuiOptions, 'color' | 'stdout' | 'stdin' | 'abort'> & 
   );
 }
 
+const NOTIFY_INTERVAL_MS = 3_000;
+
+/**
+ * Desktop notifications at most one per few seconds: a burst of signals becomes one
+ * notification naming the first and counting the rest, not a storm of bells.
+ */
+function notifier(send: (title: string, body: string) => void): (signal: SignalRecord) => void {
+  let lastAt = 0;
+  let held: SignalRecord[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    timer = null;
+    const [first, ...rest] = held;
+    held = [];
+    if (!first) return;
+    lastAt = Date.now();
+    send(`cm-supervisor: ${first.kind}`, `${first.workspace}: ${first.message}${rest.length ? ` (+${rest.length} more)` : ''}`);
+  };
+  return (signal) => {
+    held.push(signal);
+    if (timer) return;
+    timer = setTimeout(flush, Math.max(0, lastAt + NOTIFY_INTERVAL_MS - Date.now()));
+    timer.unref();
+  };
+}
+
 /**
  * Runs the full-screen TUI until the user quits or `abort` fires. The terminal is always
  * restored — on quit, abort, exit or an uncaught error — by unmounting Ink first and then
@@ -40,6 +67,9 @@ export async function runTui(options: TuiOptions): Promise<void> {
   const stdout = options.stdout ?? process.stdout;
   const stdin = options.stdin ?? process.stdin;
   const tmux = Boolean(process.env.TMUX);
+  // Colours are the app's choice (ColorContext); chalk must still draw inverse and bold for the
+  // selection, which it drops when it sees --no-color on the command line.
+  if (stdout.isTTY && chalk.level === 0) chalk.level = 1;
   stdout.write(ENTER_ALT_SCREEN + HIDE_CURSOR);
 
   let quit: () => void = () => {};
@@ -51,7 +81,7 @@ export async function runTui(options: TuiOptions): Promise<void> {
     <Root
       {...appOptions}
       onQuit={() => quit()}
-      notify={(signal) => stdout.write(notificationSequence(`cm-supervisor: ${signal.kind}`, `${signal.workspace}: ${signal.message}`, { tmux, bell: true }))}
+      notify={notifier((title, body) => stdout.write(notificationSequence(title, body, { tmux, bell: true })))}
     />,
     { stdout, stdin, exitOnCtrlC: false, patchConsole: true, maxFps: 20 },
   );

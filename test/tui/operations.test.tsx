@@ -14,8 +14,8 @@ describe('operations view at 80x24', () => {
     const r = renderApp(everyStatusApi());
     await r.waitFor('old session');
     expect(r.lineWith(' ws1 ')).toMatch(/^● ready\s+ws1\s+up since 1m · pid 4242/);
-    expect(r.lineWith('install deps')).toMatch(/^! approval\s+└ install deps\s+waiting for your appro/);
-    expect(r.lineWith('refactor parser')).toMatch(/^▶ running\s+└ refactor parser\s+working on the current/);
+    expect(r.lineWith('install deps')).toMatch(/^! approval\s+└ install deps\s+\d+s ago started a turn\s+waiting for your appro/);
+    expect(r.lineWith('refactor parser')).toMatch(/^▶ running\s+└ refactor parser\s+\d+s ago started a turn\s+working on the current/);
     expect(r.lineWith('run migrations')).toMatch(/^✗ failed\s+└ run migrations\s+15s ago failed: data.*failed: send new/);
     expect(r.lineWith('write docs')).toMatch(/^✓ done\s+└ write docs\s+39s ago replied: docs.*idle: awaiting/);
     expect(r.lineWith('long build')).toMatch(/^⏸ stalled\s+└ long build/);
@@ -78,7 +78,7 @@ describe('operations view at 120x40', () => {
     const r = renderApp(everyStatusApi(), { width: 120, height: 40 });
     await r.waitFor('old session');
     expect(r.lineWith('STATUS')).toMatch(/^STATUS\s+WORKSPACE \/ THREAD\s+TASK\s+LAST ACTIVITY\s+NEXT STEP\s+BLOCKERS$/);
-    expect(r.lineWith('└ install deps')).toMatch(/install deps\s+install deps\s+waiting for your a.*approval: `npm inst/);
+    expect(r.lineWith('└ install deps')).toMatch(/install deps\s+install deps\s+\d+s ago start.*waiting for your a.*approval: `npm inst/);
     expect(r.lineWith('└ run migrations')).toMatch(/run migrations\s+run migrations\s+15s ago failed.*error: database is/);
     expect(r.lineWith('└ long build')).toContain('stalled: no events');
     expect(r.lineWith(' ws1 ')).toContain('/work/ws1');

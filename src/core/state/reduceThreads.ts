@@ -92,7 +92,15 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
       // New work on the thread: the previous turn's outcome is no longer news.
       resolveSignal(state, signalKeys.turn('completed', thread.id), atMs);
       resolveSignal(state, signalKeys.turn('failed', thread.id), atMs);
-      putThread(state, { ...thread, currentTurnId: event.turnId, plan: [], turnDiff: null, lastError: null, lastAgentMessage: null });
+      putThread(state, {
+        ...thread,
+        currentTurnId: event.turnId,
+        plan: [],
+        turnDiff: null,
+        lastError: null,
+        lastAgentMessage: null,
+        digest: { ...thread.digest, lastActivity: { atMs, text: 'started a turn' } },
+      });
       setJobStatus(state, event.turnId, 'running', atMs);
       return;
     }
@@ -172,7 +180,7 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
         }
       : thread.lastError;
   // Items a cut stream left open are closed with the turn.
-  const recentItems = thread.recentItems.map((i) => (i.status === 'inProgress' ? { ...i, status: event.status } : i));
+  const recentItems = thread.recentItems.map((i) => (i.status === 'inProgress' && i.type !== 'userMessage' ? { ...i, status: event.status } : i));
   const stored = putThread(state, {
     ...thread,
     currentTurnId: thread.currentTurnId === event.turnId ? null : thread.currentTurnId,
