@@ -6,10 +6,12 @@ import type { CliIo } from './io.js';
 export interface GlobalOptions {
   home: string;
   codex: ResolvedCodexBinary;
+  /** --no-daemon: supervise in this process even when a daemon runs. */
+  noDaemon: boolean;
 }
 
 /** `--home` beats CM_SUPERVISOR_HOME beats ~/.cm-supervisor; the codex binary likewise. */
-export function resolveGlobalOptions(raw: { home?: string; codexBin?: string }, io: CliIo): GlobalOptions {
+export function resolveGlobalOptions(raw: { home?: string; codexBin?: string; daemon?: boolean }, io: CliIo): GlobalOptions {
   const home = raw.home ?? io.env.CM_SUPERVISOR_HOME ?? resolve(homedir(), '.cm-supervisor');
-  return { home: resolve(home), codex: resolveCodexBinary(raw.codexBin, io.env) };
+  return { home: resolve(home), codex: resolveCodexBinary(raw.codexBin, io.env), noDaemon: raw.daemon === false };
 }

@@ -1,8 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { closest } from '../core/contract/validatePlan.js';
 import { packageInfo } from '../core/packageInfo.js';
+import { chatCommand, type ChatCliOptions } from './commands/chat.js';
 import { dispatchCommand, type DispatchCliOptions } from './commands/dispatch.js';
 import { doctorCommand } from './commands/doctor.js';
-import { demoCommand, tuiCommand } from './commands/tui.js';
+import { attachCommand, demoCommand, tuiCommand } from './commands/tui.js';
+import { daemonRun, daemonStart, daemonStatus, daemonStop } from './commands/daemon.js';
 import { schemaCommand } from './commands/schema.js';
 import { feedCommand, statusCommand } from './commands/status.js';
 import { workspaceAdd, workspaceList, workspaceRemove } from './commands/workspace.js';
@@ -27,14 +30,50 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
       ),
     )
     .option('--no-color', 'no colours (also when NO_COLOR is set)')
+    .option('--no-daemon', 'supervise in this process even when a daemon runs for this home')
     .showHelpAfterError('(run cm-supervisor --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
 
-  const globals = () => resolveGlobalOptions(program.opts<{ home?: string; codexBin?: string }>(), io);
+  const globals = () => resolveGlobalOptions(program.opts<{ home?: string; codexBin?: string; daemon?: boolean }>(), io);
   const color = () => program.opts<{ color: boolean }>().color && !io.env.NO_COLOR;
 
-  program.action(async () => tuiCommand(globals(), { color: color() }, io));
+  // With no command: the operations view. A word that is no command is a usage error, said
+  // as such (commander would call it an excess argument once the root has an action).
+  program.argument('[command]').action(async (command?: string) => {
+    if (command !== undefined) {
+      const known = program.commands.map((c) => c.name());
+      const near = closest(command, known);
+      program.error(`error: unknown command '${command}'${near ? `\n(Did you mean ${near}?)` : ''}`, { code: 'commander.unknownCommand', exitCode: 2 });
+    }
+    await tuiCommand(globals(), { color: color() }, io);
+  });
+
+  program
+    .command('attach')
+    .description('the operations view of the running daemon (quitting leaves it running)')
+    .action(async () => attachCommand(globals(), { color: color() }, io));
+
+  const daemon = program.command('daemon').description('run the supervisor in the background; the TUI and commands attach to it');
+  daemon
+    .command('start')
+    .description('start the daemon in the background and wait until it answers')
+    .action(async () => daemonStart(globals(), io));
+  daemon
+    .command('run')
+    .description('run the daemon in the foreground (for systemd or tmux)')
+    .action(async () => daemonRun(globals(), io));
+  daemon
+    .command('stop')
+    .description('stop the daemon gracefully: state saved, app-servers stopped')
+    .action(async () => daemonStop(globals(), io));
+  daemon
+    .command('status')
+    .description('pid, uptime, socket and workspaces of the daemon (exit 1 when none runs)')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      outcome.exitCode = await daemonStatus(globals(), opts, io);
+    });
 
   program
     .command('demo')
@@ -81,6 +120,25 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .option('--json', 'print {plan, results} (or {errors}) as JSON')
     .action(async (opts: DispatchCliOptions) => {
       outcome.exitCode = await dispatchCommand(globals(), opts, io);
+    });
+
+  program
+    .command('chat')
+    .description('one line of the chat with the supervisor: a command (/help) or a request the planner turns into a plan')
+    .argument('<text>', 'a /command, "@<workspace> <message>", or a free-form request')
+    .option('--yes', 'dispatch the proposed plan without asking')
+    .option('--timeout <seconds>', 'interrupt turns still running after this long', parsePositiveInt)
+    .addOption(
+      new Option('--on-approval <policy>', 'how to answer approvals of the dispatched turns (default: ask on a terminal, else decline)').choices([
+        'ask',
+        'accept',
+        'decline',
+        'cancel',
+      ]),
+    )
+    .option('--json', 'print {status, messages, proposal, results} as JSON')
+    .action(async (text: string, opts: ChatCliOptions) => {
+      outcome.exitCode = await chatCommand(globals(), text, opts, io);
     });
 
   program

@@ -14,6 +14,7 @@ import { oneLine } from '../../core/util/text.js';
 import { LiveLines, resultsTable } from '../format/dispatchText.js';
 import type { GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
+import { openApi } from '../apiHandle.js';
 import { shutdownSignal } from '../shutdown.js';
 
 export interface DispatchCliOptions {
@@ -55,20 +56,21 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
     );
 
   const targeted = new Set(validation.targets.filter((t) => t.kind === 'configured').map((t) => t.workspace));
-  const ledger = new DispatchLedger(join(globals.home, 'dispatch-ledger.json'));
-  if (ledger.setAside) io.err(`the dispatch ledger could not be read; it was moved to ${ledger.setAside} and a new one started\n`);
-  const supervisor = new Supervisor({
-    workspaces: workspaceSpecs(config).filter((w) => targeted.has(w.name)),
-    codexBin: globals.codex.path,
-    ledger,
+  const handle = await openApi(globals, async () => {
+    const ledger = new DispatchLedger(join(globals.home, 'dispatch-ledger.json'));
+    if (ledger.setAside) io.err(`the dispatch ledger could not be read; it was moved to ${ledger.setAside} and a new one started\n`);
+    // In-process, only the workspaces the plan names are started.
+    const supervisor = new Supervisor({ workspaces: workspaceSpecs(config).filter((w) => targeted.has(w.name)), codexBin: globals.codex.path, ledger });
+    await supervisor.start();
+    return supervisor;
   });
-  await supervisor.start();
+  const api = handle.api;
   try {
-    const dispatched = await supervisor.dispatch(validation.plan, { baseDir: 'baseDir' in plan ? plan.baseDir : process.cwd(), force: opts.force, dryRun: opts.dryRun });
+    const dispatched = await api.dispatch(validation.plan, { baseDir: 'baseDir' in plan ? plan.baseDir : process.cwd(), force: opts.force, dryRun: opts.dryRun });
     const live = io.isTTY && !opts.json ? new LiveLines(io.err) : null;
     const results = opts.dryRun
       ? dispatched.results.map((r): FinalActionResult => ({ ...r, status: r.status === 'planned' ? 'planned' : 'failed', finalMessage: null, elapsedMs: 0 }))
-      : await awaitCompletion(supervisor, dispatched, {
+      : await awaitCompletion(api, dispatched, {
           timeoutMs: opts.timeout ? Number(opts.timeout) * 1000 : null,
           onApproval,
           onAutoAnswer: autoAnswerNote,
@@ -93,7 +95,7 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
     }
     return results.some((r) => EXIT_FAILED_STATUSES.has(r.status)) ? 1 : 0;
   } finally {
-    await supervisor.stop();
+    await handle.close();
   }
 }
 
@@ -102,7 +104,7 @@ const DECISION_KEYS: Record<string, ApprovalDecision> = { a: 'accept', s: 'accep
 let asking: Promise<unknown> = Promise.resolve();
 
 /** Asks on the terminal, one approval at a time. */
-function askApproval(approval: ApprovalRecord, live: LiveLines | null): Promise<ApprovalDecision> {
+export function askApproval(approval: ApprovalRecord, live: LiveLines | null): Promise<ApprovalDecision> {
   const next = asking.then(() => (live ? live.whileSuspended(() => prompt(approval)) : prompt(approval)));
   asking = next.catch(() => {});
   return next;

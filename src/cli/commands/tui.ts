@@ -1,4 +1,7 @@
-import { ConfigStore, workspaceSpecs } from '../../core/config/config.js';
+import type { SupervisorApi } from '../../core/api/supervisorApi.js';
+import { ConfigStore, workspaceSpecs, type Config } from '../../core/config/config.js';
+import type { DaemonClient } from '../../core/daemon/client.js';
+import { connectToDaemon } from '../apiHandle.js';
 import { readPlanFile, validatePlanText } from '../../core/contract/validatePlan.js';
 import { createDemoEnvironment } from '../../core/demo/demoEnvironment.js';
 import { SupervisorError } from '../../core/errors.js';
@@ -16,15 +19,15 @@ function requireTerminal(io: CliIo, what: string): void {
 }
 
 /** `:dispatch FILE` from the TUI: the file is read here, in the CLI layer, not in the TUI. */
-function planDispatcher(supervisor: Supervisor) {
+function planDispatcher(api: SupervisorApi) {
   return async (file: string): Promise<string> => {
     const path = resolve(file);
     const read = readPlanFile(path);
     if (!read.ok) throw new SupervisorError(read.problems.map((p) => p.message).join('; '), 2);
-    const state = await supervisor.snapshot();
+    const state = await api.snapshot();
     const validation = validatePlanText(read.text, { workspaces: Object.values(state.workspaces), baseDir: dirname(path) });
     if (!validation.ok) throw new SupervisorError(`${file}: ${validation.problems.map((p) => `${p.path || '(file)'}: ${p.message}`).join('; ')}`, 2);
-    const result = await supervisor.dispatch(validation.plan, { baseDir: dirname(path) });
+    const result = await api.dispatch(validation.plan, { baseDir: dirname(path) });
     const counts = result.results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
     return `plan ${result.planId}: ${Object.entries(counts)
       .map(([s, n]) => `${n} ${s}`)
@@ -32,11 +35,32 @@ function planDispatcher(supervisor: Supervisor) {
   };
 }
 
-/** `cm-supervisor` with no command: the operations view over the configured workspaces. */
+function notificationOptions(config: Config) {
+  return {
+    ...(config.notifications?.kinds ? { notifyKinds: config.notifications.kinds } : {}),
+    ...(config.notifications ? { notificationsEnabled: config.notifications.enabled, muted: config.notifications.muted } : {}),
+  };
+}
+
+/** The TUI attached to the daemon: quitting leaves the daemon and its agents running. */
+async function attachedTui(client: DaemonClient, config: Config, opts: { color: boolean }, abort: AbortSignal): Promise<void> {
+  const lost = new AbortController();
+  client.onClose(() => lost.abort());
+  try {
+    await runTui({ api: client, mode: 'daemon', color: opts.color, abort: AbortSignal.any([abort, lost.signal]), dispatchFile: planDispatcher(client), ...notificationOptions(config) });
+  } finally {
+    client.close();
+  }
+  if (lost.signal.aborted && !abort.aborted) throw new SupervisorError('the connection to the cm-supervisor daemon was lost', 1);
+}
+
+/** `cm-supervisor` with no command: the operations view, on the daemon when one runs. */
 export async function tuiCommand(globals: GlobalOptions, opts: { color: boolean }, io: CliIo): Promise<void> {
   requireTerminal(io, 'the operations view');
   const abort = shutdownSignal();
   const config = new ConfigStore(globals.home).read();
+  const client = globals.noDaemon ? null : await connectToDaemon(globals);
+  if (client) return attachedTui(client, config, opts, abort);
   const supervisor = new Supervisor({ workspaces: workspaceSpecs(config), codexBin: globals.codex.path });
   const starting = supervisor.start();
   try {
@@ -47,13 +71,25 @@ export async function tuiCommand(globals: GlobalOptions, opts: { color: boolean 
       abort,
       confirmQuitWhenRunning: true,
       dispatchFile: planDispatcher(supervisor),
-      ...(config.notifications?.kinds ? { notifyKinds: config.notifications.kinds } : {}),
-      ...(config.notifications ? { notificationsEnabled: config.notifications.enabled, muted: config.notifications.muted } : {}),
+      ...notificationOptions(config),
     });
   } finally {
     await starting.catch(() => {});
     await supervisor.stop();
   }
+}
+
+/** `cm-supervisor attach`: the operations view of the running daemon; an error when none runs. */
+export async function attachCommand(globals: GlobalOptions, opts: { color: boolean }, io: CliIo): Promise<void> {
+  const client = await connectToDaemon(globals);
+  if (!client) throw new SupervisorError(`no cm-supervisor daemon is running for ${globals.home}; start one with \`cm-supervisor daemon start\``, 1);
+  try {
+    requireTerminal(io, 'attach');
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  return attachedTui(client, new ConfigStore(globals.home).read(), opts, shutdownSignal());
 }
 
 /** `cm-supervisor demo`: real codex app-servers against an embedded mock model, nothing left behind. */

@@ -6,7 +6,8 @@ import type { FeedFilter } from '../state/selectors.js';
 export interface StateChange {
   seq: number;
   atMs: number;
-  eventType: SupervisorEvent['type'];
+  /** `resync`: changes were missed (a gap, or a slow client); re-read the snapshot. */
+  eventType: SupervisorEvent['type'] | 'resync';
   /** Signals this event raised (for notifications). */
   raised: SignalRecord[];
 }

@@ -45,6 +45,8 @@ export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchRe
   const handled = new Set<string>();
   const turnIds = new Set(dispatched.results.flatMap((r) => (r.turnId && r.status === 'dispatched' ? [r.turnId] : [])));
   let timedOut = false;
+  /** Jobs still running when we gave up: they report `timeout` even after their interrupt lands. */
+  const cutOff = new Set<string>();
 
   const results = (state: SupervisorState): FinalActionResult[] =>
     dispatched.results.map((r) => {
@@ -53,7 +55,7 @@ export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchRe
       const from = job?.dispatchedAtMs ?? started;
       const base = { id: r.id, workspace: r.workspace, threadId: r.threadId, turnId: r.turnId, elapsedMs: (job?.completedAtMs ?? now()) - from };
       if (r.status !== 'dispatched') return { ...base, status: r.status, error: r.error, finalMessage: null };
-      const status: FinalStatus = job && FINAL_JOB.has(job.status) ? (job.status as FinalStatus) : timedOut ? 'timeout' : 'dispatched';
+      const status: FinalStatus = cutOff.has(r.jobKey) ? 'timeout' : job && FINAL_JOB.has(job.status) ? (job.status as FinalStatus) : timedOut ? 'timeout' : 'dispatched';
       const stopped = options.abort?.aborted ? 'stopped by a signal; the turn was interrupted' : 'timed out; the turn was interrupted';
       return { ...base, status: status === 'timeout' && options.abort?.aborted ? 'interrupted' : status, error: status === 'timeout' ? stopped : (job?.error ?? null), finalMessage: job?.finalMessage ?? null };
     });
@@ -105,8 +107,12 @@ export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchRe
     });
     if (options.onProgress) progress = setInterval(() => options.onProgress?.(results(state)), 250);
     const giveUp = async () => {
-      timedOut = true;
       const current = await api.snapshot();
+      for (const r of dispatched.results) {
+        const job = current.jobs[r.jobKey];
+        if (r.status === 'dispatched' && !(job && FINAL_JOB.has(job.status))) cutOff.add(r.jobKey);
+      }
+      timedOut = true;
       await Promise.all(
         results(current)
           .filter((r) => r.status === 'timeout' && r.threadId && r.turnId)

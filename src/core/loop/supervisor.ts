@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import {
   AppServerConnection,
   type ConnectionEvent,
@@ -12,10 +13,11 @@ import type { DispatchLedger } from '../dispatch/ledger.js';
 import { PlanValidationError, RequestTimeoutError, SupervisorError } from '../errors.js';
 import { ThreadListResponseSchema, ThreadStartResponseSchema } from '../protocol/messages.js';
 import type { ApprovalDecision, Effect, SupervisorEvent } from '../state/events.js';
-import { initialState, snapshotOf, type FeedEntry, type SignalRecord, type SupervisorState } from '../state/model.js';
+import { initialState, snapshotOf, type ChatMessage, type FeedEntry, type SignalRecord, type SupervisorState } from '../state/model.js';
 import { normalizeNotification, normalizeServerRequest, seenThread } from '../state/normalize.js';
 import { reduce } from '../state/reducer.js';
 import { selectFeed, type FeedFilter } from '../state/selectors.js';
+import type { PersistedState } from '../persistence/stateSchema.js';
 import { backoffDelay } from '../util/backoff.js';
 import { formatDuration } from '../util/time.js';
 
@@ -42,6 +44,10 @@ export interface SupervisorOptions {
   feedLimit?: number;
   /** Where dispatched actions are recorded so a re-run plan skips them. */
   ledger?: DispatchLedger;
+  /** Where the chat's planner runs its own app-server (created on demand); none: no planner. */
+  plannerDir?: string;
+  /** State persisted by a previous daemon: restored, its lost work marked, its threads resumed. */
+  restored?: PersistedState;
   now?: () => number;
   random?: () => number;
 }
@@ -88,9 +94,11 @@ export class Supervisor implements SupervisorApi {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly restart: Required<NonNullable<SupervisorOptions['restart']>>;
+  /** The planner's app-server, started on first use (see plannerConnection). */
+  private planner: Promise<AppServerConnection> | null = null;
 
   constructor(private readonly options: SupervisorOptions) {
-    this.state = initialState({ feedLimit: options.feedLimit });
+    this.state = { ...initialState({ feedLimit: options.feedLimit }), ...options.restored };
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.restart = { ...DEFAULTS.restart, ...options.restart };
@@ -103,6 +111,7 @@ export class Supervisor implements SupervisorApi {
 
   /** Starts every workspace's app-server and the health loop; resolves once each start settled. */
   async start(): Promise<void> {
+    if (this.options.restored) this.emit({ type: 'supervisor/restored', atMs: this.now() });
     const runtimes = this.options.workspaces.map((spec) => this.register(spec));
     this.tickTimer = setInterval(() => this.tick(), this.options.pollIntervalMs ?? DEFAULTS.pollIntervalMs);
     this.tickTimer.unref();
@@ -151,6 +160,7 @@ export class Supervisor implements SupervisorApi {
         this.dropWaiting(rt, 'cm-supervisor stopped');
       }),
     );
+    await this.stopPlanner();
   }
 
   // ---- SupervisorApi ----
@@ -214,6 +224,20 @@ export class Supervisor implements SupervisorApi {
     }
   }
 
+  /** The live state, to serialize only (no copy; never modify it). */
+  liveState(): Readonly<SupervisorState> {
+    return this.state;
+  }
+
+  /** A problem of the supervisor itself (e.g. the state file), raised as a signal until cleared. */
+  reportProblem(key: string, message: string): void {
+    this.emit({ type: 'supervisor/problem', atMs: this.now(), key, message });
+  }
+
+  clearProblem(key: string): void {
+    this.emit({ type: 'supervisor/problemCleared', atMs: this.now(), key });
+  }
+
   subscribe(listener: (change: StateChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -234,6 +258,46 @@ export class Supervisor implements SupervisorApi {
         resolve(this.state);
       });
     });
+  }
+
+  // ---- chat: history and the planner's app-server ----
+
+  /** Adds a message to the chat history; the chat service records everything through this. */
+  recordChat(message: ChatMessage): void {
+    this.emit({ type: 'chat/message', atMs: message.atMs, message });
+  }
+
+  /**
+   * The planner's own app-server in `plannerDir`, apart from the workspaces so its thread never
+   * shows up as work. Started on first use, and again if it exited; calls are chained so
+   * concurrent callers share one process.
+   */
+  plannerConnection(): Promise<AppServerConnection> {
+    const dir = this.options.plannerDir;
+    if (this.stopped) return Promise.reject(new SupervisorError('the supervisor is stopped; the planner is not available'));
+    if (!dir) return Promise.reject(new SupervisorError('this supervisor has no planner directory (plannerDir), so the chat cannot plan'));
+    const previous = this.planner;
+    const next = (async () => {
+      const running = previous ? await previous.catch(() => null) : null;
+      if (running && !running.isClosed) return running;
+      await mkdir(dir, { recursive: true });
+      const connection = new AppServerConnection({
+        ...this.options.connection,
+        argv: [this.options.codexBin, 'app-server'],
+        cwd: dir,
+        env: { ...this.options.env },
+        now: this.now,
+      });
+      await connection.start();
+      return connection;
+    })();
+    this.planner = next;
+    return next;
+  }
+
+  private async stopPlanner(): Promise<void> {
+    const connection = await this.planner?.catch(() => null);
+    if (connection && !connection.isClosed) await connection.stop();
   }
 
   // ---- events and effects ----

@@ -1,5 +1,5 @@
 import type { ThreadItem, ThreadStatus, TurnError } from '../protocol/messages.js';
-import type { ApprovalRecord, PlanStep, QuestionRecord } from './model.js';
+import type { ApprovalRecord, ChatMessage, PlanStep, QuestionRecord } from './model.js';
 
 /**
  * Everything that can happen to the supervisor, as past-tense facts. Time (`atMs`) and ids
@@ -22,6 +22,11 @@ export type SupervisorEvent =
   | { type: 'connection/gaveUp'; atMs: number; workspace: string; attempts: number }
   | { type: 'connection/stopped'; atMs: number; workspace: string }
   | { type: 'connection/warning'; atMs: number; workspace: string; message: string }
+  /** The daemon started from a persisted state: nothing of the old processes is alive. */
+  | { type: 'supervisor/restored'; atMs: number }
+  /** A problem of the supervisor itself (state file unreadable, a write failed), by key. */
+  | { type: 'supervisor/problem'; atMs: number; key: string; message: string }
+  | { type: 'supervisor/problemCleared'; atMs: number; key: string }
   | { type: 'protocol/error'; atMs: number; workspace: string; reason: string; line: string }
   // ---- normalized notifications ----
   | { type: 'thread/seen'; atMs: number; workspace: string; thread: SeenThread }
@@ -79,7 +84,9 @@ export type SupervisorEvent =
   // ---- dispatched work (from the executor) ----
   | { type: 'job/queued'; atMs: number; key: string; planId: string; actionId: string; workspace: string; prompt: string }
   | { type: 'job/dispatched'; atMs: number; key: string; threadId: string; turnId: string }
-  | { type: 'job/failed'; atMs: number; key: string; error: string };
+  | { type: 'job/failed'; atMs: number; key: string; error: string }
+  // ---- chat ----
+  | { type: 'chat/message'; atMs: number; message: ChatMessage };
 
 export type ApprovalDecision = 'accept' | 'acceptForSession' | 'decline' | 'cancel';
 export const APPROVAL_DECISIONS: readonly ApprovalDecision[] = ['accept', 'acceptForSession', 'decline', 'cancel'];

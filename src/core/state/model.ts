@@ -8,6 +8,8 @@
  * `snapshotOf` makes the copy that readers get.
  */
 
+import type { Plan } from '../contract/plan.js';
+
 export type ConnectionStatus = 'starting' | 'ready' | 'disconnected' | 'restarting' | 'stopped';
 
 export interface WorkspaceRecord {
@@ -216,9 +218,14 @@ export interface SupervisorState {
   unknownMethods: Record<string, number>;
   protocolErrors: number;
   warnings: string[];
+  /** The conversation with the supervisor (chat), oldest first, bounded. */
+  chat: ChatMessage[];
 }
 
 export const DEFAULT_FEED_LIMIT = 2_000;
+
+/** The workspace name under which the supervisor reports its own problems. */
+export const SUPERVISOR_WORKSPACE = '(supervisor)';
 
 export function initialState(options: { feedLimit?: number } = {}): SupervisorState {
   return {
@@ -238,6 +245,7 @@ export function initialState(options: { feedLimit?: number } = {}): SupervisorSt
     unknownMethods: {},
     protocolErrors: 0,
     warnings: [],
+    chat: [],
   };
 }
 
@@ -256,5 +264,19 @@ export function snapshotOf(state: SupervisorState): SupervisorState {
     activityFeed: state.activityFeed.slice(),
     unknownMethods: { ...state.unknownMethods },
     warnings: state.warnings.slice(),
+    chat: state.chat.slice(),
   };
+}
+
+export type ChatRole = 'user' | 'supervisor' | 'planner' | 'result' | 'error';
+
+/** One line of the chat: what the user said, the supervisor's answers, proposals and results. */
+export interface ChatMessage {
+  id: string;
+  atMs: number;
+  role: ChatRole;
+  text: string;
+  /** The proposal this message shows or answers (confirm/reject by this id). */
+  proposalId?: string;
+  plan?: Plan;
 }

@@ -12,6 +12,7 @@ type ConnectionEvent = Extract<
   {
     type:
       | 'workspace/added'
+      | 'supervisor/restored'
       | 'connection/starting'
       | 'connection/ready'
       | 'connection/startFailed'
@@ -44,6 +45,15 @@ export function reduceConnectionEvent(state: SupervisorState, effects: Effect[],
       stallAfterMs: event.stallAfterMs,
       resumeThreadIds: existing?.resumeThreadIds ?? [],
     };
+    return;
+  }
+  if (event.type === 'supervisor/restored') {
+    // Every app-server died with the previous daemon: its turns are lost, its approvals can
+    // no longer be answered, and its loaded threads are resumed once the servers are back.
+    for (const ws of Object.values(state.workspaces)) {
+      const lost = loseLiveWork(state, effects, ws.name, 'went down with the daemon', atMs);
+      state.workspaces[ws.name] = { ...ws, status: 'stopped', pid: null, resumeThreadIds: [...new Set([...ws.resumeThreadIds, ...lost])] };
+    }
     return;
   }
   const workspace = state.workspaces[event.workspace];

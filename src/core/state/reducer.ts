@@ -1,11 +1,12 @@
 import type { Effect, SupervisorEvent } from './events.js';
 import { pushFeed } from './feed.js';
-import type { SupervisorState } from './model.js';
+import { SUPERVISOR_WORKSPACE, type SupervisorState } from './model.js';
+import { reduceChat } from './reduceChat.js';
 import { reduceConnectionEvent } from './reduceConnection.js';
 import { reduceJobEvent } from './reduceJobs.js';
 import { reduceRequestEvent } from './reduceRequests.js';
 import { reduceThreadEvent } from './reduceThreads.js';
-import { raiseSignal, signalKeys } from './signals.js';
+import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
 import { putThread } from './threadRecords.js';
 import { oneLine } from '../util/text.js';
 
@@ -19,6 +20,7 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
   state.seq++;
   switch (event.type) {
     case 'workspace/added':
+    case 'supervisor/restored':
     case 'connection/starting':
     case 'connection/ready':
     case 'connection/startFailed':
@@ -74,6 +76,26 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     }
     case 'health/tick':
       detectStalls(state, effects, event.atMs);
+      break;
+    case 'chat/message':
+      reduceChat(state, event);
+      break;
+    case 'supervisor/problem':
+      // The supervisor's own failures are signals too, under a pseudo-workspace.
+      raiseSignal(state, effects, {
+        key: `supervisor:${event.key}`,
+        kind: 'failed',
+        workspace: SUPERVISOR_WORKSPACE,
+        threadId: null,
+        turnId: null,
+        message: event.message,
+        context: { errorMessage: event.message },
+        atMs: event.atMs,
+      });
+      pushFeed(state, { atMs: event.atMs, workspace: SUPERVISOR_WORKSPACE, threadId: null, kind: 'error', text: event.message });
+      break;
+    case 'supervisor/problemCleared':
+      resolveSignal(state, `supervisor:${event.key}`, event.atMs);
       break;
   }
   return [state, effects];

@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DaemonClient } from '../../core/daemon/client.js';
+import { daemonPaths, ensurePrivateHome, readLiveLock } from '../../core/daemon/home.js';
+import { startDaemon } from '../../core/daemon/runDaemon.js';
+import { SupervisorError } from '../../core/errors.js';
+import { spawnDetached } from '../../core/process/spawnDetached.js';
+import { sleep } from '../../core/util/timeout.js';
+import { formatDuration } from '../../core/util/time.js';
+import { connectToDaemon } from '../apiHandle.js';
+import type { GlobalOptions } from '../globalOptions.js';
+import type { CliIo } from '../io.js';
+import { shutdownSignal } from '../shutdown.js';
+
+const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+
+/** `daemon run`: the daemon in the foreground (for systemd, tmux, or `daemon start`). */
+export async function daemonRun(globals: GlobalOptions, io: CliIo): Promise<void> {
+  const abort = shutdownSignal();
+  const daemon = await startDaemon({
+    home: globals.home,
+    codexBin: globals.codex.path,
+    log: (line) => io.err(`${new Date().toISOString()} ${line}\n`),
+  });
+  abort.addEventListener('abort', () => void daemon.stop(), { once: true });
+  await daemon.stopped;
+}
+
+function logTail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** `daemon start`: starts `daemon run` in the background and returns once it answers. */
+export async function daemonStart(globals: GlobalOptions, io: CliIo): Promise<void> {
+  const running = readLiveLock(globals.home);
+  if (running) throw new SupervisorError(`a cm-supervisor daemon is already running for ${globals.home} (pid ${running.pid})`, 1);
+  ensurePrivateHome(globals.home);
+  const paths = daemonPaths(globals.home);
+  const child = spawnDetached([process.execPath, MAIN, '--home', globals.home, '--codex-bin', globals.codex.path, 'daemon', 'run'], { logFile: paths.log });
+  let exitCode: number | null | undefined;
+  void child.exited.then((code) => (exitCode = code));
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      throw new SupervisorError(`the daemon exited during start (code ${exitCode}); its log ${paths.log} ends with:\n${logTail(paths.log)}`, 1);
+    }
+    if (readLiveLock(globals.home)) {
+      try {
+        const client = await DaemonClient.connect(paths.socket, { timeoutMs: 5_000 });
+        const status = await client.status();
+        client.close();
+        io.out(`daemon started: pid ${status.pid}, socket ${status.socket}, log ${paths.log}\n`);
+        return;
+      } catch {
+        // Not listening yet.
+      }
+    }
+    await sleep(100);
+  }
+  throw new SupervisorError(`the daemon did not answer within 20s; see ${paths.log}:\n${logTail(paths.log)}`, 1);
+}
+
+/** `daemon stop`: graceful (state saved, app-servers stopped); returns once it is gone. */
+export async function daemonStop(globals: GlobalOptions, io: CliIo): Promise<void> {
+  const client = await connectToDaemon(globals);
+  if (!client) throw new SupervisorError(`no cm-supervisor daemon is running for ${globals.home}`, 1);
+  const { pid } = await client.status();
+  await client.stop();
+  client.close();
+  const deadline = Date.now() + 30_000;
+  while (readLiveLock(globals.home)) {
+    if (Date.now() > deadline) throw new SupervisorError(`the daemon (pid ${pid}) did not stop within 30s`, 1);
+    await sleep(100);
+  }
+  io.out(`daemon stopped (pid ${pid})\n`);
+}
+
+export async function daemonStatus(globals: GlobalOptions, opts: { json?: boolean }, io: CliIo): Promise<number> {
+  const client = await connectToDaemon(globals);
+  if (!client) {
+    io.out(opts.json ? `${JSON.stringify({ running: false, home: globals.home })}\n` : `no cm-supervisor daemon is running for ${globals.home}\n`);
+    return 1;
+  }
+  try {
+    const status = await client.status();
+    const uptimeMs = Date.now() - status.startedAtMs;
+    if (opts.json) io.out(`${JSON.stringify({ running: true, ...status, uptimeMs }, null, 2)}\n`);
+    else {
+      io.out(
+        [
+          `daemon running: pid ${status.pid}, up ${formatDuration(uptimeMs)}, cm-supervisor ${status.version}`,
+          `  home    ${status.home}`,
+          `  socket  ${status.socket}`,
+          ...status.workspaces.map((w) => `  ${w.name}  [${w.status}]${w.pid ? ` pid ${w.pid}` : ''}`),
+          '',
+        ].join('\n'),
+      );
+    }
+    return 0;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,89 @@
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { SupervisorError } from '../errors.js';
+
+export function daemonPaths(home: string) {
+  return {
+    socket: join(home, 'daemon.sock'),
+    lock: join(home, 'daemon.lock'),
+    state: join(home, 'state.json'),
+    log: join(home, 'daemon.log'),
+    ledger: join(home, 'dispatch-ledger.json'),
+  };
+}
+
+/**
+ * The daemon's home holds its socket and state: it must be the user's own and closed to
+ * others. A directory writable by others is refused (anyone could replace the socket); one
+ * merely readable by others is tightened to 0700.
+ */
+export function ensurePrivateHome(home: string): void {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const stats = statSync(home);
+  if (!stats.isDirectory()) throw new SupervisorError(`${home} is not a directory; choose another --home`, 2);
+  if (typeof process.getuid === 'function' && stats.uid !== process.getuid()) {
+    throw new SupervisorError(`${home} belongs to another user (uid ${stats.uid}); choose your own --home`, 2);
+  }
+  if ((stats.mode & 0o022) !== 0) {
+    throw new SupervisorError(`${home} is writable by others (mode ${(stats.mode & 0o777).toString(8)}); run \`chmod 700 ${home}\` first`, 2);
+  }
+  if ((stats.mode & 0o077) !== 0) chmodSync(home, 0o700);
+}
+
+const LockSchema = z.object({ pid: z.number().int().positive(), startedAtMs: z.number() });
+export type DaemonLock = z.infer<typeof LockSchema>;
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The running daemon of this home, if its lock names a live process. */
+export function readLiveLock(home: string): DaemonLock | null {
+  try {
+    const lock = LockSchema.parse(JSON.parse(readFileSync(daemonPaths(home).lock, 'utf8')));
+    return isProcessAlive(lock.pid) ? lock : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One daemon per home: the lock file is created exclusively. A lock (and socket) left by a
+ * dead daemon is detected and removed.
+ */
+export function acquireDaemonLock(home: string, startedAtMs: number): () => void {
+  const { lock, socket } = daemonPaths(home);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx', 0o600);
+      writeSync(fd, JSON.stringify({ pid: process.pid, startedAtMs }));
+      closeSync(fd);
+      return () => {
+        try {
+          if (readFileSync(lock, 'utf8').includes(`"pid":${process.pid},`)) unlinkSync(lock);
+        } catch {
+          // Already gone.
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const live = readLiveLock(home);
+      if (live) throw new SupervisorError(`a cm-supervisor daemon is already running for ${home} (pid ${live.pid})`, 1);
+      // Stale: its process is gone.
+      for (const path of [lock, socket]) {
+        try {
+          unlinkSync(path);
+        } catch {
+          // Not there.
+        }
+      }
+    }
+  }
+  throw new SupervisorError(`could not take the daemon lock ${lock}`, 1);
+}

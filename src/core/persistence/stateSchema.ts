@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import { assertType, type Equal } from '../protocol/typeCheck.js';
+import type {
+  ApprovalRecord,
+  FeedEntry,
+  JobRecord,
+  QuestionRecord,
+  SignalRecord,
+  ThreadRecord,
+  WorkspaceRecord,
+} from '../state/model.js';
+
+/**
+ * The state file's schema: what the daemon persists, validated on load like any other
+ * untrusted input. Each record schema is checked at compile time against the model's types.
+ */
+
+const nullableNumber = z.number().nullable();
+
+const WorkspaceSchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  command: z.array(z.string()),
+  status: z.enum(['starting', 'ready', 'disconnected', 'restarting', 'stopped']),
+  codexVersion: z.string().nullable(),
+  pid: nullableNumber,
+  restartCount: z.number(),
+  lastError: z.object({ message: z.string(), stderrTail: z.array(z.string()), atMs: z.number() }).nullable(),
+  connectedAtMs: nullableNumber,
+  stallAfterMs: z.number(),
+  resumeThreadIds: z.array(z.string()),
+});
+assertType<Equal<z.infer<typeof WorkspaceSchema>, WorkspaceRecord>>();
+
+const ThreadSchema = z.object({
+  id: z.string(),
+  workspace: z.string(),
+  title: z.string(),
+  cwd: z.string().nullable(),
+  status: z.string(),
+  waitingOnApproval: z.boolean(),
+  waitingOnUserInput: z.boolean(),
+  currentTurnId: z.string().nullable(),
+  lastTurn: z.object({ id: z.string(), status: z.string(), error: z.string().nullable() }).nullable(),
+  lastEventAtMs: nullableNumber,
+  tokenUsage: z.object({ totalTokens: z.number(), lastTokens: z.number(), contextWindow: nullableNumber }).nullable(),
+  plan: z.array(z.object({ step: z.string(), status: z.string() })),
+  lastError: z.object({ message: z.string(), codexErrorKind: z.string().nullable(), atMs: z.number(), willRetry: z.boolean() }).nullable(),
+  stalledSinceMs: nullableNumber,
+  recentItems: z.array(z.object({ id: z.string(), type: z.string(), atMs: z.number(), text: z.string(), status: z.string().nullable() })),
+  pendingApprovalKeys: z.array(z.string()),
+  openQuestionKeys: z.array(z.string()),
+  lastAgentMessage: z.string().nullable(),
+  lastFileChange: z.object({ itemId: z.string(), files: z.array(z.string()), diff: z.string() }).nullable(),
+  turnDiff: z.string().nullable(),
+  digest: z.object({
+    currentTask: z.string().nullable(),
+    lastActivity: z.object({ atMs: z.number(), text: z.string() }).nullable(),
+    nextStep: z.string(),
+    blockers: z.array(z.object({ kind: z.enum(['approval', 'question', 'error', 'stalled', 'disconnected']), text: z.string() })),
+  }),
+  updatedAtMs: z.number(),
+});
+assertType<Equal<z.infer<typeof ThreadSchema>, ThreadRecord>>();
+
+const JobSchema = z.object({
+  key: z.string(),
+  planId: z.string(),
+  actionId: z.string(),
+  workspace: z.string(),
+  prompt: z.string(),
+  threadId: z.string().nullable(),
+  turnId: z.string().nullable(),
+  status: z.enum(['queued', 'dispatched', 'running', 'waiting_for_user', 'completed', 'failed', 'interrupted']),
+  createdAtMs: z.number(),
+  dispatchedAtMs: nullableNumber,
+  completedAtMs: nullableNumber,
+  error: z.string().nullable(),
+  finalMessage: z.string().nullable(),
+});
+assertType<Equal<z.infer<typeof JobSchema>, JobRecord>>();
+
+const SignalSchema = z.object({
+  id: z.string(),
+  key: z.string(),
+  kind: z.enum(['needs_approval', 'failed', 'completed', 'stalled', 'disconnected']),
+  workspace: z.string(),
+  threadId: z.string().nullable(),
+  turnId: z.string().nullable(),
+  message: z.string(),
+  context: z.object({
+    command: z.string().optional(),
+    cwd: z.string().optional(),
+    reason: z.string().optional(),
+    errorMessage: z.string().optional(),
+    codexErrorKind: z.string().optional(),
+    stderrTail: z.array(z.string()).optional(),
+    exit: z.string().optional(),
+    stalledForMs: z.number().optional(),
+    finalMessage: z.string().optional(),
+    approvalKey: z.string().optional(),
+  }),
+  createdAtMs: z.number(),
+  resolvedAtMs: nullableNumber,
+  acknowledgedAtMs: nullableNumber,
+});
+assertType<Equal<z.infer<typeof SignalSchema>, SignalRecord>>();
+
+const ApprovalSchema = z.object({
+  key: z.string(),
+  workspace: z.string(),
+  requestId: z.union([z.string(), z.number()]),
+  method: z.string(),
+  kind: z.enum(['command', 'fileChange', 'permissions']),
+  threadId: z.string(),
+  turnId: z.string(),
+  itemId: z.string(),
+  command: z.string().nullable(),
+  cwd: z.string().nullable(),
+  reason: z.string().nullable(),
+  diff: z.string().nullable(),
+  files: z.array(z.string()),
+  permissions: z.unknown(),
+  availableDecisions: z.array(z.string()),
+  receivedAtMs: z.number(),
+});
+assertType<Equal<z.infer<typeof ApprovalSchema>, ApprovalRecord>>();
+
+const QuestionSchema = z.object({
+  key: z.string(),
+  workspace: z.string(),
+  requestId: z.union([z.string(), z.number()]),
+  method: z.string(),
+  kind: z.enum(['userInput', 'elicitation']),
+  threadId: z.string(),
+  turnId: z.string().nullable(),
+  message: z.string(),
+  questions: z.array(z.object({ id: z.string(), header: z.string(), question: z.string(), options: z.array(z.string()), isSecret: z.boolean() })),
+  receivedAtMs: z.number(),
+});
+assertType<Equal<z.infer<typeof QuestionSchema>, QuestionRecord>>();
+
+const FeedEntrySchema = z.object({
+  seq: z.number(),
+  atMs: z.number(),
+  workspace: z.string(),
+  threadId: z.string().nullable(),
+  kind: z.enum([
+    'turn_started',
+    'turn_completed',
+    'turn_failed',
+    'turn_interrupted',
+    'command',
+    'file_change',
+    'message',
+    'approval',
+    'question',
+    'error',
+    'warning',
+    'stalled',
+    'connection',
+    'dispatch',
+  ]),
+  text: z.string(),
+  needsInput: z.boolean(),
+  requestKey: z.string().nullable(),
+});
+assertType<Equal<z.infer<typeof FeedEntrySchema>, FeedEntry>>();
+
+/** What is persisted: the records, not the per-process bookkeeping (unknown methods, warnings). */
+export const PersistedStateSchema = z.object({
+  workspaces: z.record(z.string(), WorkspaceSchema),
+  threads: z.record(z.string(), ThreadSchema),
+  jobs: z.record(z.string(), JobSchema),
+  jobByTurn: z.record(z.string(), z.string()),
+  signals: z.record(z.string(), SignalSchema),
+  openSignalKeys: z.record(z.string(), z.string()),
+  nextSignalNumber: z.number(),
+  pendingApprovals: z.record(z.string(), ApprovalSchema),
+  openQuestions: z.record(z.string(), QuestionSchema),
+  activityFeed: z.array(FeedEntrySchema),
+  nextFeedSeq: z.number(),
+});
+export type PersistedState = z.infer<typeof PersistedStateSchema>;
+
+export const STATE_SCHEMA_VERSION = 1;
+
+export const StateFileSchema = z.object({
+  schemaVersion: z.literal(STATE_SCHEMA_VERSION),
+  savedAtMs: z.number(),
+  state: PersistedStateSchema,
+});

@@ -1,0 +1,93 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultReply, type MockReply, type MockRequest } from '../../src/core/mockModel/mockResponsesServer.js';
+import { startRealCodexEnv, type RealCodexEnv } from '../support/realCodex.js';
+import { runBuiltCli } from '../support/runBuiltCli.js';
+
+let env: RealCodexEnv;
+let home: string;
+let cliEnv: Record<string, string>;
+/** What the mock answers to the planner's structured-output requests, in order. */
+const plannerAnswers: MockReply[] = [];
+
+const TWO_WORKSPACE_PLAN = {
+  version: 1,
+  id: null,
+  actions: [
+    { id: 'api-tests', workspace: 'api', prompt: 'Run the api tests', thread: 'new', model: null, effort: null, approvalPolicy: null, sandbox: null },
+    { id: 'web-lint', workspace: 'web', prompt: 'Fix the web lint', thread: null, model: null, effort: null, approvalPolicy: null, sandbox: null },
+  ],
+};
+
+function reply(req: MockRequest): MockReply {
+  if (req.isStructured) return plannerAnswers.shift() ?? { kind: 'json', value: { unexpected: true } };
+  return defaultReply(req);
+}
+
+const chat = (args: string[]) => runBuiltCli(['chat', ...args], { env: cliEnv });
+
+beforeAll(async () => {
+  env = await startRealCodexEnv({ reply });
+  home = await mkdtemp(join(tmpdir(), 'cm-chat-home-'));
+  cliEnv = { ...env.home.env, CM_SUPERVISOR_HOME: home };
+  for (const name of ['api', 'web']) {
+    const path = await env.workspace(name);
+    expect((await runBuiltCli(['workspace', 'add', path, '--name', name], { env: cliEnv })).code).toBe(0);
+  }
+});
+afterAll(async () => {
+  await env?.cleanup();
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('cm-supervisor chat (built CLI, real codex)', () => {
+  it('a slash command prints its answer; a malformed one is a usage error (exit 2)', async () => {
+    const status = await chat(['/status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/workspace api \(.*\): app-server ready/);
+    expect(status.stdout).toMatch(/workspace web \(.*\): app-server ready/);
+
+    const bad = await chat(['/dispatch api']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('cm-supervisor: usage: /dispatch <ws>[,<ws>…] <prompt>');
+  });
+
+  it('a free-form request with --yes: planned, dispatched to both workspaces, results printed', async () => {
+    plannerAnswers.push({ kind: 'json', value: TWO_WORKSPACE_PLAN });
+    const r = await chat(['run the api tests and fix the web lint', '--yes', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.status).toBe('ok');
+    expect(doc.proposal).toMatchObject({ status: 'confirmed', plan: { id: doc.proposal.id, actions: [{ workspace: 'api' }, { workspace: 'web' }] } });
+    expect(doc.results).toEqual([
+      expect.objectContaining({ id: 'api-tests', workspace: 'api', status: 'completed', finalMessage: 'Done: Run the api tests' }),
+      expect.objectContaining({ id: 'web-lint', workspace: 'web', status: 'completed', finalMessage: 'Done: Fix the web lint' }),
+    ]);
+    const said = doc.messages.map((m: { role: string; text: string }) => `${m.role}: ${m.text}`).join('\n');
+    expect(said).toContain('planner: proposed plan');
+    expect(said).toContain('result: api (api-tests) completed: Done: Run the api tests');
+    expect(said).toContain('result: web (web-lint) completed: Done: Fix the web lint');
+  });
+
+  it('without --yes and without a terminal the plan is shown and nothing is dispatched', async () => {
+    plannerAnswers.push({ kind: 'json', value: TWO_WORKSPACE_PLAN });
+    const turns = env.mock.requests.filter((q) => !q.isStructured).length;
+    const r = await chat(['run the api tests and fix the web lint']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('1. api · new thread · "Run the api tests"');
+    expect(r.stdout).toContain('2. web · latest thread (new if none) · "Fix the web lint"');
+    expect(r.stderr).toContain('nothing was dispatched: run again with --yes');
+    expect(env.mock.requests.filter((q) => !q.isStructured).length).toBe(turns);
+  });
+
+  it('a planner answer invalid twice exits 1 with the problems', async () => {
+    const bad = { kind: 'json', value: { ...TWO_WORKSPACE_PLAN, actions: [{ ...TWO_WORKSPACE_PLAN.actions[0], workspace: 'nope' }] } } as const;
+    plannerAnswers.push(bad, bad);
+    const r = await chat(['do it', '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("the planner's answer was not a valid plan, also after one retry");
+    expect(r.stderr).toContain('actions[0].workspace: unknown workspace "nope"');
+  });
+});
