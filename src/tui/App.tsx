@@ -6,7 +6,9 @@ import type { SignalKind, SignalRecord, SupervisorState } from '../core/state/mo
 import { approvalSubject, decisionWord } from '../core/state/digest.js';
 import { needsInputNow, openSignals } from '../core/state/selectors.js';
 import { oneLine } from '../core/util/text.js';
+import type { ChatReply } from '../core/chat/chatService.js';
 import { ApprovalsView } from './components/ApprovalsView.js';
+import { ChatView } from './components/ChatView.js';
 import { Line } from './components/Cell.js';
 import { DetailView } from './components/DetailView.js';
 import { FeedView } from './components/FeedView.js';
@@ -45,7 +47,9 @@ type Overlay =
   | { kind: 'filter'; text: string }
   // The question being answered, by key: the queue may change while the person types.
   | { kind: 'answer'; text: string; key: string }
-  | { kind: 'confirmQuit'; running: number };
+  | { kind: 'confirmQuit'; running: number }
+  | { kind: 'chat'; text: string }
+  | { kind: 'chatEdit'; text: string; proposalId: string };
 
 interface Toast {
   text: string;
@@ -55,7 +59,7 @@ interface Toast {
 
 const TOAST_MS = 10_000;
 const DEFAULT_NOTIFY: SignalKind[] = ['needs_approval', 'failed'];
-const PANES: View[] = ['ops', 'feed', 'approvals'];
+const PANES: View[] = ['ops', 'feed', 'approvals', 'chat'];
 
 export function App(props: AppProps) {
   const { api, width, height } = props;
@@ -64,13 +68,16 @@ export function App(props: AppProps) {
   const [detailThread, setDetailThread] = useState<string | null>(null);
   /** Where Esc leaves the detail view for: the pane it was opened from. */
   const [detailFrom, setDetailFrom] = useState<View>('ops');
-  const [selected, setSelected] = useState<Record<View, number>>({ ops: 0, feed: 0, approvals: 0, detail: 0 });
+  const [selected, setSelected] = useState<Record<View, number>>({ ops: 0, feed: 0, approvals: 0, detail: 0, chat: 0 });
   const [filter, setFilter] = useState<FeedViewFilter>({ needsInput: false, faults: false, text: '' });
   const [overlay, setOverlay] = useState<Overlay | null>(null);
   const [toast, setToast] = useState<Toast | null>(null);
   const [muted, setMuted] = useState<string[]>(props.muted ?? []);
   const [notificationsOn, setNotificationsOn] = useState(props.notificationsEnabled ?? true);
   const [clock, setClock] = useState(now());
+  /** The planner's proposal this screen is showing, until it is confirmed or rejected. */
+  const [proposal, setProposal] = useState<{ id: string; plan: unknown } | null>(null);
+  const [chatBusy, setChatBusy] = useState(false);
 
   const flash = useCallback((text: string, tone: Tone = 'info') => setToast({ text, tone, atMs: now() }), [now]);
 
@@ -108,7 +115,7 @@ export function App(props: AppProps) {
   const queue = useMemo(() => (state ? needsYouQueue(state) : []), [state]);
   const bodyHeight = Math.max(1, height - 4);
   const feed = useMemo(() => (state ? feedRows(state, filter, 500) : []), [state, filter]);
-  const counts: Record<View, number> = { ops: rows.length, feed: feed.length, approvals: queue.length, detail: 0 };
+  const counts: Record<View, number> = { ops: rows.length, feed: feed.length, approvals: queue.length, detail: 0, chat: 0 };
   // While an answer is typed, the selection stays on its question even if earlier items leave the queue.
   const answeringAt = overlay?.kind === 'answer' ? queue.findIndex((q) => q.kind === 'question' && q.question.key === overlay.key) : -1;
   const index = (v: View) => (v === 'approvals' && answeringAt !== -1 ? answeringAt : clampIndex(selected[v], counts[v]));
@@ -152,6 +159,30 @@ export function App(props: AppProps) {
     const running = Object.values(s.threads).filter((t) => t.currentTurnId !== null).length;
     if (props.confirmQuitWhenRunning && running > 0) setOverlay({ kind: 'confirmQuit', running });
     else props.onQuit();
+  };
+
+  const chatCall = (call: () => Promise<ChatReply>) => {
+    setChatBusy(true);
+    void call()
+      .then((reply) => {
+        if (reply.proposal) setProposal({ id: reply.proposal.id, plan: reply.proposal.plan });
+        else if (reply.status === 'ok' && reply.dispatched) setProposal(null);
+      })
+      .catch((e: unknown) => flash(oneLine(e instanceof Error ? e.message : String(e), 300), 'error'))
+      .finally(() => setChatBusy(false));
+  };
+
+  const sendChat = (line: string) => {
+    if (!line.trim()) return;
+    const item = queue[index('approvals')];
+    chatCall(() => api.chatSend(line, item?.kind === 'approval' ? { approvalKey: item.approval.key } : {}));
+  };
+
+  const decideProposal = (decision: 'confirm' | 'reject', edited?: unknown) => {
+    if (!proposal) return flash('no proposal is waiting', 'dim');
+    const id = proposal.id;
+    if (decision === 'reject') setProposal(null);
+    chatCall(() => api.chatDecide(id, decision, edited));
   };
 
   const runCommandLine = (s: SupervisorState, line: string) => {
@@ -223,6 +254,17 @@ export function App(props: AppProps) {
       const text = newline > 0 ? o.text + input.slice(0, newline).replace(/[\u0000-\u001f\u007f]/g, '') : o.text;
       setOverlay(null);
       if (o.kind === 'command') return runCommandLine(s, text);
+      if (o.kind === 'chat') return sendChat(text);
+      if (o.kind === 'chatEdit') {
+        let edited: unknown;
+        try {
+          edited = JSON.parse(text);
+        } catch (e) {
+          setOverlay(o);
+          return flash(`not valid JSON: ${(e as Error).message}`, 'error');
+        }
+        return decideProposal('confirm', edited);
+      }
       if (o.kind === 'filter') return setFilter((f) => ({ ...f, text }));
       const question = s.openQuestions[o.key];
       if (!question) return flash('the question was answered or withdrawn meanwhile', 'warn');
@@ -261,6 +303,18 @@ export function App(props: AppProps) {
         return setView('feed');
       case 'paneApprovals':
         return setView('approvals');
+      case 'paneChat':
+        return setView('chat');
+      case 'chatType':
+        return setOverlay({ kind: 'chat', text: '' });
+      case 'proposalConfirm':
+        if (!proposal) return setOverlay({ kind: 'chat', text: '' });
+        return decideProposal('confirm');
+      case 'proposalEdit':
+        if (!proposal) return flash('no proposal to edit', 'dim');
+        return setOverlay({ kind: 'chatEdit', text: JSON.stringify(proposal.plan), proposalId: proposal.id });
+      case 'proposalReject':
+        return decideProposal('reject');
       case 'open': {
         const threadId = view === 'ops' ? rows[index('ops')]?.threadId : view === 'feed' ? feed[index('feed')]?.threadId : null;
         if (threadId) {
@@ -321,6 +375,17 @@ export function App(props: AppProps) {
     body = <FeedView entries={feed} selected={index('feed')} filter={filter} needsInputNow={(e) => needsInputNow(state, e)} width={width} height={bodyHeight} />;
   else if (view === 'approvals')
     body = <ApprovalsView state={state} queue={queue} selected={index('approvals')} answering={overlay?.kind === 'answer' ? overlay.text : null} width={width} height={bodyHeight} />;
+  else if (view === 'chat')
+    body = (
+      <ChatView
+        messages={state.chat}
+        input={overlay?.kind === 'chat' || overlay?.kind === 'chatEdit' ? overlay.text : null}
+        pendingProposal={proposal?.id ?? null}
+        busy={chatBusy}
+        width={width}
+        height={bodyHeight}
+      />
+    );
   else body = <DetailView state={state} threadId={detailThread ?? ''} nowMs={nowMs} width={width} height={bodyHeight} />;
 
   return (
@@ -358,6 +423,7 @@ const HINTS: Record<View, string> = {
   feed: 'j/k move · i needs input · f faults · / filter · Enter open · ? help',
   approvals: 'j/k move · a accept · A session · d decline · c cancel · Enter answer · ? help',
   detail: 'Esc back · a/A/d/c answer approval · x ack · ? help',
+  chat: 'i type · Enter/y dispatch proposal · e edit · n reject · ? help',
 };
 
 function KeyHints({ view }: { view: View }) {

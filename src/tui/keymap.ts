@@ -1,6 +1,6 @@
 import type { Key } from 'ink';
 
-export type View = 'ops' | 'feed' | 'approvals' | 'detail';
+export type View = 'ops' | 'feed' | 'approvals' | 'detail' | 'chat';
 
 export type Command =
   | 'down'
@@ -9,6 +9,11 @@ export type Command =
   | 'paneOps'
   | 'paneFeed'
   | 'paneApprovals'
+  | 'paneChat'
+  | 'chatType'
+  | 'proposalConfirm'
+  | 'proposalEdit'
+  | 'proposalReject'
   | 'open'
   | 'back'
   | 'help'
@@ -43,6 +48,11 @@ export const KEYMAP: Binding[] = [
   { command: 'paneOps', keys: '1', description: 'operations', views: 'all', matches: char('1') },
   { command: 'paneFeed', keys: '2', description: 'activity feed', views: 'all', matches: char('2') },
   { command: 'paneApprovals', keys: '3', description: 'approvals and questions ("needs you")', views: 'all', matches: char('3') },
+  { command: 'paneChat', keys: '4', description: 'supervisor chat', views: 'all', matches: char('4') },
+  { command: 'proposalConfirm', keys: 'Enter / y', description: 'dispatch the proposed plan', views: ['chat'], matches: (i, k) => k.return || char('y')(i, k) },
+  { command: 'chatType', keys: 'i', description: 'type a message (a request, /help, /dispatch, @ws …)', views: ['chat'], matches: char('i') },
+  { command: 'proposalEdit', keys: 'e', description: 'edit the proposed plan (JSON) before dispatching', views: ['chat'], matches: char('e') },
+  { command: 'proposalReject', keys: 'n', description: 'reject the proposed plan', views: ['chat'], matches: char('n') },
   { command: 'open', keys: 'Enter', description: 'open the selected thread / entry', views: ['ops', 'feed'], matches: (_i, k) => k.return },
   { command: 'answer', keys: 'Enter', description: 'answer the selected question', views: ['approvals'], matches: (_i, k) => k.return },
   { command: 'back', keys: 'Esc', description: 'back', views: 'all', matches: (_i, k) => k.escape },

@@ -1,14 +1,16 @@
+import type { ChatReply, SendOptions } from '../../src/core/chat/chatService.js';
+import type { Plan } from '../../src/core/contract/plan.js';
 import type { DispatchOptions, DispatchResult, StateChange, SupervisorApi } from '../../src/core/api/supervisorApi.js';
 import { SupervisorError } from '../../src/core/errors.js';
 import type { ApprovalDecision, SupervisorEvent } from '../../src/core/state/events.js';
-import { snapshotOf, type FeedEntry, type SignalRecord, type SupervisorState } from '../../src/core/state/model.js';
+import { snapshotOf, type ChatMessage, type FeedEntry, type SignalRecord, type SupervisorState } from '../../src/core/state/model.js';
 import { reduce } from '../../src/core/state/reducer.js';
 import { selectFeed, type FeedFilter } from '../../src/core/state/selectors.js';
 import { readyState, T0 } from './replay.js';
 
 /** One call the UI made, in order. */
 export interface ApiCall {
-  method: 'snapshot' | 'feed' | 'dispatch' | 'ackSignal' | 'answerApproval' | 'answerQuestion' | 'interruptTurn';
+  method: 'snapshot' | 'feed' | 'dispatch' | 'ackSignal' | 'answerApproval' | 'answerQuestion' | 'interruptTurn' | 'chatSend' | 'chatDecide';
   args: unknown[];
 }
 
@@ -112,6 +114,31 @@ export class FakeApi implements SupervisorApi {
   interruptTurn(threadId: string, turnId: string): Promise<void> {
     this.calls.push({ method: 'interruptTurn', args: [threadId, turnId] });
     return Promise.resolve();
+  }
+
+  /** What the chat answers: by default an echo; tests set their own (e.g. a proposal). */
+  chatScript: (line: string) => { role: ChatMessage['role']; text: string; proposalId?: string; plan?: Plan }[] = (line) => [
+    { role: 'supervisor', text: `echo: ${line}` },
+  ];
+
+  private chatNumber = 0;
+
+  private say(role: ChatMessage['role'], text: string, extra: { proposalId?: string; plan?: Plan } = {}): ChatMessage {
+    const message: ChatMessage = { id: `m${++this.chatNumber}`, atMs: this.now(), role, text, ...extra };
+    this.emit({ type: 'chat/message', atMs: message.atMs, message });
+    return message;
+  }
+
+  chatSend(line: string, options?: SendOptions): Promise<ChatReply> {
+    this.calls.push({ method: 'chatSend', args: [line, options] });
+    const messages = [this.say('user', line), ...this.chatScript(line).map((m) => this.say(m.role, m.text, m))];
+    return Promise.resolve({ status: 'ok', messages, proposal: null, dispatched: null });
+  }
+
+  chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown): Promise<ChatReply> {
+    this.calls.push({ method: 'chatDecide', args: [proposalId, decision, editedPlan] });
+    const messages = [this.say('result', `${decision === 'confirm' ? 'dispatched' : 'rejected'} ${proposalId}`)];
+    return Promise.resolve({ status: 'ok', messages, proposal: null, dispatched: null });
   }
 
   subscribe(listener: (change: StateChange) => void): () => void {

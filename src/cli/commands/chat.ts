@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { ChatService, type ChatReply } from '../../core/chat/chatService.js';
-import { Planner } from '../../core/chat/planner.js';
+import type { ChatReply } from '../../core/chat/chatService.js';
 import { ConfigStore, workspaceSpecs } from '../../core/config/config.js';
-import type { DispatchResult } from '../../core/api/supervisorApi.js';
+import type { DispatchResult, SupervisorApi } from '../../core/api/supervisorApi.js';
 import { awaitCompletion, type FinalActionResult, type OnApproval } from '../../core/dispatch/awaitCompletion.js';
 import { DispatchLedger } from '../../core/dispatch/ledger.js';
 import { Supervisor } from '../../core/loop/supervisor.js';
@@ -16,6 +15,7 @@ import type { GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
 import { shutdownSignal } from '../shutdown.js';
 import { askApproval } from './dispatch.js';
+import { openApi } from '../apiHandle.js';
 
 export interface ChatCliOptions {
   yes?: boolean;
@@ -33,45 +33,51 @@ const EXIT_FAILED_STATUSES = new Set(['failed', 'interrupted', 'timeout']);
  */
 export async function chatCommand(globals: GlobalOptions, text: string, opts: ChatCliOptions, io: CliIo): Promise<number> {
   const config = new ConfigStore(globals.home).read();
-  const ledger = new DispatchLedger(join(globals.home, 'dispatch-ledger.json'));
-  if (ledger.setAside) io.err(`the dispatch ledger could not be read; it was moved to ${ledger.setAside} and a new one started\n`);
-  const supervisor = new Supervisor({
-    workspaces: workspaceSpecs(config),
-    codexBin: config.codexBin && globals.codex.source === 'bundled' ? config.codexBin : globals.codex.path,
-    ledger,
-    plannerDir: join(globals.home, 'planner'),
-  });
   const interactive = io.isTTY && process.stdin.isTTY === true;
-  const said: ChatMessage[] = [];
-  const chat = new ChatService({
-    api: supervisor,
-    planner: new Planner({ connection: () => supervisor.plannerConnection() }),
-    emit: (event) => {
-      supervisor.recordChat(event.message);
-      said.push(event.message);
-      if (!opts.json) printMessage(event.message, io);
-    },
+  // The chat runs where the supervisor runs: in the daemon when there is one, else here.
+  const handle = await openApi(globals, async () => {
+    const ledger = new DispatchLedger(join(globals.home, 'dispatch-ledger.json'));
+    if (ledger.setAside) io.err(`the dispatch ledger could not be read; it was moved to ${ledger.setAside} and a new one started\n`);
+    const supervisor = new Supervisor({
+      workspaces: workspaceSpecs(config),
+      codexBin: config.codexBin && globals.codex.source === 'bundled' ? config.codexBin : globals.codex.path,
+      ledger,
+      plannerDir: join(globals.home, 'planner'),
+    });
+    await supervisor.start();
+    return supervisor;
   });
-  await supervisor.start();
+  const api = handle.api;
+  const said: ChatMessage[] = [];
+  const show = (messages: ChatMessage[]) => {
+    said.push(...messages);
+    if (!opts.json) messages.forEach((m) => printMessage(m, io));
+  };
   try {
-    const reply = await chat.send(text);
+    const reply = await api.chatSend(text, { baseDir: process.cwd() });
+    show(reply.messages);
     let outcome: ChatReply = reply;
     if (reply.proposal) {
       const confirmed = opts.yes || (interactive && (await askConfirm()));
-      if (confirmed) outcome = await chat.confirm(reply.proposal.id);
-      else if (interactive) outcome = await chat.reject(reply.proposal.id);
+      if (confirmed) outcome = await api.chatDecide(reply.proposal.id, 'confirm');
+      else if (interactive) outcome = await api.chatDecide(reply.proposal.id, 'reject');
       else if (!opts.json) io.err('nothing was dispatched: run again with --yes to dispatch the proposed plan, or save it (--json) and use `cm-supervisor dispatch --plan FILE`\n');
+      if (outcome !== reply) show(outcome.messages);
     }
-    const results = outcome.dispatched ? await waitFor(supervisor, outcome.dispatched, opts, interactive, io) : null;
-    // The results of the turns, as chat messages (completions with their final message, failures).
-    await chat.update();
+    const results = outcome.dispatched ? await waitFor(api, outcome.dispatched, opts, interactive, io) : null;
+    if (outcome.dispatched) {
+      // The turns' results, as the chat recorded them (completions with their final message, failures).
+      const known = new Set(said.map((m) => m.id));
+      const last = said.at(-1);
+      show((await api.snapshot()).chat.filter((m) => !known.has(m.id) && (!last || m.atMs >= last.atMs)));
+    }
     if (opts.json) {
       io.out(
         `${JSON.stringify(
           {
             status: outcome.status,
             messages: said.filter((m) => m.role !== 'user'),
-            proposal: reply.proposal ? { id: reply.proposal.id, status: reply.proposal.status, plan: reply.proposal.plan } : null,
+            proposal: reply.proposal ? { id: reply.proposal.id, status: outcome === reply ? reply.proposal.status : outcome.status === 'ok' ? 'confirmed' : reply.proposal.status, plan: reply.proposal.plan } : null,
             results: results?.map(({ id, workspace, status, threadId, turnId, error, finalMessage }) => ({ id, workspace, status, threadId, turnId, error, finalMessage })) ?? null,
           },
           null,
@@ -83,7 +89,7 @@ export async function chatCommand(globals: GlobalOptions, text: string, opts: Ch
     if (outcome.status === 'failed' || results?.some((r) => EXIT_FAILED_STATUSES.has(r.status))) return EXIT_FAILED;
     return EXIT_OK;
   } finally {
-    await supervisor.stop();
+    await handle.close();
   }
 }
 
@@ -95,7 +101,7 @@ function printMessage(message: ChatMessage, io: CliIo): void {
   else io.out(`${text}\n`);
 }
 
-function waitFor(supervisor: Supervisor, dispatched: DispatchResult, opts: ChatCliOptions, interactive: boolean, io: CliIo): Promise<FinalActionResult[]> {
+function waitFor(api: SupervisorApi, dispatched: DispatchResult, opts: ChatCliOptions, interactive: boolean, io: CliIo): Promise<FinalActionResult[]> {
   const onApproval: OnApproval = opts.onApproval ?? (interactive ? 'ask' : 'decline');
   const autoAnswerNote = (a: ApprovalRecord, decision: ApprovalDecision) =>
     io.err(
@@ -103,7 +109,7 @@ function waitFor(supervisor: Supervisor, dispatched: DispatchResult, opts: ChatC
         opts.onApproval ? ` (--on-approval ${opts.onApproval})` : ' (no terminal to ask on; choose with --on-approval accept|decline|cancel)'
       }\n`,
     );
-  return awaitCompletion(supervisor, dispatched, {
+  return awaitCompletion(api, dispatched, {
     timeoutMs: opts.timeout ? Number(opts.timeout) * 1000 : null,
     onApproval,
     onAutoAnswer: autoAnswerNote,

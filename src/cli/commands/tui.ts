@@ -10,7 +10,7 @@ import { runTui } from '../../tui/runTui.js';
 import type { GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
 import { shutdownSignal } from '../shutdown.js';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 function requireTerminal(io: CliIo, what: string): void {
   if (!io.isTTY || !process.stdin.isTTY) {
@@ -61,7 +61,7 @@ export async function tuiCommand(globals: GlobalOptions, opts: { color: boolean 
   const config = new ConfigStore(globals.home).read();
   const client = globals.noDaemon ? null : await connectToDaemon(globals);
   if (client) return attachedTui(client, config, opts, abort);
-  const supervisor = new Supervisor({ workspaces: workspaceSpecs(config), codexBin: globals.codex.path });
+  const supervisor = new Supervisor({ workspaces: workspaceSpecs(config), codexBin: globals.codex.path, plannerDir: join(globals.home, 'planner') });
   const starting = supervisor.start();
   try {
     await runTui({
@@ -97,7 +97,7 @@ export async function demoCommand(globals: GlobalOptions, opts: { color: boolean
   requireTerminal(io, 'the demo');
   const abort = shutdownSignal();
   const demo = await createDemoEnvironment();
-  const supervisor = new Supervisor({ workspaces: demo.workspaces, codexBin: globals.codex.path, env: demo.env, stallAfterMs: 60_000 });
+  const supervisor = new Supervisor({ workspaces: demo.workspaces, codexBin: globals.codex.path, env: demo.env, stallAfterMs: 60_000, plannerDir: demo.plannerDir });
   try {
     const starting = supervisor.start().then(() => supervisor.dispatch(demo.plan));
     await runTui({

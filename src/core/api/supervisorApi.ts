@@ -1,3 +1,4 @@
+import type { ChatReply, SendOptions } from '../chat/chatService.js';
 import type { ApprovalDecision, SupervisorEvent } from '../state/events.js';
 import type { FeedEntry, SignalRecord, SupervisorState } from '../state/model.js';
 import type { FeedFilter } from '../state/selectors.js';
@@ -51,6 +52,10 @@ export interface SupervisorApi {
   ackSignal(signalId: string): Promise<void>;
   answerApproval(key: string, decision: ApprovalDecision): Promise<void>;
   answerQuestion(key: string, answers: Record<string, string[]>): Promise<void>;
+  /** One line of the supervisor chat: a slash command, `@ws message`, or a request for the planner. */
+  chatSend(line: string, options?: SendOptions): Promise<ChatReply>;
+  /** Confirms (optionally with an edited plan) or rejects a proposal of the planner. */
+  chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown): Promise<ChatReply>;
   /** Stops a running turn (its pending approvals are cancelled by the server). */
   interruptTurn(threadId: string, turnId: string): Promise<void>;
   subscribe(listener: (change: StateChange) => void): () => void;

@@ -45,6 +45,8 @@ export interface Proposal {
 export interface SendOptions {
   /** The approval the user has selected (the TUI passes it); `/approve KEY` overrides it. */
   approvalKey?: string;
+  /** The user's directory, for `/plan FILE` and relative workspace paths (a daemon's cwd is not theirs). */
+  baseDir?: string;
 }
 
 /**
@@ -171,6 +173,7 @@ export class ChatService {
   // ---- commands ----
 
   private async run(command: ChatCommand, options: SendOptions, ex: Exchange): Promise<ChatReply> {
+    const baseDir = options.baseDir ?? this.baseDir;
     switch (command.kind) {
       case 'help':
         ex.say('supervisor', chatHelp());
@@ -200,7 +203,7 @@ export class ChatService {
       case 'decline':
         return this.answerApproval(command.kind === 'approve' ? 'accept' : 'decline', command.approvalKey ?? options.approvalKey ?? null, ex);
       case 'plan':
-        return this.proposeFile(command.file, ex);
+        return this.proposeFile(command.file, baseDir, ex);
       case 'dispatch':
       case 'mention': {
         const state = await this.deps.api.snapshot();
@@ -210,12 +213,12 @@ export class ChatService {
         const prompt = command.kind === 'dispatch' ? command.prompt : command.message;
         // Workspace names are valid action ids too; no thread given means the latest one.
         const plan = { version: 1, id: this.newId('chat'), actions: workspaces.map((w) => ({ id: w, workspace: w, prompt })) };
-        const validation = await this.validate(plan, this.baseDir);
+        const validation = await this.validate(plan, baseDir);
         if (!validation.ok) return ex.end('invalid', formatProblems(validation.problems));
-        return this.dispatch(validation.plan, this.baseDir, null, ex);
+        return this.dispatch(validation.plan, baseDir, null, ex);
       }
       case 'planner':
-        return this.propose(command.request, ex);
+        return this.propose(command.request, baseDir, ex);
     }
   }
 
@@ -231,8 +234,8 @@ export class ChatService {
     return ex.end('ok');
   }
 
-  private async proposeFile(file: string, ex: Exchange): Promise<ChatReply> {
-    const path = resolve(this.baseDir, file);
+  private async proposeFile(file: string, baseDir: string, ex: Exchange): Promise<ChatReply> {
+    const path = resolve(baseDir, file);
     const read = readPlanFile(path);
     const state = await this.deps.api.snapshot();
     const validation = read.ok ? validatePlanText(read.text, { workspaces: workspacesOf(state), baseDir: dirname(path) }) : read;
@@ -242,14 +245,14 @@ export class ChatService {
     return this.offer({ id, plan: validation.plan, baseDir: dirname(path) }, header, ex);
   }
 
-  private async propose(request: string, ex: Exchange): Promise<ChatReply> {
+  private async propose(request: string, baseDir: string, ex: Exchange): Promise<ChatReply> {
     const result = await this.deps.planner.plan(request, await this.deps.api.snapshot());
     const id = this.newId('chat');
     // Each proposal is its own plan: the dispatch ledger keys on the plan id, so asking for the
     // same thing twice must not be skipped as "already dispatched".
     const plan: Plan = { ...result.plan, id };
     const header = `proposed plan ${id}${result.attempts === 2 ? " (the planner's first answer was invalid; corrected after one retry)" : ''}`;
-    return this.offer({ id, plan, baseDir: this.baseDir }, header, ex);
+    return this.offer({ id, plan, baseDir }, header, ex);
   }
 
   private offer(draft: Omit<Proposal, 'text' | 'status'>, header: string, ex: Exchange): ChatReply {

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { DispatchOptions, DispatchResult, StateChange, SupervisorApi } from '../api/supervisorApi.js';
+import type { ChatReply, SendOptions } from '../chat/chatService.js';
 import { ConnectionClosedError, PlanValidationError, RequestTimeoutError, SupervisorError } from '../errors.js';
 import { LineDecoder } from '../protocol/lineDecoder.js';
 import type { ApprovalDecision } from '../state/events.js';
@@ -115,6 +116,15 @@ export class DaemonClient implements SupervisorApi {
 
   async interruptTurn(threadId: string, turnId: string): Promise<void> {
     await this.request('supervisor.interruptTurn', { threadId, turnId });
+  }
+
+  async chatSend(line: string, options: SendOptions = {}): Promise<ChatReply> {
+    // The planner may take a while: as long as a turn of the model.
+    return (await this.request('supervisor.chatSend', { line, options }, 300_000)) as ChatReply;
+  }
+
+  async chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown): Promise<ChatReply> {
+    return (await this.request('supervisor.chatDecide', { proposalId, decision, ...(editedPlan === undefined ? {} : { editedPlan }) }, 300_000)) as ChatReply;
   }
 
   subscribe(listener: (change: StateChange) => void): () => void {

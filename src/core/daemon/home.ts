@@ -10,6 +10,7 @@ export function daemonPaths(home: string) {
     state: join(home, 'state.json'),
     log: join(home, 'daemon.log'),
     ledger: join(home, 'dispatch-ledger.json'),
+    planner: join(home, 'planner'),
   };
 }
 

@@ -34,6 +34,11 @@ export const METHOD_PARAMS = {
   'supervisor.answerQuestion': z.strictObject({ key: z.string(), answers: z.record(z.string(), z.array(z.string())) }),
   'supervisor.interruptTurn': z.strictObject({ threadId: z.string(), turnId: z.string() }),
   'supervisor.subscribe': z.strictObject({}),
+  'supervisor.chatSend': z.strictObject({
+    line: z.string().max(100_000),
+    options: z.strictObject({ approvalKey: z.string().optional(), baseDir: z.string().optional() }).optional(),
+  }),
+  'supervisor.chatDecide': z.strictObject({ proposalId: z.string(), decision: z.enum(['confirm', 'reject']), editedPlan: z.unknown().optional() }),
   'daemon.status': z.strictObject({}),
   'daemon.stop': z.strictObject({}),
 } as const;

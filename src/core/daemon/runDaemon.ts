@@ -48,6 +48,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       debounceMs: options.saveDebounceMs ?? 500,
       ...(options.writeState ? { write: options.writeState } : {}),
       onError: (error) => {
+        // Reported once per failing spell: reporting is itself a change, which would schedule
+        // another (failing) save and add a feed entry on every attempt.
+        if (writeFailing) return;
         writeFailing = true;
         log(`state save failed: ${error.message}`);
         supervisor?.reportProblem('state-write', `could not save the state to ${paths.state} (${error.message}); the previous file is intact`);
@@ -55,6 +58,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       onSaved: () => {
         if (!writeFailing) return;
         writeFailing = false;
+        log('state saved again');
         supervisor?.clearProblem('state-write');
       },
     });
@@ -63,6 +67,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       workspaces: workspaceSpecs(config),
       codexBin: config.codexBin ?? options.codexBin,
       ledger: new DispatchLedger(paths.ledger),
+      plannerDir: paths.planner,
       ...(options.env ? { env: options.env } : {}),
       ...(loaded.kind === 'loaded' ? { restored: loaded.state } : {}),
       ...((options.pollIntervalMs ?? config.pollIntervalSec) ? { pollIntervalMs: options.pollIntervalMs ?? config.pollIntervalSec! * 1000 } : {}),

@@ -88,7 +88,12 @@ export class DaemonServer {
     socket.on('data', (chunk: Buffer) => {
       const { lines, oversized } = decoder.push(chunk);
       if (oversized > 0) this.send(client, { id: null, error: { code: ERROR_CODES.invalidRequest, message: `request over ${MAX_REQUEST_BYTES} bytes` } });
-      for (const line of lines) void this.handleLine(client, line);
+      for (const line of lines) {
+        // handleLine answers every failure itself; this only guards the daemon against a bug there.
+        this.handleLine(client, line).catch((error: unknown) =>
+          this.send(client, { id: null, error: { code: ERROR_CODES.supervisor, message: `internal error: ${error instanceof Error ? error.message : String(error)}` } }),
+        );
+      }
     });
     socket.on('drain', () => {
       if (client.behind && socket.writableLength < MAX_BUFFERED_BYTES / 2) {
@@ -115,7 +120,8 @@ export class DaemonServer {
       return this.send(client, { id: null, error: { code: ERROR_CODES.invalidRequest, message: 'a request needs a numeric "id" and a "method"' } });
     }
     const { id, method } = envelope.data;
-    const schema = (METHOD_PARAMS as Record<string, z.ZodType>)[method];
+    // Own keys only: "toString" or "__proto__" must be unknown methods, not a crash.
+    const schema = Object.hasOwn(METHOD_PARAMS, method) ? (METHOD_PARAMS as Record<string, z.ZodType>)[method] : undefined;
     if (!schema) return this.send(client, { id, error: { code: ERROR_CODES.unknownMethod, message: `unknown method "${method}"` } });
     const params = schema.safeParse(envelope.data.params ?? {});
     if (!params.success) {
@@ -156,6 +162,10 @@ export class DaemonServer {
         return this.api.answerQuestion(p.key as string, p.answers as Record<string, string[]>);
       case 'supervisor.interruptTurn':
         return this.api.interruptTurn(p.threadId as string, p.turnId as string);
+      case 'supervisor.chatSend':
+        return this.api.chatSend(p.line as string, (p.options as { approvalKey?: string; baseDir?: string } | undefined) ?? {});
+      case 'supervisor.chatDecide':
+        return this.api.chatDecide(p.proposalId as string, p.decision as 'confirm' | 'reject', p.editedPlan);
       case 'supervisor.subscribe':
         if (!client.unsubscribe) {
           client.unsubscribe = this.api.subscribe((change) => {

@@ -8,6 +8,8 @@ import { startMockResponsesServer, type MockReply, type MockRequest } from '../m
 
 export interface DemoEnvironment {
   workspaces: WorkspaceSpec[];
+  /** The supervisor chat's planner works here. */
+  plannerDir: string;
   /** Environment for the app-servers: the offline CODEX_HOME and the mock provider's key. */
   env: Record<string, string>;
   plan: Plan;
@@ -21,6 +23,20 @@ const UPGRADE = 'Upgrade the dependencies and run the test suite';
 
 /** The scripted model: one plain answer, one command that needs approval, one upstream failure. */
 export function demoReply(req: MockRequest): MockReply {
+  // The supervisor chat's planner asks for a plan (structured output): one for two workspaces.
+  if (req.isStructured) {
+    return {
+      kind: 'json',
+      value: {
+        version: 1,
+        id: null,
+        actions: [
+          { id: 'api-tests', workspace: 'billing-api', prompt: 'Run the test suite and report what fails', thread: 'latest', model: null, effort: null, approvalPolicy: null, sandbox: null },
+          { id: 'web-check', workspace: 'web-app', prompt: 'Check the release notes for typos', thread: 'latest', model: null, effort: null, approvalPolicy: null, sandbox: null },
+        ],
+      },
+    };
+  }
   if (req.isToolFollowUp) return { kind: 'text', text: 'Wrote RELEASE_NOTES.md with the changes since 2.3.0.' };
   const prompt = req.lastUserText ?? '';
   if (prompt.startsWith(SUMMARY)) {
@@ -51,6 +67,7 @@ export async function createDemoEnvironment(): Promise<DemoEnvironment> {
     }
     return {
       workspaces,
+      plannerDir: join(root, 'planner'),
       env: home.env,
       plan: {
         version: 1,

@@ -18,6 +18,8 @@ import { normalizeNotification, normalizeServerRequest, seenThread } from '../st
 import { reduce } from '../state/reducer.js';
 import { selectFeed, type FeedFilter } from '../state/selectors.js';
 import type { PersistedState } from '../persistence/stateSchema.js';
+import { ChatService, type ChatReply, type SendOptions } from '../chat/chatService.js';
+import { Planner } from '../chat/planner.js';
 import { backoffDelay } from '../util/backoff.js';
 import { formatDuration } from '../util/time.js';
 
@@ -90,6 +92,7 @@ export class Supervisor implements SupervisorApi {
   private readonly runtimes = new Map<string, WorkspaceRuntime>();
   private readonly listeners = new Set<(change: StateChange) => void>();
   private tickTimer: NodeJS.Timeout | null = null;
+  private chat: ChatService | null = null;
   private stopped = false;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -261,6 +264,24 @@ export class Supervisor implements SupervisorApi {
   }
 
   // ---- chat: history and the planner's app-server ----
+
+  /** The chat runs here, next to the planner and the state, whichever client types into it. */
+  private chatService(): ChatService {
+    if (!this.chat) {
+      this.chat = new ChatService({ api: this, planner: new Planner({ connection: () => this.plannerConnection() }), emit: (e) => this.recordChat(e.message) });
+      // Results of the chat's jobs flow back into the chat for as long as we run.
+      this.chat.follow();
+    }
+    return this.chat;
+  }
+
+  chatSend(line: string, options?: SendOptions): Promise<ChatReply> {
+    return this.chatService().send(line, options);
+  }
+
+  chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown): Promise<ChatReply> {
+    return decision === 'confirm' ? this.chatService().confirm(proposalId, editedPlan) : this.chatService().reject(proposalId);
+  }
 
   /** Adds a message to the chat history; the chat service records everything through this. */
   recordChat(message: ChatMessage): void {

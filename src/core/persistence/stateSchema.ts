@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { assertType, type Equal } from '../protocol/typeCheck.js';
+import { PlanSchema } from '../contract/plan.js';
 import type {
   ApprovalRecord,
+  ChatMessage,
   FeedEntry,
   JobRecord,
   QuestionRecord,
@@ -167,6 +169,16 @@ const FeedEntrySchema = z.object({
 });
 assertType<Equal<z.infer<typeof FeedEntrySchema>, FeedEntry>>();
 
+const ChatMessageSchema = z.object({
+  id: z.string(),
+  atMs: z.number(),
+  role: z.enum(['user', 'supervisor', 'planner', 'result', 'error']),
+  text: z.string(),
+  proposalId: z.string().optional(),
+  plan: PlanSchema.optional(),
+});
+assertType<Equal<z.infer<typeof ChatMessageSchema>, ChatMessage>>();
+
 /** What is persisted: the records, not the per-process bookkeeping (unknown methods, warnings). */
 export const PersistedStateSchema = z.object({
   workspaces: z.record(z.string(), WorkspaceSchema),
@@ -180,6 +192,7 @@ export const PersistedStateSchema = z.object({
   openQuestions: z.record(z.string(), QuestionSchema),
   activityFeed: z.array(FeedEntrySchema),
   nextFeedSeq: z.number(),
+  chat: z.array(ChatMessageSchema).default([]),
 });
 export type PersistedState = z.infer<typeof PersistedStateSchema>;
 

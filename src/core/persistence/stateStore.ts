@@ -26,6 +26,7 @@ export function persistedPart(state: SupervisorState): PersistedState {
     openQuestions: state.openQuestions,
     activityFeed: state.activityFeed,
     nextFeedSeq: state.nextFeedSeq,
+    chat: state.chat,
   };
 }
 

@@ -6,6 +6,7 @@ const TABS: { view: View; label: string }[] = [
   { view: 'ops', label: '1 Operations' },
   { view: 'feed', label: '2 Feed' },
   { view: 'approvals', label: '3 Needs you' },
+  { view: 'chat', label: '4 Chat' },
 ];
 
 export function TabBar({ view, needsYou, width }: { view: View; needsYou: number; width: number }) {
