@@ -121,6 +121,9 @@ export class FakeApi implements SupervisorApi {
     { role: 'supervisor', text: `echo: ${line}` },
   ];
 
+  /** Set to make the next chat request come back as a proposal of the planner. */
+  chatProposal: { id: string; plan: Plan } | null = null;
+
   private chatNumber = 0;
 
   private say(role: ChatMessage['role'], text: string, extra: { proposalId?: string; plan?: Plan } = {}): ChatMessage {
@@ -132,7 +135,8 @@ export class FakeApi implements SupervisorApi {
   chatSend(line: string, options?: SendOptions): Promise<ChatReply> {
     this.calls.push({ method: 'chatSend', args: [line, options] });
     const messages = [this.say('user', line), ...this.chatScript(line).map((m) => this.say(m.role, m.text, m))];
-    return Promise.resolve({ status: 'ok', messages, proposal: null, dispatched: null });
+    const proposal = this.chatProposal ? { ...this.chatProposal, text: 'proposal', status: 'pending' as const, baseDir: '/' } : null;
+    return Promise.resolve({ status: 'ok', messages, proposal, dispatched: null });
   }
 
   chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown): Promise<ChatReply> {

@@ -40,7 +40,7 @@ describe('moving through the operations view', () => {
     expect(r.lines().slice(3).filter((l) => l.includes(INVERSE))).toHaveLength(1);
   });
 
-  it('Tab cycles Operations → Feed → Needs you → Operations, and 1/2/3 jump', async () => {
+  it('Tab cycles Operations → Feed → Needs you → Chat → Operations, and 1/2/3/4 jump', async () => {
     const r = renderApp(everyStatusApi());
     await r.waitFor('old session');
     const activeTab = () => plain(r.lines()[1]!.split(INVERSE)[1] ?? '').split(' ').slice(1, 3).join(' ');
@@ -49,8 +49,11 @@ describe('moving through the operations view', () => {
     expect(activeTab()).toBe('2 Feed');
     await r.press('\t', '[a] accept');
     expect(activeTab()).toBe('3 Needs');
+    await r.press('\t', 'Ask the supervisor');
+    expect(activeTab()).toBe('4 Chat');
     await r.press('\t', 'WORKSPACE / THREAD');
     expect(activeTab()).toBe('1 Operations');
+    await r.press('4', 'Ask the supervisor');
     await r.press('3', '[a] accept');
     await r.press('2', 'activity feed, newest first');
     await r.press('1', 'WORKSPACE / THREAD');
