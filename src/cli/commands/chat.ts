@@ -67,9 +67,10 @@ export async function chatCommand(globals: GlobalOptions, text: string, opts: Ch
     const results = outcome.dispatched ? await waitFor(api, outcome.dispatched, opts, interactive, io) : null;
     if (outcome.dispatched) {
       // The turns' results, as the chat recorded them (completions with their final message, failures).
+      // (A fast turn's result may be recorded before the reply that started it came back.)
       const known = new Set(said.map((m) => m.id));
-      const last = said.at(-1);
-      show((await api.snapshot()).chat.filter((m) => !known.has(m.id) && (!last || m.atMs >= last.atMs)));
+      const since = said[0]?.atMs ?? 0;
+      show((await api.snapshot()).chat.filter((m) => !known.has(m.id) && m.atMs >= since));
     }
     if (opts.json) {
       io.out(
