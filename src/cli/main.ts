@@ -1,5 +1,13 @@
 #!/usr/bin/env node
 import { processIo } from './io.js';
-import { runCli } from './runCli.js';
+
+// Ink decides once, when it is loaded, whether it runs "in CI" (CI=… set) and then draws only
+// the last frame. On a real terminal the operations view must be live, so hide those variables
+// while Ink loads and put them back at once (agents still see them).
+const ciVariables = ['CI', 'CONTINUOUS_INTEGRATION'] as const;
+const saved = ciVariables.map((name) => [name, process.env[name]] as const);
+if (process.stdout.isTTY) for (const name of ciVariables) delete process.env[name];
+const { runCli } = await import('./runCli.js');
+for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
 
 process.exitCode = await runCli(process.argv.slice(2), processIo);
