@@ -115,7 +115,7 @@ function waitFor(api: SupervisorApi, dispatched: DispatchResult, opts: ChatCliOp
     onApproval,
     onAutoAnswer: autoAnswerNote,
     abort: shutdownSignal(),
-    ...(interactive ? { ask: (a: ApprovalRecord) => askApproval(a, null) } : {}),
+    ...(interactive ? { ask: (a: ApprovalRecord, gone: AbortSignal) => askApproval(a, null, gone) } : {}),
   });
 }
 

@@ -5,7 +5,8 @@ import { ConfigStore, workspaceSpecs } from '../../core/config/config.js';
 import { readPlanFile, validatePlanText, type PlanProblem } from '../../core/contract/validatePlan.js';
 import { awaitCompletion, type FinalActionResult, type OnApproval } from '../../core/dispatch/awaitCompletion.js';
 import { DispatchLedger } from '../../core/dispatch/ledger.js';
-import { PlanValidationError } from '../../core/errors.js';
+import { DaemonClient } from '../../core/daemon/client.js';
+import { PlanValidationError, SupervisorError } from '../../core/errors.js';
 import { Supervisor } from '../../core/loop/supervisor.js';
 import { approvalSubject, decisionWord } from '../../core/state/digest.js';
 import type { ApprovalDecision } from '../../core/state/events.js';
@@ -65,6 +66,9 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
     return supervisor;
   });
   const api = handle.api;
+  // A daemon that goes away (stopped, crashed) sends no more changes: stop waiting, say so.
+  const lost = new AbortController();
+  if (api instanceof DaemonClient) api.onClose(() => lost.abort());
   try {
     const dispatched = await api.dispatch(validation.plan, { baseDir: 'baseDir' in plan ? plan.baseDir : process.cwd(), force: opts.force, dryRun: opts.dryRun });
     const live = io.isTTY && !opts.json ? new LiveLines(io.err) : null;
@@ -74,9 +78,12 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
           timeoutMs: opts.timeout ? Number(opts.timeout) * 1000 : null,
           onApproval,
           onAutoAnswer: autoAnswerNote,
-          abort: shutdownSignal(),
-          ...(interactive ? { ask: (a: ApprovalRecord) => askApproval(a, live) } : {}),
+          abort: AbortSignal.any([shutdownSignal(), lost.signal]),
+          ...(interactive ? { ask: (a: ApprovalRecord, gone: AbortSignal) => askApproval(a, live, gone) } : {}),
           ...(live ? { onProgress: (r: FinalActionResult[]) => live.render(r) } : {}),
+        }).catch((error: unknown) => {
+          if (!lost.signal.aborted) throw error;
+          throw new SupervisorError('the connection to the cm-supervisor daemon was lost while waiting for the turns; see `cm-supervisor status`', 1, { cause: error });
         });
     live?.clear();
     if (opts.json) {
@@ -103,14 +110,20 @@ const DECISION_KEYS: Record<string, ApprovalDecision> = { a: 'accept', s: 'accep
 
 let asking: Promise<unknown> = Promise.resolve();
 
-/** Asks on the terminal, one approval at a time. */
-export function askApproval(approval: ApprovalRecord, live: LiveLines | null): Promise<ApprovalDecision> {
-  const next = asking.then(() => (live ? live.whileSuspended(() => prompt(approval)) : prompt(approval)));
+/**
+ * Asks on the terminal, one approval at a time. Resolves null (nothing to answer) when the
+ * approval is answered elsewhere (another attached client, the TUI) while it is on screen.
+ */
+export function askApproval(approval: ApprovalRecord, live: LiveLines | null, gone: AbortSignal): Promise<ApprovalDecision | null> {
+  const next = asking.then(() => {
+    if (gone.aborted) return null;
+    return live ? live.whileSuspended(() => prompt(approval, gone)) : prompt(approval, gone);
+  });
   asking = next.catch(() => {});
   return next;
 }
 
-async function prompt(approval: ApprovalRecord): Promise<ApprovalDecision> {
+async function prompt(approval: ApprovalRecord, gone: AbortSignal): Promise<ApprovalDecision | null> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const offered = approval.availableDecisions.filter((d) => Object.values(DECISION_KEYS).includes(d as ApprovalDecision));
@@ -119,9 +132,13 @@ async function prompt(approval: ApprovalRecord): Promise<ApprovalDecision> {
     const why = approval.reason ? `\n  reason: ${oneLine(approval.reason, 200)}` : '';
     const question = `${approval.workspace}: approve ${approvalSubject(approval)}${where}?${why}\n  ${keys.map(([k, d]) => `[${k}] ${d}`).join('  ')}: `;
     for (;;) {
-      const decision = DECISION_KEYS[(await rl.question(question)).trim().toLowerCase()];
+      const decision = DECISION_KEYS[(await rl.question(question, { signal: gone })).trim().toLowerCase()];
       if (decision && offered.includes(decision)) return decision;
     }
+  } catch (error) {
+    if (!gone.aborted) throw error;
+    process.stderr.write('\n  (answered elsewhere)\n');
+    return null;
   } finally {
     rl.close();
   }

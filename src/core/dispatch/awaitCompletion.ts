@@ -22,8 +22,11 @@ export interface AwaitOptions {
   /** Stop waiting now: the unfinished turns are interrupted (e.g. Ctrl-C). */
   abort?: AbortSignal;
   onApproval: OnApproval;
-  /** Asks a person (on a TTY) when `onApproval` is `ask`. */
-  ask?: (approval: ApprovalRecord) => Promise<ApprovalDecision>;
+  /**
+   * Asks a person (on a TTY) when `onApproval` is `ask`. `gone` aborts when the approval is no
+   * longer pending (answered in another client, or its turn ended); then resolve with null.
+   */
+  ask?: (approval: ApprovalRecord, gone: AbortSignal) => Promise<ApprovalDecision | null>;
   /** Answers questions; without it they get empty answers. */
   answer?: (question: QuestionRecord) => Promise<Record<string, string[]>>;
   /** Told about every approval answered by policy rather than by a person. */
@@ -43,6 +46,7 @@ export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchRe
   const now = options.now ?? Date.now;
   const started = now();
   const handled = new Set<string>();
+  const asking = new Map<string, AbortController>();
   const turnIds = new Set(dispatched.results.flatMap((r) => (r.turnId && r.status === 'dispatched' ? [r.turnId] : [])));
   let timedOut = false;
   /** Jobs still running when we gave up: they report `timeout` even after their interrupt lands. */
@@ -65,14 +69,23 @@ export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchRe
     for (const approval of Object.values(state.pendingApprovals)) {
       if (!turnIds.has(approval.turnId) || handled.has(approval.key)) continue;
       handled.add(approval.key);
-      let decide: Promise<ApprovalDecision>;
-      if (options.onApproval === 'ask' && options.ask) decide = options.ask(approval);
-      else {
+      let decide: Promise<ApprovalDecision | null>;
+      if (options.onApproval === 'ask' && options.ask) {
+        const gone = new AbortController();
+        asking.set(approval.key, gone);
+        decide = options.ask(approval, gone.signal);
+      } else {
         const decision: ApprovalDecision = options.onApproval === 'ask' ? 'decline' : options.onApproval;
         options.onAutoAnswer?.(approval, decision);
         decide = Promise.resolve(decision);
       }
-      void decide.then((decision) => api.answerApproval(approval.key, decision)).catch(() => {});
+      void decide.then((decision) => decision && api.answerApproval(approval.key, decision)).catch(() => {});
+    }
+    // A question on screen for an approval someone else answered is withdrawn.
+    for (const [key, gone] of asking) {
+      if (state.pendingApprovals[key]) continue;
+      asking.delete(key);
+      gone.abort();
     }
     for (const question of Object.values(state.openQuestions)) {
       if (!question.turnId || !turnIds.has(question.turnId) || handled.has(question.key)) continue;
@@ -84,26 +97,43 @@ export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchRe
 
   let state = await api.snapshot();
   if (done(state)) return results(state);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | null = null;
     let progress: NodeJS.Timeout | null = null;
-    const finish = async () => {
+    // Checks run concurrently (one per change): once settled, the late ones must neither
+    // settle again nor fail loudly when the caller has closed the connection meanwhile.
+    let settled = false;
+    const stopWatching = () => {
       unsubscribe();
+      for (const gone of asking.values()) gone.abort();
       if (timer) clearTimeout(timer);
       if (progress) clearInterval(progress);
+    };
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      stopWatching();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    const finish = async () => {
+      stopWatching();
       const final = results(await api.snapshot());
+      if (settled) return;
+      settled = true;
       options.onProgress?.(final);
       resolve(final);
     };
     const check = async () => {
+      if (settled) return;
       state = await api.snapshot();
+      if (settled) return;
       respond(state);
       options.onProgress?.(results(state));
       if (done(state)) await finish();
     };
     const unsubscribe = api.subscribe((change) => {
       if (change.eventType === 'item/progress' || change.eventType === 'tokenUsage/updated') return;
-      void check();
+      check().catch(fail);
     });
     if (options.onProgress) progress = setInterval(() => options.onProgress?.(results(state)), 250);
     const giveUp = async () => {
@@ -120,8 +150,8 @@ export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchRe
       );
       await finish();
     };
-    if (options.timeoutMs !== null) timer = setTimeout(() => void giveUp(), options.timeoutMs);
-    options.abort?.addEventListener('abort', () => void giveUp(), { once: true });
-    void check();
+    if (options.timeoutMs !== null) timer = setTimeout(() => giveUp().catch(fail), options.timeoutMs);
+    options.abort?.addEventListener('abort', () => giveUp().catch(fail), { once: true });
+    check().catch(fail);
   });
 }
