@@ -32,7 +32,29 @@ export function raiseSignal(state: SupervisorState, effects: Effect[], s: RaiseS
   state.signals[id] = record;
   state.openSignalKeys[s.key] = id;
   effects.push({ type: 'notify', signalId: id });
+  pruneResolved(state);
   return record;
+}
+
+/** Resolved signals kept for history; open ones are never dropped. */
+export const RESOLVED_SIGNALS_KEPT = 1_000;
+
+/**
+ * Drops the oldest resolved signals once there are a quarter more than we keep, so a
+ * long-running daemon's state (and state file) stays bounded; amortized O(1) per signal.
+ */
+function pruneResolved(state: SupervisorState): void {
+  const ids = Object.keys(state.signals);
+  const open = Object.keys(state.openSignalKeys).length;
+  if (ids.length - open <= RESOLVED_SIGNALS_KEPT * 1.25) return;
+  let excess = ids.length - open - RESOLVED_SIGNALS_KEPT;
+  // Ids are created in order (s1, s2, …) and object keys keep insertion order: oldest first.
+  for (const id of ids) {
+    if (excess <= 0) break;
+    if (state.signals[id]!.resolvedAtMs === null) continue;
+    delete state.signals[id];
+    excess--;
+  }
 }
 
 /** Marks the open signal with this key resolved: its condition has cleared. */

@@ -44,3 +44,20 @@ describe('reducer follow-ups', () => {
     expect(signal.context.command).toBe("/bin/bash -lc 'echo hi'");
   });
 });
+
+describe('bounded history', () => {
+  it('keeps every open signal and only the newest resolved ones', async () => {
+    const { RESOLVED_SIGNALS_KEPT } = await import('../../../src/core/state/signals.js');
+    const events = [...readyEvents()];
+    // Each turn completes (a signal) and the next turn on the thread resolves it.
+    for (let i = 0; i < RESOLVED_SIGNALS_KEPT * 2; i++) {
+      events.push(turnStarted('t1', `u${i}`, T0 + 10 * i + 1));
+      events.push({ type: 'turn/completed', atMs: T0 + 10 * i + 2, workspace: 'ws1', threadId: 't1', turnId: `u${i}`, status: 'completed', error: null });
+    }
+    const { state } = fold(events);
+    const all = Object.values(state.signals);
+    expect(all.length).toBeLessThanOrEqual(RESOLVED_SIGNALS_KEPT * 1.25 + 1);
+    expect(all.filter((s) => s.resolvedAtMs === null)).toHaveLength(1);
+    expect(openSignals(state)[0]!.turnId).toBe(`u${RESOLVED_SIGNALS_KEPT * 2 - 1}`);
+  });
+});
