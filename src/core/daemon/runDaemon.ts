@@ -78,7 +78,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       log(`state file unreadable (${loaded.reason}); moved to ${loaded.movedTo}`);
       sup.reportProblem('state-corrupt', `the state file was unreadable (${loaded.reason}); it was moved to ${loaded.movedTo} and the daemon started fresh`);
     }
-    sup.subscribe((change) => {
+    const stopSaving = sup.subscribe((change) => {
       // Streamed deltas change only activity times; they are saved with the next real change.
       if (change.eventType !== 'item/progress') store.schedule(sup.liveState() as SupervisorState);
     });
@@ -103,6 +103,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         log('stopping');
         await server.close();
         await sup.stop();
+        // The last save: an app-server's exit may still be reported after stop() resolved, and
+        // must not schedule a write after the lock is released (a new daemon may own the file).
+        stopSaving();
         store.schedule(sup.liveState() as SupervisorState);
         store.flush();
         releaseLock();

@@ -158,8 +158,13 @@ export class Supervisor implements SupervisorApi {
         rt.stopping = true;
         if (rt.restartTimer) clearTimeout(rt.restartTimer);
         const connection = rt.connection;
-        if (connection && !connection.isClosed) await connection.stop();
-        else this.emit({ type: 'connection/stopped', atMs: this.now(), workspace: rt.spec.name });
+        if (connection && !connection.isClosed) {
+          // The exit is reported a moment after the process is gone: wait for it, so the state
+          // shows the workspace stopped (and its turns ended) once stop() resolves.
+          const reported = new Promise<void>((resolve) => connection.on((e) => e.type === 'disconnected' && resolve()));
+          await connection.stop();
+          await reported;
+        } else this.emit({ type: 'connection/stopped', atMs: this.now(), workspace: rt.spec.name });
         this.dropWaiting(rt, 'cm-supervisor stopped');
       }),
     );
