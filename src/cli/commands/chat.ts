@@ -2,19 +2,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { ChatReply } from '../../core/chat/chatService.js';
 import { ConfigStore, workspaceSpecs } from '../../core/config/config.js';
-import type { DispatchResult, SupervisorApi } from '../../core/api/supervisorApi.js';
-import { awaitCompletion, type FinalActionResult, type OnApproval } from '../../core/dispatch/awaitCompletion.js';
+import type { OnApproval } from '../../core/dispatch/awaitCompletion.js';
 import { DispatchLedger } from '../../core/dispatch/ledger.js';
 import { Supervisor } from '../../core/loop/supervisor.js';
-import { approvalSubject, decisionWord } from '../../core/state/digest.js';
-import type { ApprovalDecision } from '../../core/state/events.js';
-import type { ApprovalRecord, ChatMessage } from '../../core/state/model.js';
+import type { ChatMessage } from '../../core/state/model.js';
 import { stripControl } from '../../core/util/text.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exitCodes.js';
 import type { GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
-import { shutdownSignal } from '../shutdown.js';
-import { askApproval } from './dispatch.js';
+import { waitForTurns } from '../waitForTurns.js';
 import { openApi } from '../apiHandle.js';
 
 export interface ChatCliOptions {
@@ -64,7 +60,7 @@ export async function chatCommand(globals: GlobalOptions, text: string, opts: Ch
       else if (!opts.json) io.err('nothing was dispatched: run again with --yes to dispatch the proposed plan, or save it (--json) and use `cm-supervisor dispatch --plan FILE`\n');
       if (outcome !== reply) show(outcome.messages);
     }
-    const results = outcome.dispatched ? await waitFor(api, outcome.dispatched, opts, interactive, io) : null;
+    const results = outcome.dispatched ? await waitForTurns(api, outcome.dispatched, { timeout: opts.timeout, onApproval: opts.onApproval, interactive, live: null }, io) : null;
     if (outcome.dispatched) {
       // The turns' results, as the chat recorded them (completions with their final message, failures).
       // (A fast turn's result may be recorded before the reply that started it came back.)
@@ -100,23 +96,6 @@ function printMessage(message: ChatMessage, io: CliIo): void {
   const text = stripControl(message.text);
   if (message.role === 'error') io.err(`cm-supervisor: ${text}\n`);
   else io.out(`${text}\n`);
-}
-
-function waitFor(api: SupervisorApi, dispatched: DispatchResult, opts: ChatCliOptions, interactive: boolean, io: CliIo): Promise<FinalActionResult[]> {
-  const onApproval: OnApproval = opts.onApproval ?? (interactive ? 'ask' : 'decline');
-  const autoAnswerNote = (a: ApprovalRecord, decision: ApprovalDecision) =>
-    io.err(
-      `${a.workspace}: ${decisionWord(decision)} ${approvalSubject(a)}${
-        opts.onApproval ? ` (--on-approval ${opts.onApproval})` : ' (no terminal to ask on; choose with --on-approval accept|decline|cancel)'
-      }\n`,
-    );
-  return awaitCompletion(api, dispatched, {
-    timeoutMs: opts.timeout ? Number(opts.timeout) * 1000 : null,
-    onApproval,
-    onAutoAnswer: autoAnswerNote,
-    abort: shutdownSignal(),
-    ...(interactive ? { ask: (a: ApprovalRecord, gone: AbortSignal) => askApproval(a, null, gone) } : {}),
-  });
 }
 
 /** Enter or y dispatches, n rejects. */
