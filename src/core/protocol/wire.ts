@@ -55,12 +55,39 @@ export function classifyLine(line: string): ClassifyResult {
   return classifyMessage(raw);
 }
 
+/** What `z.number()` accepts: a finite number. */
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isRequestId(value: unknown): value is RequestId {
+  return typeof value === 'string' || isFiniteNumber(value);
+}
+
 export function classifyMessage(raw: unknown): ClassifyResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, reason: 'not a JSON object' };
   }
   const hasMethod = 'method' in raw;
   const hasId = 'id' in raw;
+  // Fast path for the envelopes of every streamed event (one per stdout line): the same checks
+  // as ServerRequestMessageSchema / NotificationMessageSchema without zod's copy of the object.
+  // Anything it does not accept goes through the schemas below, which also word the error.
+  if (hasMethod) {
+    const m = raw as { id?: unknown; method?: unknown; params?: unknown; emittedAtMs?: unknown };
+    const method = m.method;
+    if (typeof method === 'string') {
+      if (hasId) {
+        const id = m.id;
+        if (isRequestId(id)) return { ok: true, message: { type: 'serverRequest', id, method, params: m.params } };
+      } else {
+        const emittedAtMs = m.emittedAtMs;
+        if (emittedAtMs === undefined || isFiniteNumber(emittedAtMs)) {
+          return { ok: true, message: { type: 'notification', method, params: m.params, emittedAtMs } };
+        }
+      }
+    }
+  }
   if (hasMethod && hasId) {
     const parsed = ServerRequestMessageSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, reason: `bad server request: ${z.prettifyError(parsed.error)}` };
