@@ -22,3 +22,22 @@ describe('text helpers', () => {
     expect(displayCommand('git status')).toBe('git status');
   });
 });
+
+describe('oneLine fast path', () => {
+  it('gives the same result as the full cleaning on random text', async () => {
+    const { seededRandom } = await import('../support/transcripts.js');
+    const random = seededRandom(7);
+    const alphabet = ['a', 'b', ' ', '  ', '\n', '\t', '\u00a0', '\u001b[31m', '\u001b]0;t\u0007', '\u0007', '\u009b1m', 'é', '✓', '\r'];
+    const reference = (text: string, max: number) => {
+      const flat = stripControl(text).replace(/\s+/g, ' ').trim();
+      return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+    };
+    for (let n = 0; n < 20_000; n++) {
+      const length = Math.floor(random() * 12);
+      let text = '';
+      for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
+      const max = 1 + Math.floor(random() * 10);
+      expect(oneLine(text, max), JSON.stringify(text)).toBe(reference(text, max));
+    }
+  });
+});

@@ -96,6 +96,11 @@ export function normalizeNotification(workspace: string, n: NotificationEvent): 
   const isEvent = (v: unknown): v is SupervisorEvent => typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'protocol/error';
 
   if (PROGRESS_METHODS.has(method)) {
+    // Deltas are most of the traffic: check their three ids by hand, zod only words errors.
+    const q = params as { threadId?: unknown; turnId?: unknown; itemId?: unknown } | null | undefined;
+    if (q && typeof q.threadId === 'string' && typeof q.turnId === 'string' && typeof q.itemId === 'string') {
+      return { type: 'item/progress', atMs, workspace, threadId: q.threadId, turnId: q.turnId, itemId: q.itemId };
+    }
     const p = parse(ProgressSchema);
     return isEvent(p) ? p : { type: 'item/progress', atMs, workspace, threadId: p.threadId, turnId: p.turnId, itemId: p.itemId };
   }

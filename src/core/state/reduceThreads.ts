@@ -5,7 +5,7 @@ import { pushFeed } from './feed.js';
 import { setJobStatus } from './reduceJobs.js';
 import type { ItemSummary, SupervisorState, ThreadRecord } from './model.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
-import { putThread, threadFor, UNTITLED, withItem } from './threadRecords.js';
+import { changeThread, putThread, threadFor, UNTITLED, withItem } from './threadRecords.js';
 
 type ThreadEvent = Extract<
   SupervisorEvent,
@@ -41,7 +41,7 @@ function activeFlags(status: ThreadStatus): string[] {
 /** Marks activity: any event of a live turn ends a stall. */
 function touched(state: SupervisorState, thread: ThreadRecord, atMs: number): ThreadRecord {
   if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
-  return { ...thread, lastEventAtMs: Math.max(thread.lastEventAtMs ?? 0, atMs), stalledSinceMs: null, updatedAtMs: atMs };
+  return changeThread(thread, { lastEventAtMs: Math.max(thread.lastEventAtMs ?? 0, atMs), stalledSinceMs: null, updatedAtMs: atMs });
 }
 
 export function reduceThreadEvent(state: SupervisorState, effects: Effect[], event: ThreadEvent): void {
