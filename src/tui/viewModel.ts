@@ -58,15 +58,31 @@ export interface OpsRow {
   blockerTone: Tone;
 }
 
+const newestFirst = (a: ThreadRecord, b: ThreadRecord): number => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
 /** Threads in a stable order: newest first by id (UUIDv7 ids sort by creation time). */
 export function threadsInOrder(state: SupervisorState, workspace: string): ThreadRecord[] {
   return Object.values(state.threads)
     .filter((t) => t.workspace === workspace)
-    .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    .sort(newestFirst);
+}
+
+/** Every workspace's threads in `threadsInOrder`'s order, in one pass over the threads. */
+function threadsByWorkspace(state: SupervisorState): Map<string, ThreadRecord[]> {
+  const byWorkspace = new Map<string, ThreadRecord[]>();
+  for (const t of Object.values(state.threads)) {
+    const list = byWorkspace.get(t.workspace);
+    if (list) list.push(t);
+    else byWorkspace.set(t.workspace, [t]);
+  }
+  for (const list of byWorkspace.values()) list.sort(newestFirst);
+  return byWorkspace;
 }
 
 export function operationsRows(state: SupervisorState, nowMs: number): OpsRow[] {
   const rows: OpsRow[] = [];
+  // Grouped once: filtering all threads per workspace costs workspaces × threads on every frame.
+  const threads = threadsByWorkspace(state);
   for (const w of Object.values(state.workspaces)) {
     const error = w.status !== 'ready' && w.lastError ? oneLine(w.lastError.message, 200) : '';
     rows.push({
@@ -88,7 +104,7 @@ export function operationsRows(state: SupervisorState, nowMs: number): OpsRow[] 
       blockers: error,
       blockerTone: error ? 'error' : 'plain',
     });
-    for (const t of threadsInOrder(state, w.name)) {
+    for (const t of threads.get(w.name) ?? []) {
       const d = t.digest;
       rows.push({
         key: `th:${t.id}`,

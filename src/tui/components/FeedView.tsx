@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { memo } from 'react';
 import type { FeedEntry } from '../../core/state/model.js';
 import { useToneColor } from '../theme.js';
 import type { FeedViewFilter, Tone } from '../viewModel.js';
@@ -43,18 +44,20 @@ export function FeedView({
       {entries.length === 0 ? (
         <Text color={color('dim')}>{filter.needsInput ? 'Nothing needs your input.' : 'No activity yet.'}</Text>
       ) : (
-        entries.slice(start, end).map((e, i) => {
-          const waiting = needsInputNow(e);
-          return (
-            <Box key={e.seq} height={1}>
-              <Cell width={8} text={new Date(e.atMs).toTimeString().slice(0, 8)} tone="dim" inverse={start + i === selected} />
-              <Cell width={1} text={waiting ? '!' : ' '} tone="warn" bold />
-              <Cell width={Math.min(30, Math.floor(width / 4))} text={`${e.workspace}${e.threadId ? ` ${e.threadId.slice(-6)}` : ''}`} tone="accent" />
-              <Cell width={Math.max(10, width - 12 - Math.min(30, Math.floor(width / 4)))} text={e.text} tone={KIND_TONES[e.kind] ?? 'plain'} />
-            </Box>
-          );
-        })
+        entries.slice(start, end).map((e, i) => <FeedLine key={e.seq} entry={e} waiting={needsInputNow(e)} isSelected={start + i === selected} width={width} />)
       )}
     </Box>
   );
 }
+
+/** One entry. Entries are immutable records, so an unchanged row skips rendering on the next snapshot. */
+const FeedLine = memo(function FeedLine({ entry: e, waiting, isSelected, width }: { entry: FeedEntry; waiting: boolean; isSelected: boolean; width: number }) {
+  return (
+    <Box height={1}>
+      <Cell width={8} text={new Date(e.atMs).toTimeString().slice(0, 8)} tone="dim" inverse={isSelected} />
+      <Cell width={1} text={waiting ? '!' : ' '} tone="warn" bold />
+      <Cell width={Math.min(30, Math.floor(width / 4))} text={`${e.workspace}${e.threadId ? ` ${e.threadId.slice(-6)}` : ''}`} tone="accent" />
+      <Cell width={Math.max(10, width - 12 - Math.min(30, Math.floor(width / 4)))} text={e.text} tone={KIND_TONES[e.kind] ?? 'plain'} />
+    </Box>
+  );
+});
