@@ -226,21 +226,23 @@ async function runRaw(env: Env, dirs: string[], supervisorSchedule = false): Pro
 // ---------------------------------------------------------------------------------------------
 // cm-supervisor: the same path as `cm-supervisor dispatch`, in-process.
 
-/** The real ledger, timed: every write is synchronous (temp file, fsync, rename, fsync of the directory). */
+/** The real ledger, timed: how long each call blocks the event loop before its write goes async. */
 class TimedLedger extends DispatchLedger {
   blockedMs = 0;
   writes = 0;
-  override markSending(entry: Parameters<DispatchLedger['markSending']>[0]): void {
+  override markSending(entry: Parameters<DispatchLedger['markSending']>[0]): Promise<void> {
     const t = performance.now();
-    super.markSending(entry);
+    const written = super.markSending(entry);
     this.blockedMs += performance.now() - t;
     this.writes++;
+    return written;
   }
-  override markSent(key: string, threadId: string, turnId: string): void {
+  override markSent(key: string, threadId: string, turnId: string): Promise<void> {
     const t = performance.now();
-    super.markSent(key, threadId, turnId);
+    const written = super.markSent(key, threadId, turnId);
     this.blockedMs += performance.now() - t;
     this.writes++;
+    return written;
   }
 }
 

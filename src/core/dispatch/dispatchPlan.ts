@@ -70,7 +70,7 @@ async function dispatchAction(
       // A crash came between the two ledger writes: the turn may exist already.
       const turnId = await findTurnByClientId(connection, previous.threadId, previous.clientUserMessageId);
       if (turnId) {
-        target.ledger?.markSent(key, previous.threadId, turnId);
+        await target.ledger?.markSent(key, previous.threadId, turnId);
         target.emit({ type: 'job/dispatched', atMs: target.now(), key, threadId: previous.threadId, turnId });
         return { ...result, status: 'skipped', threadId: previous.threadId, turnId };
       }
@@ -83,7 +83,7 @@ async function dispatchAction(
     const threadId = await selectThread(target, connection, workspace, cwd, action, reuse);
     result.threadId = threadId;
     const clientUserMessageId = options.force ? `${key}#${target.now()}` : key;
-    target.ledger?.markSending({ key, planId, actionId: action.id, workspace, threadId, clientUserMessageId });
+    await target.ledger?.markSending({ key, planId, actionId: action.id, workspace, threadId, clientUserMessageId });
     const raw = await connection.request('turn/start', {
       threadId,
       input: [{ type: 'text', text: action.prompt, text_elements: [] }],
@@ -93,7 +93,7 @@ async function dispatchAction(
       ...(action.approvalPolicy ? { approvalPolicy: action.approvalPolicy } : {}),
     });
     const turn = TurnStartResponseSchema.parse(raw).turn;
-    target.ledger?.markSent(key, threadId, turn.id);
+    await target.ledger?.markSent(key, threadId, turn.id);
     result.turnId = turn.id;
     result.status = 'dispatched';
     target.emit({ type: 'job/dispatched', atMs: target.now(), key, threadId, turnId: turn.id });

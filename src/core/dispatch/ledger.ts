@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { z } from 'zod';
-import { writeFileAtomic } from '../persistence/atomicWrite.js';
+import { writeFileAtomicAsync } from '../persistence/atomicWrite.js';
 
 const LedgerEntrySchema = z.object({
   key: z.string(),
@@ -52,19 +52,43 @@ export class DispatchLedger {
     return this.entries[key];
   }
 
-  markSending(entry: Omit<LedgerEntry, 'status' | 'turnId' | 'updatedAtMs'>): void {
+  /** Resolves once the entry is on disk: only then may `turn/start` be sent. */
+  markSending(entry: Omit<LedgerEntry, 'status' | 'turnId' | 'updatedAtMs'>): Promise<void> {
     this.entries[entry.key] = { ...entry, status: 'sending', turnId: null, updatedAtMs: this.now() };
-    this.save();
+    return this.save();
   }
 
-  markSent(key: string, threadId: string, turnId: string): void {
+  markSent(key: string, threadId: string, turnId: string): Promise<void> {
     const entry = this.entries[key];
-    if (!entry) return;
+    if (!entry) return Promise.resolve();
     this.entries[key] = { ...entry, status: 'sent', threadId, turnId, updatedAtMs: this.now() };
-    this.save();
+    return this.save();
   }
 
-  private save(): void {
-    writeFileAtomic(this.path, `${JSON.stringify({ version: 1, entries: this.entries }, null, 2)}\n`);
+  private writing: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
+
+  /**
+   * Writes asynchronously, one write at a time; changes made while a write runs share the next
+   * one (parallel actions of a plan cost one fsync together, and never block the event loop).
+   */
+  private save(): Promise<void> {
+    if (this.next) return this.next;
+    const previous = this.writing;
+    const next = (async () => {
+      // Always yield first: `this.next` must be set (below) before it is cleared here.
+      await previous?.catch(() => {});
+      // From here on, new changes wait for the write after this one.
+      this.next = null;
+      const write = writeFileAtomicAsync(this.path, `${JSON.stringify({ version: 1, entries: this.entries }, null, 2)}\n`);
+      this.writing = write;
+      try {
+        await write;
+      } finally {
+        if (this.writing === write) this.writing = null;
+      }
+    })();
+    this.next = next;
+    return next;
   }
 }

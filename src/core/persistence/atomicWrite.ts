@@ -31,3 +31,34 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600): void 
     // Some filesystems cannot fsync a directory; the rename itself is still atomic.
   }
 }
+
+/** `writeFileAtomic` without blocking the event loop (fsyncs can take tens of ms under load). */
+export async function writeFileAtomicAsync(path: string, data: string, mode = 0o600): Promise<void> {
+  const { mkdir, open, rename, rm } = await import('node:fs/promises');
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
+  try {
+    const file = await open(temp, 'w', mode);
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Some filesystems cannot fsync a directory; the rename itself is still atomic.
+  }
+}
