@@ -272,10 +272,12 @@ async function runSupervisor(env: Env, dirs: string[], ledger = true): Promise<S
       const at = performance.now() - t0;
       for (const t of Object.values(sup.liveState().threads)) if (!threads.has(t.workspace)) threads.set(t.workspace, at);
     });
-    await supervisor.start();
-    const readyMs = performance.now() - t0;
+    // As `cm-supervisor dispatch` does: each action goes as soon as its own workspace is ready.
+    let readyMs = 0;
+    const starting = supervisor.start().then(() => (readyMs = performance.now() - t0));
     const result = await supervisor.dispatch(plan, { baseDir: env.scratch });
     const totalMs = performance.now() - t0;
+    await starting;
     const failed = result.results.filter((r) => r.status !== 'dispatched');
     if (failed.length > 0) throw new Error(`dispatch failed: ${failed.map((r) => `${r.workspace}: ${r.status} ${r.error ?? ''}`).join('; ')}`);
     return {
