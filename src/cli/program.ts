@@ -17,6 +17,20 @@ function parsePositiveInt(value: string): string {
   return value;
 }
 
+/** Options of the commands that wait for dispatched turns (dispatch, chat). */
+function timeoutOption(): Option {
+  return new Option('--timeout <seconds>', 'interrupt turns still running after this long').argParser(parsePositiveInt);
+}
+
+function onApprovalOption(): Option {
+  return new Option('--on-approval <policy>', 'how to answer approvals of the dispatched turns (default: ask on a terminal, else decline)').choices([
+    'ask',
+    'accept',
+    'decline',
+    'cancel',
+  ]);
+}
+
 /** `outcome.exitCode` lets a command report "the work failed" (1) without an error message. */
 export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCode: 0 }): Command {
   const program = new Command('cm-supervisor');
@@ -108,15 +122,8 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .addOption(new Option('--plan <file>', 'the plan (JSON, see `cm-supervisor schema`); - reads stdin').makeOptionMandatory())
     .option('--dry-run', 'validate and resolve the targets, start no turn')
     .option('--force', 'dispatch again actions that were already dispatched')
-    .option('--timeout <seconds>', 'interrupt turns still running after this long', parsePositiveInt)
-    .addOption(
-      new Option('--on-approval <policy>', 'how to answer approvals of the dispatched turns (default: ask on a terminal, else decline)').choices([
-        'ask',
-        'accept',
-        'decline',
-        'cancel',
-      ]),
-    )
+    .addOption(timeoutOption())
+    .addOption(onApprovalOption())
     .option('--json', 'print {plan, results} (or {errors}) as JSON')
     .action(async (opts: DispatchCliOptions) => {
       outcome.exitCode = await dispatchCommand(globals(), opts, io);
@@ -127,15 +134,8 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .description('one line of the chat with the supervisor: a command (/help) or a request the planner turns into a plan')
     .argument('<text>', 'a /command, "@<workspace> <message>", or a free-form request')
     .option('--yes', 'dispatch the proposed plan without asking')
-    .option('--timeout <seconds>', 'interrupt turns still running after this long', parsePositiveInt)
-    .addOption(
-      new Option('--on-approval <policy>', 'how to answer approvals of the dispatched turns (default: ask on a terminal, else decline)').choices([
-        'ask',
-        'accept',
-        'decline',
-        'cancel',
-      ]),
-    )
+    .addOption(timeoutOption())
+    .addOption(onApprovalOption())
     .option('--json', 'print {status, messages, proposal, results} as JSON')
     .action(async (text: string, opts: ChatCliOptions) => {
       outcome.exitCode = await chatCommand(globals(), text, opts, io);
