@@ -54,7 +54,7 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
 
   // With no command: the operations view. A word that is no command is a usage error, said
   // as such (commander would call it an excess argument once the root has an action).
-  program.argument('[command]').action(async (command?: string) => {
+  program.usage('[options] [command]').argument('[command]').action(async (command?: string) => {
     if (command !== undefined) {
       const known = program.commands.map((c) => c.name());
       const near = closest(command, known);
