@@ -22,6 +22,7 @@ import {
   UserInputParamsSchema,
   WarningSchema,
   type ThreadInfo,
+  type ThreadStatus,
 } from '../protocol/messages.js';
 import type { SeenThread, SupervisorEvent } from './events.js';
 import type { ApprovalRecord } from './model.js';
@@ -110,6 +111,16 @@ export function normalizeNotification(workspace: string, n: NotificationEvent): 
       return isEvent(p) ? p : { type: 'thread/seen', atMs, workspace, thread: seenThread(p.thread) };
     }
     case 'thread/status/changed': {
+      // Sent several times per turn: the common shapes are checked by hand, zod words errors.
+      const q = params as { threadId?: unknown; status?: { type?: unknown; activeFlags?: unknown } } | null | undefined;
+      const type = q?.status?.type;
+      if (q && typeof q.threadId === 'string' && typeof type === 'string') {
+        const flags = q.status!.activeFlags;
+        if (type !== 'active') return { type: 'thread/statusChanged', atMs, workspace, threadId: q.threadId, status: q.status as ThreadStatus };
+        if (Array.isArray(flags) && flags.every((f) => typeof f === 'string')) {
+          return { type: 'thread/statusChanged', atMs, workspace, threadId: q.threadId, status: q.status as ThreadStatus };
+        }
+      }
       const p = parse(ThreadStatusChangedSchema);
       return isEvent(p) ? p : { type: 'thread/statusChanged', atMs, workspace, threadId: p.threadId, status: p.status };
     }
