@@ -1,10 +1,10 @@
 import type { ChatReply, SendOptions } from '../../src/core/chat/chatService.js';
 import type { Plan } from '../../src/core/contract/plan.js';
 import type { DispatchOptions, DispatchResult, StateChange, SupervisorApi } from '../../src/core/api/supervisorApi.js';
-import { SupervisorError } from '../../src/core/errors.js';
 import type { ApprovalDecision, SupervisorEvent } from '../../src/core/state/events.js';
 import { snapshotOf, type ChatMessage, type FeedEntry, type SignalRecord, type SupervisorState } from '../../src/core/state/model.js';
 import { reduce } from '../../src/core/state/reducer.js';
+import { ackEvent, approvalAnsweredEvent, questionAnsweredEvent } from '../../src/core/state/userActions.js';
 import { selectFeed, type FeedFilter } from '../../src/core/state/selectors.js';
 import { readyState, T0 } from './replay.js';
 
@@ -37,6 +37,16 @@ export class FakeApi implements SupervisorApi {
   }
 
   /** Reduces one event and tells subscribers, as `Supervisor.emit` does (raised = its `notify` effects). */
+  /** Like the real Supervisor: the checked event is emitted, or its usage error rejects. */
+  private act(event: () => SupervisorEvent): Promise<void> {
+    try {
+      this.emit(event());
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   emit(event: SupervisorEvent): StateChange {
     this.clockMs = Math.max(this.clockMs, event.atMs);
     const [state, effects] = reduce(this.state, event);
@@ -88,27 +98,17 @@ export class FakeApi implements SupervisorApi {
 
   ackSignal(signalId: string): Promise<void> {
     this.calls.push({ method: 'ackSignal', args: [signalId] });
-    if (!this.state.signals[signalId]) return Promise.reject(new SupervisorError(`no signal with id "${signalId}"; see the signal ids in \`cm-supervisor status\``, 2));
-    this.emit({ type: 'signal/acknowledged', atMs: this.now(), signalId });
-    return Promise.resolve();
+    return this.act(() => ackEvent(this.state, signalId, this.now()));
   }
 
   answerApproval(key: string, decision: ApprovalDecision): Promise<void> {
     this.calls.push({ method: 'answerApproval', args: [key, decision] });
-    const approval = this.state.pendingApprovals[key];
-    if (!approval) return Promise.reject(new SupervisorError(`no pending approval "${key}" (already answered, or its app-server restarted)`, 2));
-    if (!approval.availableDecisions.includes(decision)) {
-      return Promise.reject(new SupervisorError(`"${decision}" is not offered for approval "${key}"; choose one of: ${approval.availableDecisions.join(', ')}`, 2));
-    }
-    this.emit({ type: 'approval/answered', atMs: this.now(), key, decision });
-    return Promise.resolve();
+    return this.act(() => approvalAnsweredEvent(this.state, key, decision, this.now()));
   }
 
   answerQuestion(key: string, answers: Record<string, string[]>): Promise<void> {
     this.calls.push({ method: 'answerQuestion', args: [key, answers] });
-    if (!this.state.openQuestions[key]) return Promise.reject(new SupervisorError(`no open question "${key}"`, 2));
-    this.emit({ type: 'question/answered', atMs: this.now(), key, answers });
-    return Promise.resolve();
+    return this.act(() => questionAnsweredEvent(this.state, key, answers, this.now()));
   }
 
   interruptTurn(threadId: string, turnId: string): Promise<void> {

@@ -16,6 +16,7 @@ import type { ApprovalDecision, Effect, SupervisorEvent } from '../state/events.
 import { initialState, snapshotOf, type ChatMessage, type FeedEntry, type SignalRecord, type SupervisorState } from '../state/model.js';
 import { normalizeNotification, normalizeServerRequest, seenThread } from '../state/normalize.js';
 import { reduce } from '../state/reducer.js';
+import { ackEvent, approvalAnsweredEvent, questionAnsweredEvent } from '../state/userActions.js';
 import { selectFeed, type FeedFilter } from '../state/selectors.js';
 import type { PersistedState } from '../persistence/stateSchema.js';
 import { ChatService, type ChatReply, type SendOptions } from '../chat/chatService.js';
@@ -198,25 +199,15 @@ export class Supervisor implements SupervisorApi {
   }
 
   ackSignal(signalId: string): Promise<void> {
-    if (!this.state.signals[signalId]) return Promise.reject(new SupervisorError(`no signal with id "${signalId}"; see the signal ids in \`cm-supervisor status\``, 2));
-    this.emit({ type: 'signal/acknowledged', atMs: this.now(), signalId });
-    return Promise.resolve();
+    return this.act(() => ackEvent(this.state, signalId, this.now()));
   }
 
   answerApproval(key: string, decision: ApprovalDecision): Promise<void> {
-    const approval = this.state.pendingApprovals[key];
-    if (!approval) return Promise.reject(new SupervisorError(`no pending approval "${key}" (already answered, or its app-server restarted)`, 2));
-    if (!approval.availableDecisions.includes(decision)) {
-      return Promise.reject(new SupervisorError(`"${decision}" is not offered for approval "${key}"; choose one of: ${approval.availableDecisions.join(', ')}`, 2));
-    }
-    this.emit({ type: 'approval/answered', atMs: this.now(), key, decision });
-    return Promise.resolve();
+    return this.act(() => approvalAnsweredEvent(this.state, key, decision, this.now()));
   }
 
   answerQuestion(key: string, answers: Record<string, string[]>): Promise<void> {
-    if (!this.state.openQuestions[key]) return Promise.reject(new SupervisorError(`no open question "${key}"`, 2));
-    this.emit({ type: 'question/answered', atMs: this.now(), key, answers });
-    return Promise.resolve();
+    return this.act(() => questionAnsweredEvent(this.state, key, answers, this.now()));
   }
 
   async interruptTurn(threadId: string, turnId: string): Promise<void> {
@@ -327,6 +318,16 @@ export class Supervisor implements SupervisorApi {
   }
 
   // ---- events and effects ----
+
+  /** Emits a user action's event, or rejects with its usage error. */
+  private act(event: () => SupervisorEvent): Promise<void> {
+    try {
+      this.emit(event());
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
 
   private emit(event: SupervisorEvent): void {
     const [state, effects] = reduce(this.state, event);
