@@ -1,16 +1,8 @@
 import type { Effect } from './events.js';
-import type { SignalContext, SignalKind, SignalRecord, SupervisorState } from './model.js';
+import type { SignalRecord, SupervisorState } from './model.js';
 
-export interface RaiseSignal {
-  key: string;
-  kind: SignalKind;
-  workspace: string;
-  threadId: string | null;
-  turnId: string | null;
-  message: string;
-  context: SignalContext;
-  atMs: number;
-}
+/** What raising a signal takes: its record's own fields, and when. */
+export type RaiseSignal = Pick<SignalRecord, 'key' | 'kind' | 'workspace' | 'threadId' | 'turnId' | 'message' | 'context'> & { atMs: number };
 
 /** Raises a signal unless one with the same key is still open (signals fire on transitions). */
 export function raiseSignal(state: SupervisorState, effects: Effect[], s: RaiseSignal): SignalRecord | null {
