@@ -223,57 +223,50 @@ export function normalizeServerRequest(workspace: string, r: ServerRequestEvent)
     const p = ThreadIdOnlySchema.safeParse(params);
     return p.success ? p.data.threadId : null;
   };
-  const approval = (a: Omit<ApprovalRecord, keyof typeof base>): SupervisorEvent => ({ type: 'approval/requested', atMs, approval: { ...base, ...a } });
+  /** An approval: the ids and reason every kind carries, plus what is particular to its kind. */
+  const approval = (
+    ids: { threadId: string; turnId: string; itemId: string; reason?: string | null },
+    own: Pick<ApprovalRecord, 'kind' | 'cwd' | 'availableDecisions'> & Partial<Pick<ApprovalRecord, 'command' | 'permissions'>>,
+  ): SupervisorEvent => ({
+    type: 'approval/requested',
+    atMs,
+    approval: {
+      ...base,
+      threadId: ids.threadId,
+      turnId: ids.turnId,
+      itemId: ids.itemId,
+      reason: ids.reason ?? null,
+      command: null,
+      permissions: null,
+      // A file change's diff arrived in the preceding item/started; the reducer fills it in.
+      diff: null,
+      files: [],
+      ...own,
+    },
+  });
 
   switch (r.method as ServerRequest['method']) {
     case 'item/commandExecution/requestApproval': {
       const p = CommandApprovalParamsSchema.safeParse(r.params);
       if (!p.success) return unsupported(threadOf(r.params));
-      return approval({
+      return approval(p.data, {
         kind: 'command',
-        threadId: p.data.threadId,
-        turnId: p.data.turnId,
-        itemId: p.data.itemId,
         command: p.data.command ?? null,
         cwd: p.data.cwd ?? null,
-        reason: p.data.reason ?? null,
-        diff: null,
-        files: [],
-        permissions: null,
         availableDecisions: decisionNames(p.data.availableDecisions, ALL_DECISIONS),
       });
     }
     case 'item/fileChange/requestApproval': {
       const p = FileChangeApprovalParamsSchema.safeParse(r.params);
       if (!p.success) return unsupported(threadOf(r.params));
-      return approval({
-        kind: 'fileChange',
-        threadId: p.data.threadId,
-        turnId: p.data.turnId,
-        itemId: p.data.itemId,
-        command: null,
-        cwd: p.data.grantRoot ?? null,
-        reason: p.data.reason ?? null,
-        // The changes arrived in the preceding item/started; the reducer fills them in.
-        diff: null,
-        files: [],
-        permissions: null,
-        availableDecisions: ALL_DECISIONS,
-      });
+      return approval(p.data, { kind: 'fileChange', cwd: p.data.grantRoot ?? null, availableDecisions: ALL_DECISIONS });
     }
     case 'item/permissions/requestApproval': {
       const p = PermissionsApprovalParamsSchema.safeParse(r.params);
       if (!p.success) return unsupported(threadOf(r.params));
-      return approval({
+      return approval(p.data, {
         kind: 'permissions',
-        threadId: p.data.threadId,
-        turnId: p.data.turnId,
-        itemId: p.data.itemId,
-        command: null,
         cwd: p.data.cwd,
-        reason: p.data.reason,
-        diff: null,
-        files: [],
         permissions: p.data.permissions,
         availableDecisions: ['accept', 'acceptForSession', 'decline'],
       });
