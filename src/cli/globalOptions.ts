@@ -15,3 +15,12 @@ export function resolveGlobalOptions(raw: { home?: string; codexBin?: string; da
   const home = raw.home ?? io.env.CM_SUPERVISOR_HOME ?? resolve(homedir(), '.cm-supervisor');
   return { home: resolve(home), codex: resolveCodexBinary(raw.codexBin, io.env), noDaemon: raw.daemon === false };
 }
+
+/**
+ * The codex binary to run: --codex-bin or CM_SUPERVISOR_CODEX_BIN first, then `codexBin` from
+ * config.json, then the bundled binary (or `codex` on PATH). Every command decides it here.
+ */
+export function codexBinFor(globals: GlobalOptions, config: { codexBin?: string | undefined }): string {
+  const explicit = globals.codex.source === 'flag' || globals.codex.source === 'env';
+  return explicit ? globals.codex.path : (config.codexBin ?? globals.codex.path);
+}

@@ -8,7 +8,7 @@ import { Supervisor } from '../../core/loop/supervisor.js';
 import type { ChatMessage } from '../../core/state/model.js';
 import { stripControl } from '../../core/util/text.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exitCodes.js';
-import type { GlobalOptions } from '../globalOptions.js';
+import { codexBinFor, type GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
 import { waitForTurns } from '../waitForTurns.js';
 import { openApi } from '../apiHandle.js';
@@ -36,7 +36,7 @@ export async function chatCommand(globals: GlobalOptions, text: string, opts: Ch
     if (ledger.setAside) io.err(`the dispatch ledger could not be read; it was moved to ${ledger.setAside} and a new one started\n`);
     const supervisor = new Supervisor({
       workspaces: workspaceSpecs(config),
-      codexBin: config.codexBin && globals.codex.source === 'bundled' ? config.codexBin : globals.codex.path,
+      codexBin: codexBinFor(globals, config),
       ledger,
       plannerDir: join(globals.home, 'planner'),
     });

@@ -8,7 +8,8 @@ import { spawnDetached } from '../../core/process/spawnDetached.js';
 import { sleep } from '../../core/util/timeout.js';
 import { formatDuration } from '../../core/util/time.js';
 import { connectToDaemon } from '../apiHandle.js';
-import type { GlobalOptions } from '../globalOptions.js';
+import { ConfigStore } from '../../core/config/config.js';
+import { codexBinFor, type GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
 import { shutdownSignal } from '../shutdown.js';
 
@@ -19,7 +20,7 @@ export async function daemonRun(globals: GlobalOptions, io: CliIo): Promise<void
   const abort = shutdownSignal();
   const daemon = await startDaemon({
     home: globals.home,
-    codexBin: globals.codex.path,
+    codexBin: codexBinFor(globals, new ConfigStore(globals.home).read()),
     log: (line) => io.err(`${new Date().toISOString()} ${line}\n`),
   });
   abort.addEventListener('abort', () => void daemon.stop(), { once: true });
@@ -40,7 +41,9 @@ export async function daemonStart(globals: GlobalOptions, io: CliIo): Promise<vo
   if (running) throw new SupervisorError(`a cm-supervisor daemon is already running for ${globals.home} (pid ${running.pid})`, 1);
   ensurePrivateHome(globals.home);
   const paths = daemonPaths(globals.home);
-  const child = spawnDetached([process.execPath, MAIN, '--home', globals.home, '--codex-bin', globals.codex.path, 'daemon', 'run'], { logFile: paths.log });
+  // Only an explicit choice is passed on: otherwise `daemon run` decides, reading config.json.
+  const explicit = globals.codex.source === 'flag' || globals.codex.source === 'env' ? ['--codex-bin', globals.codex.path] : [];
+  const child = spawnDetached([process.execPath, MAIN, '--home', globals.home, ...explicit, 'daemon', 'run'], { logFile: paths.log });
   let exitCode: number | null | undefined;
   void child.exited.then((code) => (exitCode = code));
   const deadline = Date.now() + 20_000;

@@ -7,7 +7,7 @@ import { DispatchLedger } from '../../core/dispatch/ledger.js';
 import { PlanValidationError } from '../../core/errors.js';
 import { Supervisor } from '../../core/loop/supervisor.js';
 import { LiveLines, resultsTable } from '../format/dispatchText.js';
-import type { GlobalOptions } from '../globalOptions.js';
+import { codexBinFor, type GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
 import { openApi } from '../apiHandle.js';
 import { waitForTurns } from '../waitForTurns.js';
@@ -48,7 +48,7 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
     const ledger = new DispatchLedger(join(globals.home, 'dispatch-ledger.json'));
     if (ledger.setAside) io.err(`the dispatch ledger could not be read; it was moved to ${ledger.setAside} and a new one started\n`);
     // In-process, only the workspaces the plan names are started.
-    const supervisor = new Supervisor({ workspaces: workspaceSpecs(config).filter((w) => targeted.has(w.name)), codexBin: globals.codex.path, ledger });
+    const supervisor = new Supervisor({ workspaces: workspaceSpecs(config).filter((w) => targeted.has(w.name)), codexBin: codexBinFor(globals, config), ledger });
     // Not awaited: each action goes as soon as its own workspace is ready, not the slowest one.
     void supervisor.start();
     return supervisor;

@@ -7,7 +7,7 @@ import { createDemoEnvironment } from '../../core/demo/demoEnvironment.js';
 import { SupervisorError } from '../../core/errors.js';
 import { Supervisor } from '../../core/loop/supervisor.js';
 import { runTui } from '../../tui/runTui.js';
-import type { GlobalOptions } from '../globalOptions.js';
+import { codexBinFor, type GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
 import { shutdownSignal } from '../shutdown.js';
 import { dirname, join, resolve } from 'node:path';
@@ -61,7 +61,7 @@ export async function tuiCommand(globals: GlobalOptions, opts: { color: boolean 
   const config = new ConfigStore(globals.home).read();
   const client = globals.noDaemon ? null : await connectToDaemon(globals);
   if (client) return attachedTui(client, config, opts, abort);
-  const supervisor = new Supervisor({ workspaces: workspaceSpecs(config), codexBin: globals.codex.path, plannerDir: join(globals.home, 'planner') });
+  const supervisor = new Supervisor({ workspaces: workspaceSpecs(config), codexBin: codexBinFor(globals, config), plannerDir: join(globals.home, 'planner') });
   const starting = supervisor.start();
   try {
     await runTui({

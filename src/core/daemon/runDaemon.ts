@@ -10,6 +10,7 @@ import { DaemonServer } from './server.js';
 
 export interface DaemonOptions {
   home: string;
+  /** Decided by the caller (flag, environment, config.json, bundled). */
   codexBin: string;
   /** Added to every app-server's environment (tests point CODEX_HOME at a mock). */
   env?: Record<string, string>;
@@ -65,7 +66,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const loaded = store.load();
     supervisor = new Supervisor({
       workspaces: workspaceSpecs(config),
-      codexBin: config.codexBin ?? options.codexBin,
+      codexBin: options.codexBin,
       ledger: new DispatchLedger(paths.ledger),
       plannerDir: paths.planner,
       ...(options.env ? { env: options.env } : {}),
