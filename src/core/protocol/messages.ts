@@ -19,22 +19,23 @@ import { assertType, type SchemaFitsGenerated } from './typeCheck.js';
 
 /**
  * Schemas of the notification and server-request params the supervisor reads. Each reads only
- * the fields we use, passes unknown ones through, and is checked at compile time against the
- * bindings generated from the pinned Codex (`assertType<SchemaFitsGenerated<…>>`).
+ * the fields we use and drops the others (a newer Codex may add fields; copying them through, as
+ * loose objects do, made parsing several times slower), and is checked at compile time against
+ * the bindings generated from the pinned Codex (`assertType<SchemaFitsGenerated<…>>`).
  */
 
 const nullableString = z.string().nullable().optional();
 
 export const ThreadStatusSchema = z.union([
-  z.looseObject({ type: z.literal('active'), activeFlags: z.array(z.string()) }),
-  z.looseObject({ type: z.enum(['notLoaded', 'idle', 'systemError']) }),
+  z.object({ type: z.literal('active'), activeFlags: z.array(z.string()) }),
+  z.object({ type: z.enum(['notLoaded', 'idle', 'systemError']) }),
   // A status type added by a newer Codex must not make the whole notification unreadable.
-  z.looseObject({ type: z.string() }),
+  z.object({ type: z.string() }),
 ]);
 export type ThreadStatus = z.infer<typeof ThreadStatusSchema>;
 assertType<GeneratedThreadStatus extends ThreadStatus ? true : false>();
 
-export const TurnErrorSchema = z.looseObject({
+export const TurnErrorSchema = z.object({
   message: z.string(),
   codexErrorInfo: z.unknown().optional(),
   additionalDetails: nullableString,
@@ -42,7 +43,7 @@ export const TurnErrorSchema = z.looseObject({
 export type TurnError = z.infer<typeof TurnErrorSchema>;
 assertType<SchemaFitsGenerated<TurnError, GeneratedTurnError>>();
 
-export const TurnSchema = z.looseObject({
+export const TurnSchema = z.object({
   id: z.string(),
   status: z.string(),
   error: TurnErrorSchema.nullable().optional(),
@@ -51,7 +52,7 @@ export const TurnSchema = z.looseObject({
 });
 assertType<SchemaFitsGenerated<z.infer<typeof TurnSchema>, GeneratedTurn>>();
 
-export const ThreadSchema = z.looseObject({
+export const ThreadSchema = z.object({
   id: z.string(),
   preview: z.string(),
   name: nullableString,
@@ -64,24 +65,24 @@ export const ThreadSchema = z.looseObject({
 export type ThreadInfo = z.infer<typeof ThreadSchema>;
 assertType<SchemaFitsGenerated<ThreadInfo, GeneratedThread>>();
 
-/** The item fields the digest reads; everything else stays in the item untouched. */
-export const ThreadItemSchema = z.looseObject({
+/** The item fields the digest reads. */
+export const ThreadItemSchema = z.object({
   type: z.string(),
   id: z.string(),
   text: z.string().optional(),
-  content: z.array(z.looseObject({ type: z.string(), text: z.string().optional() })).optional(),
+  content: z.array(z.object({ type: z.string(), text: z.string().optional() })).optional(),
   command: z.string().optional(),
   cwd: z.string().optional(),
   status: z.string().optional(),
   exitCode: z.number().nullable().optional(),
   aggregatedOutput: z.string().nullable().optional(),
-  changes: z.array(z.looseObject({ path: z.string(), diff: z.string().optional() })).optional(),
+  changes: z.array(z.object({ path: z.string(), diff: z.string().optional() })).optional(),
   tool: z.string().optional(),
   server: z.string().optional(),
 });
 export type ThreadItem = z.infer<typeof ThreadItemSchema>;
 
-export const ItemNotificationSchema = z.looseObject({
+export const ItemNotificationSchema = z.object({
   item: ThreadItemSchema,
   threadId: z.string(),
   turnId: z.string(),
@@ -90,30 +91,30 @@ assertType<
   SchemaFitsGenerated<Omit<z.infer<typeof ItemNotificationSchema>, 'item'>, Omit<ItemCompletedNotification, 'item'>>
 >();
 
-export const DeltaSchema = z.looseObject({ threadId: z.string(), turnId: z.string(), itemId: z.string(), delta: z.string() });
+export const DeltaSchema = z.object({ threadId: z.string(), turnId: z.string(), itemId: z.string(), delta: z.string() });
 assertType<SchemaFitsGenerated<z.infer<typeof DeltaSchema>, AgentMessageDeltaNotification>>();
 
-export const ThreadStartedSchema = z.looseObject({ thread: ThreadSchema });
-export const ThreadStatusChangedSchema = z.looseObject({ threadId: z.string(), status: ThreadStatusSchema });
-export const ThreadIdOnlySchema = z.looseObject({ threadId: z.string() });
-export const ThreadNameUpdatedSchema = z.looseObject({ threadId: z.string(), threadName: z.string().nullable().optional() });
-export const TurnNotificationSchema = z.looseObject({ threadId: z.string(), turn: TurnSchema });
+export const ThreadStartedSchema = z.object({ thread: ThreadSchema });
+export const ThreadStatusChangedSchema = z.object({ threadId: z.string(), status: ThreadStatusSchema });
+export const ThreadIdOnlySchema = z.object({ threadId: z.string() });
+export const ThreadNameUpdatedSchema = z.object({ threadId: z.string(), threadName: z.string().nullable().optional() });
+export const TurnNotificationSchema = z.object({ threadId: z.string(), turn: TurnSchema });
 
-export const PlanUpdatedSchema = z.looseObject({
+export const PlanUpdatedSchema = z.object({
   threadId: z.string(),
   turnId: z.string(),
   explanation: nullableString,
-  plan: z.array(z.looseObject({ step: z.string(), status: z.string() })),
+  plan: z.array(z.object({ step: z.string(), status: z.string() })),
 });
 assertType<SchemaFitsGenerated<z.infer<typeof PlanUpdatedSchema>, TurnPlanUpdatedNotification>>();
 
-export const DiffUpdatedSchema = z.looseObject({ threadId: z.string(), turnId: z.string(), diff: z.string() });
+export const DiffUpdatedSchema = z.object({ threadId: z.string(), turnId: z.string(), diff: z.string() });
 
-const TokenBreakdownSchema = z.looseObject({ totalTokens: z.number(), inputTokens: z.number(), outputTokens: z.number() });
-export const TokenUsageUpdatedSchema = z.looseObject({
+const TokenBreakdownSchema = z.object({ totalTokens: z.number(), inputTokens: z.number(), outputTokens: z.number() });
+export const TokenUsageUpdatedSchema = z.object({
   threadId: z.string(),
   turnId: z.string(),
-  tokenUsage: z.looseObject({
+  tokenUsage: z.object({
     total: TokenBreakdownSchema,
     last: TokenBreakdownSchema,
     modelContextWindow: z.number().nullable().optional(),
@@ -121,7 +122,7 @@ export const TokenUsageUpdatedSchema = z.looseObject({
 });
 assertType<SchemaFitsGenerated<z.infer<typeof TokenUsageUpdatedSchema>['tokenUsage'], ThreadTokenUsage>>();
 
-export const ErrorNotificationSchema = z.looseObject({
+export const ErrorNotificationSchema = z.object({
   error: TurnErrorSchema,
   willRetry: z.boolean(),
   threadId: z.string(),
@@ -129,17 +130,17 @@ export const ErrorNotificationSchema = z.looseObject({
 });
 assertType<SchemaFitsGenerated<z.infer<typeof ErrorNotificationSchema>, ErrorNotification>>();
 
-export const ServerRequestResolvedSchema = z.looseObject({ threadId: z.string(), requestId: RequestIdSchema });
+export const ServerRequestResolvedSchema = z.object({ threadId: z.string(), requestId: RequestIdSchema });
 assertType<SchemaFitsGenerated<z.infer<typeof ServerRequestResolvedSchema>, ServerRequestResolvedNotification>>();
 
-export const WarningSchema = z.looseObject({ threadId: z.string().nullable().optional(), message: z.string() });
+export const WarningSchema = z.object({ threadId: z.string().nullable().optional(), message: z.string() });
 assertType<SchemaFitsGenerated<z.infer<typeof WarningSchema>, WarningNotification>>();
 
-export const ConfigWarningSchema = z.looseObject({ summary: z.string(), details: nullableString });
+export const ConfigWarningSchema = z.object({ summary: z.string(), details: nullableString });
 
 // ---- server requests ----
 
-export const CommandApprovalParamsSchema = z.looseObject({
+export const CommandApprovalParamsSchema = z.object({
   threadId: z.string(),
   turnId: z.string(),
   itemId: z.string(),
@@ -153,7 +154,7 @@ assertType<
   SchemaFitsGenerated<Omit<z.infer<typeof CommandApprovalParamsSchema>, 'availableDecisions'>, CommandExecutionRequestApprovalParams>
 >();
 
-export const FileChangeApprovalParamsSchema = z.looseObject({
+export const FileChangeApprovalParamsSchema = z.object({
   threadId: z.string(),
   turnId: z.string(),
   itemId: z.string(),
@@ -162,7 +163,7 @@ export const FileChangeApprovalParamsSchema = z.looseObject({
 });
 assertType<SchemaFitsGenerated<z.infer<typeof FileChangeApprovalParamsSchema>, FileChangeRequestApprovalParams>>();
 
-export const PermissionsApprovalParamsSchema = z.looseObject({
+export const PermissionsApprovalParamsSchema = z.object({
   threadId: z.string(),
   turnId: z.string(),
   itemId: z.string(),
@@ -172,23 +173,23 @@ export const PermissionsApprovalParamsSchema = z.looseObject({
 });
 assertType<SchemaFitsGenerated<z.infer<typeof PermissionsApprovalParamsSchema>, PermissionsRequestApprovalParams>>();
 
-export const UserInputParamsSchema = z.looseObject({
+export const UserInputParamsSchema = z.object({
   threadId: z.string(),
   turnId: z.string(),
   itemId: z.string(),
   questions: z.array(
-    z.looseObject({
+    z.object({
       id: z.string(),
       header: z.string(),
       question: z.string(),
       isSecret: z.boolean().optional(),
-      options: z.array(z.looseObject({ label: z.string() })).nullable().optional(),
+      options: z.array(z.object({ label: z.string() })).nullable().optional(),
     }),
   ),
 });
 assertType<SchemaFitsGenerated<Omit<z.infer<typeof UserInputParamsSchema>, 'questions'>, ToolRequestUserInputParams>>();
 
-export const ElicitationParamsSchema = z.looseObject({
+export const ElicitationParamsSchema = z.object({
   threadId: z.string(),
   turnId: z.string().nullable(),
   serverName: z.string(),
@@ -197,6 +198,6 @@ export const ElicitationParamsSchema = z.looseObject({
   url: z.string().optional(),
 });
 
-export const ThreadStartResponseSchema = z.looseObject({ thread: ThreadSchema });
-export const TurnStartResponseSchema = z.looseObject({ turn: TurnSchema });
-export const ThreadListResponseSchema = z.looseObject({ data: z.array(ThreadSchema), nextCursor: z.string().nullable().optional() });
+export const ThreadStartResponseSchema = z.object({ thread: ThreadSchema });
+export const TurnStartResponseSchema = z.object({ turn: TurnSchema });
+export const ThreadListResponseSchema = z.object({ data: z.array(ThreadSchema), nextCursor: z.string().nullable().optional() });
