@@ -230,18 +230,25 @@ export function normalizeServerRequest(workspace: string, r: ServerRequestEvent)
   ): SupervisorEvent => ({
     type: 'approval/requested',
     atMs,
+    // Written out field by field: spreads made this the costliest event to normalize.
     approval: {
-      ...base,
+      key,
+      workspace,
+      requestId: r.id,
+      method: r.method,
+      receivedAtMs: atMs,
+      kind: own.kind,
       threadId: ids.threadId,
       turnId: ids.turnId,
       itemId: ids.itemId,
       reason: ids.reason ?? null,
-      command: null,
-      permissions: null,
+      command: own.command ?? null,
+      cwd: own.cwd,
+      permissions: own.permissions ?? null,
       // A file change's diff arrived in the preceding item/started; the reducer fills it in.
       diff: null,
       files: [],
-      ...own,
+      availableDecisions: own.availableDecisions,
     },
   });
 
