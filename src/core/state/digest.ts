@@ -2,8 +2,28 @@ import { displayCommand, oneLine } from '../util/text.js';
 import type { ApprovalDecision } from './events.js';
 import type { Blocker, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
 
-/** What a person wants to know about a thread at a glance: task, last activity, next step, blockers. */
+/** Shared by every digest without blockers (records are never mutated, so neither is this). */
+const NO_BLOCKERS: Blocker[] = [];
+
+/**
+ * What a person wants to know about a thread at a glance: task, last activity, next step,
+ * blockers. Runs for most events, so the common case (nothing blocks the thread) allocates
+ * nothing when the digest is unchanged: the thread's own digest is returned.
+ */
 export function computeDigest(state: SupervisorState, thread: ThreadRecord): ThreadDigest {
+  const previous = thread.digest;
+  const workspace = state.workspaces[thread.workspace];
+  const disconnected = workspace !== undefined && workspace.status !== 'ready' && workspace.status !== 'starting';
+  const failed = thread.lastTurn?.status === 'failed' && thread.currentTurnId === null && thread.lastError !== null;
+  if (thread.pendingApprovalKeys.length > 0 || thread.openQuestionKeys.length > 0 || failed || disconnected || thread.stalledSinceMs !== null) {
+    return blockedDigest(state, thread, workspace?.status, failed, disconnected);
+  }
+  const step = nextStep(thread, [], []);
+  if (previous.blockers.length === 0 && previous.nextStep === step) return previous;
+  return { currentTask: previous.currentTask, lastActivity: previous.lastActivity, nextStep: step, blockers: NO_BLOCKERS };
+}
+
+function blockedDigest(state: SupervisorState, thread: ThreadRecord, status: string | undefined, failed: boolean, disconnected: boolean): ThreadDigest {
   const blockers: Blocker[] = [];
   const approvals = thread.pendingApprovalKeys.flatMap((k) => {
     const a = state.pendingApprovals[k];
@@ -15,20 +35,14 @@ export function computeDigest(state: SupervisorState, thread: ThreadRecord): Thr
   });
   for (const a of approvals) blockers.push({ kind: 'approval', text: `approval: ${approvalSubject(a)}` });
   for (const q of questions) blockers.push({ kind: 'question', text: `question: ${oneLine(q.message, 80)}` });
-  if (thread.lastTurn?.status === 'failed' && thread.currentTurnId === null && thread.lastError) {
-    blockers.push({ kind: 'error', text: `error: ${oneLine(thread.lastError.message, 80)}` });
-  }
+  if (failed) blockers.push({ kind: 'error', text: `error: ${oneLine(thread.lastError!.message, 80)}` });
   if (thread.stalledSinceMs !== null) blockers.push({ kind: 'stalled', text: 'stalled: no events' });
-  const workspace = state.workspaces[thread.workspace];
-  if (workspace && workspace.status !== 'ready' && workspace.status !== 'starting') {
-    blockers.push({ kind: 'disconnected', text: `app-server ${workspace.status}` });
-  }
-
+  if (disconnected) blockers.push({ kind: 'disconnected', text: `app-server ${status}` });
   return {
     currentTask: thread.digest.currentTask,
     lastActivity: thread.digest.lastActivity,
     nextStep: nextStep(thread, approvals.map(approvalSubject), questions.map((q) => q.message)),
-    blockers,
+    blockers: blockers.length > 0 ? blockers : NO_BLOCKERS,
   };
 }
 

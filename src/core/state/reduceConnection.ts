@@ -5,7 +5,7 @@ import type { SupervisorState, WorkspaceRecord } from './model.js';
 import { clearRequest } from './reduceRequests.js';
 import { setJobStatus } from './reduceJobs.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
-import { putThread, refreshWorkspaceThreads } from './threadRecords.js';
+import { copyThread, putThread, refreshWorkspaceThreads } from './threadRecords.js';
 
 type ConnectionEvent = Extract<
   SupervisorEvent,
@@ -183,16 +183,15 @@ function loseLiveWork(state: SupervisorState, effects: Effect[], workspace: stri
       pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_interrupted', text: message });
     }
     if (turnId !== null) setJobStatus(state, turnId, 'interrupted', atMs, { error: `the app-server ${exit}` });
-    putThread(state, {
-      ...thread,
-      status: 'notLoaded',
-      currentTurnId: null,
-      waitingOnApproval: false,
-      waitingOnUserInput: false,
-      stalledSinceMs: null,
-      lastTurn: turnId !== null ? { id: turnId, status: 'interrupted', error: `the app-server ${exit}` } : thread.lastTurn,
-      updatedAtMs: atMs,
-    });
+    const draft = copyThread(thread);
+    draft.status = 'notLoaded';
+    draft.currentTurnId = null;
+    draft.waitingOnApproval = false;
+    draft.waitingOnUserInput = false;
+    draft.stalledSinceMs = null;
+    if (turnId !== null) draft.lastTurn = { id: turnId, status: 'interrupted', error: `the app-server ${exit}` };
+    draft.updatedAtMs = atMs;
+    putThread(state, draft);
     if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
   }
   return loaded;

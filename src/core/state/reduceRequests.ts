@@ -5,7 +5,7 @@ import { pushFeed } from './feed.js';
 import type { ApprovalRecord, QuestionRecord, SupervisorState } from './model.js';
 import { setJobStatus } from './reduceJobs.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
-import { putThread, threadFor } from './threadRecords.js';
+import { copyThread, draftThread, putThread } from './threadRecords.js';
 
 type RequestEvent = Extract<
   SupervisorEvent,
@@ -24,19 +24,17 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
   const { atMs } = event;
   switch (event.type) {
     case 'approval/requested': {
-      const thread = threadFor(state, event.approval.workspace, event.approval.threadId, atMs);
+      const thread = draftThread(state, event.approval.workspace, event.approval.threadId, atMs);
       const change = event.approval.kind === 'fileChange' && thread.lastFileChange?.itemId === event.approval.itemId ? thread.lastFileChange : null;
       const approval: ApprovalRecord = change ? { ...event.approval, files: change.files, diff: change.diff } : event.approval;
       state.pendingApprovals[approval.key] = approval;
       // Waiting on us is not a stall: close a stall signal now, or a later stall would be deduplicated into it.
       if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
-      putThread(state, {
-        ...thread,
-        waitingOnApproval: true,
-        lastEventAtMs: atMs,
-        stalledSinceMs: null,
-        pendingApprovalKeys: [...thread.pendingApprovalKeys.filter((k) => k !== approval.key), approval.key],
-      });
+      thread.waitingOnApproval = true;
+      thread.lastEventAtMs = atMs;
+      thread.stalledSinceMs = null;
+      thread.pendingApprovalKeys = [...thread.pendingApprovalKeys.filter((k) => k !== approval.key), approval.key];
+      putThread(state, thread);
       const subject = approvalSubject(approval);
       raiseSignal(state, effects, {
         key: signalKeys.approval(approval.key),
@@ -67,16 +65,14 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
     }
     case 'question/requested': {
       const q = event.question;
-      const thread = threadFor(state, q.workspace, q.threadId, atMs);
+      const thread = draftThread(state, q.workspace, q.threadId, atMs);
       state.openQuestions[q.key] = q;
       if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
-      putThread(state, {
-        ...thread,
-        waitingOnUserInput: true,
-        lastEventAtMs: atMs,
-        stalledSinceMs: null,
-        openQuestionKeys: [...thread.openQuestionKeys.filter((k) => k !== q.key), q.key],
-      });
+      thread.waitingOnUserInput = true;
+      thread.lastEventAtMs = atMs;
+      thread.stalledSinceMs = null;
+      thread.openQuestionKeys = [...thread.openQuestionKeys.filter((k) => k !== q.key), q.key];
+      putThread(state, thread);
       raiseSignal(state, effects, {
         key: signalKeys.approval(q.key),
         kind: 'needs_approval',
@@ -149,20 +145,17 @@ export function clearRequest(state: SupervisorState, key: string, atMs: number):
   delete state.openQuestions[key];
   resolveSignal(state, signalKeys.approval(key), atMs);
   const threadId = (approval ?? question)!.threadId;
-  const thread = state.threads[threadId];
-  if (!thread) return;
-  const pendingApprovalKeys = thread.pendingApprovalKeys.filter((k) => k !== key);
-  const openQuestionKeys = thread.openQuestionKeys.filter((k) => k !== key);
-  putThread(state, {
-    ...thread,
-    pendingApprovalKeys,
-    openQuestionKeys,
-    waitingOnApproval: pendingApprovalKeys.length > 0,
-    waitingOnUserInput: openQuestionKeys.length > 0,
-    lastEventAtMs: atMs,
-  });
+  const stored = state.threads[threadId];
+  if (!stored) return;
+  const thread = copyThread(stored);
+  thread.pendingApprovalKeys = thread.pendingApprovalKeys.filter((k) => k !== key);
+  thread.openQuestionKeys = thread.openQuestionKeys.filter((k) => k !== key);
+  thread.waitingOnApproval = thread.pendingApprovalKeys.length > 0;
+  thread.waitingOnUserInput = thread.openQuestionKeys.length > 0;
+  thread.lastEventAtMs = atMs;
+  putThread(state, thread);
   const turnId = (approval ?? question)!.turnId;
-  if (turnId && pendingApprovalKeys.length === 0 && openQuestionKeys.length === 0) setJobStatus(state, turnId, 'running', atMs);
+  if (turnId && !thread.waitingOnApproval && !thread.waitingOnUserInput) setJobStatus(state, turnId, 'running', atMs);
 }
 
 function approvalResult(approval: ApprovalRecord, decision: ApprovalDecision): unknown {

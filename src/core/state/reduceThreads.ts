@@ -5,7 +5,7 @@ import { pushFeed } from './feed.js';
 import { setJobStatus } from './reduceJobs.js';
 import type { ItemSummary, SupervisorState, ThreadRecord } from './model.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
-import { changeThread, putThread, threadFor, UNTITLED, withItem } from './threadRecords.js';
+import { draftThread, putThread, UNTITLED, withItem } from './threadRecords.js';
 
 type ThreadEvent = Extract<
   SupervisorEvent,
@@ -30,18 +30,29 @@ type ThreadEvent = Extract<
 const MAX_DIFF = 64 * 1024;
 
 /**
- * The flags of an `active` status. The schema's catch-all branch (for status types of a newer
- * Codex) also admits `{type: "active", activeFlags: <not an array>}`, which must not throw here.
+ * Whether an `active` status carries this flag. The schema's catch-all branch (for status types
+ * of a newer Codex) also admits `{type: "active", activeFlags: <not an array>}`, which must not
+ * throw here.
  */
-function activeFlags(status: ThreadStatus): string[] {
-  const flags: unknown = status.type === 'active' && 'activeFlags' in status ? status.activeFlags : [];
-  return Array.isArray(flags) ? flags.filter((f): f is string => typeof f === 'string') : [];
+function hasFlag(status: ThreadStatus, flag: string): boolean {
+  const flags: unknown = status.type === 'active' && 'activeFlags' in status ? status.activeFlags : null;
+  return Array.isArray(flags) && flags.includes(flag);
 }
 
-/** Marks activity: any event of a live turn ends a stall. */
-function touched(state: SupervisorState, thread: ThreadRecord, atMs: number): ThreadRecord {
+/** A draft of the thread with this event's activity marked: any event of a live turn ends a stall. */
+function touched(state: SupervisorState, workspace: string, threadId: string, atMs: number): ThreadRecord {
+  const thread = draftThread(state, workspace, threadId, atMs);
   if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
-  return changeThread(thread, { lastEventAtMs: Math.max(thread.lastEventAtMs ?? 0, atMs), stalledSinceMs: null, updatedAtMs: atMs });
+  thread.lastEventAtMs = Math.max(thread.lastEventAtMs ?? 0, atMs);
+  thread.stalledSinceMs = null;
+  thread.updatedAtMs = atMs;
+  return thread;
+}
+
+function setStatus(thread: ThreadRecord, status: ThreadStatus): void {
+  thread.status = status.type;
+  thread.waitingOnApproval = hasFlag(status, 'waitingOnApproval');
+  thread.waitingOnUserInput = hasFlag(status, 'waitingOnUserInput');
 }
 
 export function reduceThreadEvent(state: SupervisorState, effects: Effect[], event: ThreadEvent): void {
@@ -49,58 +60,51 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
   switch (event.type) {
     case 'thread/seen': {
       const t = event.thread;
-      const thread = threadFor(state, workspace, t.id, atMs);
-      const status = t.status ?? { type: thread.status };
-      const flags = activeFlags(status);
-      putThread(state, {
-        ...thread,
-        title: oneLine(t.title, 200),
-        cwd: t.cwd ?? thread.cwd,
-        status: status.type,
-        waitingOnApproval: flags.includes('waitingOnApproval'),
-        waitingOnUserInput: flags.includes('waitingOnUserInput'),
-        currentTurnId: t.activeTurnId ?? thread.currentTurnId,
-        updatedAtMs: atMs,
-      });
+      const thread = draftThread(state, workspace, t.id, atMs);
+      setStatus(thread, t.status ?? { type: thread.status });
+      thread.title = oneLine(t.title, 200);
+      thread.cwd = t.cwd ?? thread.cwd;
+      thread.currentTurnId = t.activeTurnId ?? thread.currentTurnId;
+      thread.updatedAtMs = atMs;
+      putThread(state, thread);
       return;
     }
     case 'thread/statusChanged': {
-      const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
-      const flags = activeFlags(event.status);
-      putThread(state, {
-        ...thread,
-        status: event.status.type,
-        waitingOnApproval: flags.includes('waitingOnApproval'),
-        waitingOnUserInput: flags.includes('waitingOnUserInput'),
-      });
+      const thread = touched(state, workspace, event.threadId, atMs);
+      setStatus(thread, event.status);
+      putThread(state, thread);
       return;
     }
     case 'thread/closed': {
-      const thread = state.threads[event.threadId];
-      if (!thread) return;
+      if (!state.threads[event.threadId]) return;
+      const thread = draftThread(state, workspace, event.threadId, atMs);
       if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
-      putThread(state, { ...thread, status: 'notLoaded', currentTurnId: null, stalledSinceMs: null, updatedAtMs: atMs });
+      thread.status = 'notLoaded';
+      thread.currentTurnId = null;
+      thread.stalledSinceMs = null;
+      thread.updatedAtMs = atMs;
+      putThread(state, thread);
       return;
     }
     case 'thread/renamed': {
-      const thread = threadFor(state, workspace, event.threadId, atMs);
-      putThread(state, { ...thread, title: event.name ? oneLine(event.name, 200) : thread.title, updatedAtMs: atMs });
+      const thread = draftThread(state, workspace, event.threadId, atMs);
+      if (event.name) thread.title = oneLine(event.name, 200);
+      thread.updatedAtMs = atMs;
+      putThread(state, thread);
       return;
     }
     case 'turn/started': {
-      const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
+      const thread = touched(state, workspace, event.threadId, atMs);
       // New work on the thread: the previous turn's outcome is no longer news.
       resolveSignal(state, signalKeys.turn('completed', thread.id), atMs);
       resolveSignal(state, signalKeys.turn('failed', thread.id), atMs);
-      putThread(state, {
-        ...thread,
-        currentTurnId: event.turnId,
-        plan: [],
-        turnDiff: null,
-        lastError: null,
-        lastAgentMessage: null,
-        digest: { ...thread.digest, lastActivity: { atMs, text: 'started a turn' } },
-      });
+      thread.currentTurnId = event.turnId;
+      thread.plan = [];
+      thread.turnDiff = null;
+      thread.lastError = null;
+      thread.lastAgentMessage = null;
+      thread.digest = { ...thread.digest, lastActivity: { atMs, text: 'started a turn' } };
+      putThread(state, thread);
       setJobStatus(state, event.turnId, 'running', atMs);
       return;
     }
@@ -112,41 +116,37 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
       reduceItem(state, event);
       return;
     case 'item/progress': {
-      const thread = state.threads[event.threadId];
-      const live = touched(state, thread ?? threadFor(state, workspace, event.threadId, atMs), atMs);
+      const stored = state.threads[event.threadId];
+      const thread = touched(state, workspace, event.threadId, atMs);
       // Hot path (every streamed delta): only the activity time changes, unless this ends a stall
       // (or creates the thread), which changes the digest's blockers.
-      if (thread && thread.stalledSinceMs === null) state.threads[event.threadId] = live;
-      else putThread(state, live);
+      if (stored && stored.stalledSinceMs === null) state.threads[event.threadId] = thread;
+      else putThread(state, thread);
       return;
     }
     case 'plan/updated': {
-      const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
-      putThread(state, { ...thread, plan: event.plan });
+      const thread = touched(state, workspace, event.threadId, atMs);
+      thread.plan = event.plan;
+      putThread(state, thread);
       return;
     }
     case 'diff/updated': {
-      const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
-      const diff = event.diff.length > MAX_DIFF ? `${event.diff.slice(0, MAX_DIFF)}\n… (diff truncated)` : event.diff;
-      putThread(state, { ...thread, turnDiff: diff });
+      const thread = touched(state, workspace, event.threadId, atMs);
+      thread.turnDiff = event.diff.length > MAX_DIFF ? `${event.diff.slice(0, MAX_DIFF)}\n… (diff truncated)` : event.diff;
+      putThread(state, thread);
       return;
     }
     case 'tokenUsage/updated': {
       // Sent after each model response: the turn is alive.
-      const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
-      putThread(state, {
-        ...thread,
-        tokenUsage: { totalTokens: event.totalTokens, lastTokens: event.lastTokens, contextWindow: event.contextWindow },
-      });
+      const thread = touched(state, workspace, event.threadId, atMs);
+      thread.tokenUsage = { totalTokens: event.totalTokens, lastTokens: event.lastTokens, contextWindow: event.contextWindow };
+      putThread(state, thread);
       return;
     }
     case 'turn/error': {
-      const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
-      const kind = errorKind(event.error.codexErrorInfo);
-      putThread(state, {
-        ...thread,
-        lastError: { message: oneLine(event.error.message, 500), codexErrorKind: kind, atMs, willRetry: event.willRetry },
-      });
+      const thread = touched(state, workspace, event.threadId, atMs);
+      thread.lastError = { message: oneLine(event.error.message, 500), codexErrorKind: errorKind(event.error.codexErrorInfo), atMs, willRetry: event.willRetry };
+      putThread(state, thread);
       pushFeed(state, {
         atMs,
         workspace,
@@ -168,7 +168,7 @@ export function errorKind(info: unknown): string | null {
 
 function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<SupervisorEvent, { type: 'turn/completed' }>): void {
   const { atMs, workspace } = event;
-  const thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
+  const thread = touched(state, workspace, event.threadId, atMs);
   const errorMessage = event.error?.message ?? null;
   const lastError =
     event.status === 'failed'
@@ -180,22 +180,20 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
         }
       : thread.lastError;
   // Items a cut stream left open are closed with the turn.
-  const recentItems = thread.recentItems.map((i) => (i.status === 'inProgress' && i.type !== 'userMessage' ? { ...i, status: event.status } : i));
-  const stored = putThread(state, {
-    ...thread,
-    currentTurnId: thread.currentTurnId === event.turnId ? null : thread.currentTurnId,
-    lastTurn: { id: event.turnId, status: event.status, error: lastError && event.status === 'failed' ? lastError.message : null },
-    lastError,
-    recentItems,
-    waitingOnApproval: false,
-    waitingOnUserInput: false,
-    digest: {
-      ...thread.digest,
-      lastActivity: { atMs, text: turnOutcomeText(event.status, thread.lastAgentMessage, lastError?.message ?? null) },
-    },
-  });
+  const open = (i: ItemSummary): boolean => i.status === 'inProgress' && i.type !== 'userMessage';
+  if (thread.recentItems.some(open)) thread.recentItems = thread.recentItems.map((i) => (open(i) ? { ...i, status: event.status } : i));
+  if (thread.currentTurnId === event.turnId) thread.currentTurnId = null;
+  thread.lastTurn = { id: event.turnId, status: event.status, error: lastError && event.status === 'failed' ? lastError.message : null };
+  thread.lastError = lastError;
+  thread.waitingOnApproval = false;
+  thread.waitingOnUserInput = false;
+  thread.digest = {
+    ...thread.digest,
+    lastActivity: { atMs, text: turnOutcomeText(event.status, thread.lastAgentMessage, lastError?.message ?? null) },
+  };
+  putThread(state, thread);
   const finalMessage = thread.lastAgentMessage;
-  const title = oneLine(stored.digest.currentTask ?? stored.title, 60);
+  const title = oneLine(thread.digest.currentTask ?? thread.title, 60);
   if (event.status === 'completed') {
     raiseSignal(state, effects, {
       key: signalKeys.turn('completed', thread.id),
@@ -238,47 +236,47 @@ function turnOutcomeText(status: string, finalMessage: string | null, error: str
 function reduceItem(state: SupervisorState, event: Extract<SupervisorEvent, { type: 'item/started' | 'item/completed' }>): void {
   const { atMs, workspace, item } = event;
   const done = event.type === 'item/completed';
-  let thread = touched(state, threadFor(state, workspace, event.threadId, atMs), atMs);
+  const thread = touched(state, workspace, event.threadId, atMs);
   const summary = summarize(item, atMs, done);
-  if (summary) thread = { ...thread, recentItems: withItem(thread.recentItems, summary) };
+  if (summary) thread.recentItems = withItem(thread.recentItems, summary);
+  const setActivity = (text: string): void => {
+    thread.digest = { ...thread.digest, lastActivity: { atMs, text } };
+  };
 
   switch (item.type) {
     case 'userMessage': {
       const text = userText(item);
       if (!done && text) {
         // A thread started empty is named after its first prompt, as Codex's preview would be.
-        const title = thread.title === UNTITLED ? oneLine(text, 200) : thread.title;
-        thread = { ...thread, title, digest: { ...thread.digest, currentTask: oneLine(text, 200) } };
+        if (thread.title === UNTITLED) thread.title = oneLine(text, 200);
+        thread.digest = { ...thread.digest, currentTask: oneLine(text, 200) };
         pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_started', text: `new task: ${text}` });
       }
       break;
     }
     case 'agentMessage':
       if (done && item.text) {
-        thread = {
-          ...thread,
-          lastAgentMessage: item.text.slice(0, 4000),
-          digest: { ...thread.digest, lastActivity: { atMs, text: `replied: ${oneLine(item.text, 100)}` } },
-        };
+        thread.lastAgentMessage = item.text.slice(0, 4000);
+        setActivity(`replied: ${oneLine(item.text, 100)}`);
       }
       break;
     case 'commandExecution': {
       const command = `\`${oneLine(displayCommand(item.command ?? ''), 80)}\``;
       const text = done ? commandOutcome(command, item) : `running ${command}`;
-      thread = { ...thread, digest: { ...thread.digest, lastActivity: { atMs, text } } };
+      setActivity(text);
       if (done) pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'command', text });
       break;
     }
     case 'fileChange': {
       const files = (item.changes ?? []).map((c) => c.path);
       const diff = (item.changes ?? []).map((c) => c.diff ?? '').join('\n');
-      if (!done) thread = { ...thread, lastFileChange: { itemId: item.id, files, diff: diff.slice(0, MAX_DIFF) } };
+      if (!done) thread.lastFileChange = { itemId: item.id, files, diff: diff.slice(0, MAX_DIFF) };
       else {
         const text =
           item.status === 'completed'
             ? `edited ${files.length} file${files.length === 1 ? '' : 's'}: ${files.join(', ')}`
             : `file change ${item.status ?? 'ended'}: ${files.join(', ')}`;
-        thread = { ...thread, digest: { ...thread.digest, lastActivity: { atMs, text: oneLine(text, 120) } } };
+        setActivity(oneLine(text, 120));
         pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'file_change', text });
       }
       break;
@@ -288,7 +286,7 @@ function reduceItem(state: SupervisorState, event: Extract<SupervisorEvent, { ty
     case 'webSearch':
       if (done) {
         const text = `used ${item.type === 'webSearch' ? 'web search' : `tool ${item.server ? `${item.server}/` : ''}${item.tool ?? '?'}`}`;
-        thread = { ...thread, digest: { ...thread.digest, lastActivity: { atMs, text } } };
+        setActivity(text);
       }
       break;
   }

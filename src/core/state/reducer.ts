@@ -6,8 +6,8 @@ import { reduceConnectionEvent } from './reduceConnection.js';
 import { reduceJobEvent } from './reduceJobs.js';
 import { reduceRequestEvent } from './reduceRequests.js';
 import { reduceThreadEvent } from './reduceThreads.js';
-import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
-import { putThread } from './threadRecords.js';
+import { raiseSignal, resolveSignal, signalKeys, withTimes } from './signals.js';
+import { copyThread, putThread } from './threadRecords.js';
 import { oneLine } from '../util/text.js';
 
 /**
@@ -71,7 +71,7 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
       break;
     case 'signal/acknowledged': {
       const signal = state.signals[event.signalId];
-      if (signal && signal.acknowledgedAtMs === null) state.signals[signal.id] = { ...signal, acknowledgedAtMs: event.atMs };
+      if (signal && signal.acknowledgedAtMs === null) state.signals[signal.id] = withTimes(signal, signal.resolvedAtMs, event.atMs);
       break;
     }
     case 'health/tick':
@@ -113,7 +113,9 @@ function detectStalls(state: SupervisorState, effects: Effect[], nowMs: number):
     if (!workspace || workspace.status !== 'ready' || thread.lastEventAtMs === null) continue;
     const silentFor = nowMs - thread.lastEventAtMs;
     if (silentFor < workspace.stallAfterMs) continue;
-    const stored = putThread(state, { ...thread, stalledSinceMs: thread.lastEventAtMs });
+    const draft = copyThread(thread);
+    draft.stalledSinceMs = thread.lastEventAtMs;
+    const stored = putThread(state, draft);
     const seconds = Math.round(silentFor / 1000);
     raiseSignal(state, effects, {
       key: signalKeys.stalled(thread.id),

@@ -57,7 +57,24 @@ export function resolveSignal(state: SupervisorState, key: string, atMs: number)
   if (id === undefined) return;
   delete state.openSignalKeys[key];
   const signal = state.signals[id];
-  if (signal) state.signals[id] = { ...signal, resolvedAtMs: atMs };
+  if (signal) state.signals[id] = withTimes(signal, atMs, signal.acknowledgedAtMs);
+}
+
+/** A copy with new resolved/acknowledged times, field by field (spreads of records are slow in V8). */
+export function withTimes(s: SignalRecord, resolvedAtMs: number | null, acknowledgedAtMs: number | null): SignalRecord {
+  return {
+    id: s.id,
+    key: s.key,
+    kind: s.kind,
+    workspace: s.workspace,
+    threadId: s.threadId,
+    turnId: s.turnId,
+    message: s.message,
+    context: s.context,
+    createdAtMs: s.createdAtMs,
+    resolvedAtMs,
+    acknowledgedAtMs,
+  };
 }
 
 /** Resolves every open signal the predicate picks (open signals are few). */

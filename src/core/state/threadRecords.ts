@@ -31,18 +31,22 @@ export function newThread(workspace: string, id: string, atMs: number): ThreadRe
   };
 }
 
-/** The thread, created on first sight (events may name a thread before thread/started). */
-export function threadFor(state: SupervisorState, workspace: string, threadId: string, atMs: number): ThreadRecord {
-  return state.threads[threadId] ?? newThread(workspace, threadId, atMs);
+/**
+ * A copy of the stored thread (created on first sight: events may name a thread before
+ * thread/started) for one event to change and hand to `putThread`. Stored records are never
+ * changed; a draft is the caller's own until it is stored.
+ */
+export function draftThread(state: SupervisorState, workspace: string, threadId: string, atMs: number): ThreadRecord {
+  const stored = state.threads[threadId];
+  return stored ? copyThread(stored) : newThread(workspace, threadId, atMs);
 }
 
 /**
- * A thread record with `changes` applied, as a new object. Fields are copied one by one: V8
- * copies a spread of a record that was itself made by a spread about twenty times slower, and
- * this runs for most events.
+ * A field-by-field copy: V8 copies a spread of a record that was itself made by a spread about
+ * twenty times slower, and this runs for most events.
  */
-export function changeThread(t: ThreadRecord, changes: Partial<ThreadRecord>): ThreadRecord {
-  const copy: ThreadRecord = {
+export function copyThread(t: ThreadRecord): ThreadRecord {
+  return {
     id: t.id,
     workspace: t.workspace,
     title: t.title,
@@ -66,25 +70,25 @@ export function changeThread(t: ThreadRecord, changes: Partial<ThreadRecord>): T
     digest: t.digest,
     updatedAtMs: t.updatedAtMs,
   };
-  return Object.assign(copy, changes);
 }
 
-/** Stores a changed thread with its digest recomputed. */
-export function putThread(state: SupervisorState, thread: ThreadRecord): ThreadRecord {
-  const stored = changeThread(thread, { digest: computeDigest(state, thread) });
-  state.threads[thread.id] = stored;
-  return stored;
+/** Stores a draft (from `draftThread` or `copyThread`, never a stored record) with its digest brought up to date. */
+export function putThread(state: SupervisorState, draft: ThreadRecord): ThreadRecord {
+  draft.digest = computeDigest(state, draft);
+  state.threads[draft.id] = draft;
+  return draft;
 }
 
 /** Recomputes the digests of a workspace's threads (after its connection changed state). */
 export function refreshWorkspaceThreads(state: SupervisorState, workspace: string): void {
   for (const thread of Object.values(state.threads)) {
-    if (thread.workspace === workspace) putThread(state, thread);
+    if (thread.workspace === workspace) putThread(state, copyThread(thread));
   }
 }
 
 export function withItem(items: ItemSummary[], item: ItemSummary): ItemSummary[] {
-  const index = items.findIndex((i) => i.id === item.id);
+  // A completed item is usually among the newest: look from the end.
+  const index = items.findLastIndex((i) => i.id === item.id);
   if (index !== -1) {
     const copy = items.slice();
     copy[index] = item;
