@@ -31,6 +31,17 @@ describe('DispatchLedger', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('settled() waits for changes nobody awaited (dispatch does not wait for the "sent" write)', async () => {
+    const ledger = new DispatchLedger(join(dir, 'ledger.json'));
+    await ledger.markSending(entry(1));
+    for (let i = 2; i <= 5; i++) void ledger.markSending(entry(i));
+    void ledger.markSent('p:a1', 't1', 'u1');
+    await ledger.settled();
+    const onDisk = new DispatchLedger(join(dir, 'ledger.json'));
+    expect(onDisk.get('p:a1')).toMatchObject({ status: 'sent', turnId: 'u1' });
+    for (let i = 2; i <= 5; i++) expect(onDisk.get(`p:a${i}`)?.status).toBe('sending');
+  });
+
   it('an unreadable ledger is moved aside, never overwritten', async () => {
     await writeFile(join(dir, 'ledger.json'), '{ broken');
     const ledger = new DispatchLedger(join(dir, 'ledger.json'));

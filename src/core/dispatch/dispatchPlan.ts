@@ -15,6 +15,8 @@ export interface DispatchTarget {
   now: () => number;
   state: () => SupervisorState;
   emit: (event: SupervisorEvent) => void;
+  /** Raises a problem of the supervisor itself (a signal under the supervisor's pseudo-workspace). */
+  problem: (key: string, message: string) => void;
   /** The running app-server of a workspace, starting one for a plain directory if needed. */
   connectionFor: (target: PlanTarget) => Promise<AppServerConnection>;
   ledger: DispatchLedger | null;
@@ -93,10 +95,12 @@ async function dispatchAction(
       ...(action.approvalPolicy ? { approvalPolicy: action.approvalPolicy } : {}),
     });
     const turn = TurnStartResponseSchema.parse(raw).turn;
-    await target.ledger?.markSent(key, threadId, turn.id);
     result.turnId = turn.id;
     result.status = 'dispatched';
     target.emit({ type: 'job/dispatched', atMs: target.now(), key, threadId, turnId: turn.id });
+    // Not awaited: the turn runs whatever happens to this write. Should it be lost, the entry
+    // stays `sending` and a re-run finds the turn by its clientUserMessageId instead.
+    target.ledger?.markSent(key, threadId, turn.id).catch((error: unknown) => target.problem('ledger', `the dispatch ledger could not record ${action.id} as sent (${error instanceof Error ? error.message : String(error)}); a re-run checks the thread before sending it again`));
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
     if (!options.dryRun) target.emit({ type: 'job/failed', atMs: target.now(), key, error: result.error });

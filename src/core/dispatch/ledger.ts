@@ -65,6 +65,11 @@ export class DispatchLedger {
     return this.save();
   }
 
+  /** Resolves once every change made so far is on disk (or its write failed). */
+  async settled(): Promise<void> {
+    await (this.next ?? this.writing)?.catch(() => {});
+  }
+
   private writing: Promise<void> | null = null;
   private next: Promise<void> | null = null;
 

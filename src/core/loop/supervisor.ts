@@ -170,6 +170,7 @@ export class Supervisor implements SupervisorApi {
       }),
     );
     await this.stopPlanner();
+    await this.options.ledger?.settled();
   }
 
   // ---- SupervisorApi ----
@@ -392,10 +393,11 @@ export class Supervisor implements SupervisorApi {
     connection.onServerRequest((request) => this.onServerRequest(rt, request));
     try {
       const info = await connection.start();
-      await this.listKnownThreads(rt, connection);
       if (connection.isClosed) throw new Error(`app-server exited right after the handshake`);
       this.emit({ type: 'connection/ready', atMs: this.now(), workspace: name, pid: connection.pid ?? null, codexVersion: info.codexVersion });
+      // Dispatch may go ahead now; start() still waits for the listing, so `status` shows the threads.
       rt.markReady();
+      await this.listKnownThreads(rt, connection);
     } catch (error) {
       if (rt.connection !== connection || rt.stopping) return;
       const message = error instanceof Error ? error.message : String(error);
@@ -552,6 +554,7 @@ export class Supervisor implements SupervisorApi {
       now: this.now,
       state: () => this.state,
       emit: (event) => this.emit(event),
+      problem: (key, message) => this.reportProblem(key, message),
       ledger: this.options.ledger ?? null,
       connectionFor: async (target: PlanTarget) => {
         if (target.kind === 'directory' && !this.runtimes.has(target.workspace)) {
