@@ -48,8 +48,6 @@ interface Env {
 type Side =
   /** The raw client, each workspace on its own: spawn → initialize → thread/start → turn/start. */
   | 'raw'
-  /** The raw client with cm-supervisor's extra request: a thread/list sent right after initialize, alongside the dispatch. */
-  | 'raw, supervisor schedule'
   | 'cm-supervisor, no ledger'
   | 'cm-supervisor';
 
@@ -62,8 +60,6 @@ interface Sample {
   readyMs: number;
   /** Every workspace's new thread started (raw: answered; cm-supervisor: first `thread/seen`). */
   threadMs: number;
-  /** Raw with the supervisor schedule: median `thread/list` round trip over the workspaces (0 when not measured). */
-  listRttMs: number;
   /** Time the event loop spent in DispatchLedger calls before their (asynchronous, fsync'd) writes. */
   ledgerMs: number;
   ledgerWrites: number;
@@ -168,17 +164,10 @@ function spawnRaw(codexBin: string, cwd: string, env: Record<string, string>): R
   };
 }
 
-/**
- * `supervisorSchedule` (diagnostic): the same requests at the same points as cm-supervisor — a
- * `thread/list` (the workspace's known threads) sent after initialize while the dispatch goes
- * ahead — still without reducer, zod or ledger.
- */
-async function runRaw(env: Env, dirs: string[], supervisorSchedule = false): Promise<Sample> {
+async function runRaw(env: Env, dirs: string[]): Promise<Sample> {
   const servers: RawServer[] = [];
   const ready: number[] = [];
   const threads: number[] = [];
-  const listRtt: number[] = [];
-  const listings: Promise<unknown>[] = [];
   const t0 = performance.now();
   try {
     const startAll = dirs.map(async (cwd) => {
@@ -191,10 +180,6 @@ async function runRaw(env: Env, dirs: string[], supervisorSchedule = false): Pro
       });
       server.notify('initialized');
       ready.push(performance.now() - t0);
-      if (supervisorSchedule) {
-        const t = performance.now();
-        listings.push(server.request('thread/list', { cwd, limit: 25, sortKey: 'updated_at' }).then(() => listRtt.push(performance.now() - t)));
-      }
       return { server, cwd };
     });
     await Promise.all(
@@ -206,14 +191,12 @@ async function runRaw(env: Env, dirs: string[], supervisorSchedule = false): Pro
       }),
     );
     const totalMs = performance.now() - t0;
-    await Promise.all(listings);
     return {
-      side: supervisorSchedule ? 'raw, supervisor schedule' : 'raw',
+      side: 'raw',
       size: dirs.length,
       totalMs,
       readyMs: Math.max(...ready),
       threadMs: Math.max(...threads),
-      listRttMs: listRtt.length ? median(listRtt) : 0,
       ledgerMs: 0,
       ledgerWrites: 0,
     };
@@ -262,7 +245,8 @@ async function runSupervisor(env: Env, dirs: string[], ledger = true): Promise<S
   const t0 = performance.now();
   try {
     timedLedger = ledger ? new TimedLedger(ledgerPath) : null;
-    supervisor = new Supervisor({ workspaces, codexBin: env.codexBin, env: env.home.env, ...(timedLedger ? { ledger: timedLedger } : {}) });
+    // The options `cm-supervisor dispatch` gives (src/cli/commands/dispatch.ts).
+    supervisor = new Supervisor({ workspaces, codexBin: env.codexBin, env: env.home.env, listKnownThreads: false, ...(timedLedger ? { ledger: timedLedger } : {}) });
     // Observation only (every subscriber is told anyway): when each workspace's new thread was
     // first seen (its `thread/started` notification or the `thread/start` answer).
     const sup = supervisor;
@@ -285,7 +269,6 @@ async function runSupervisor(env: Env, dirs: string[], ledger = true): Promise<S
       totalMs,
       readyMs,
       threadMs: Math.max(...threads.values()),
-      listRttMs: 0,
       ledgerMs: timedLedger?.blockedMs ?? 0,
       ledgerWrites: timedLedger?.writes ?? 0,
     };
@@ -302,8 +285,6 @@ async function measure(env: Env, side: Side, size: number): Promise<Sample> {
     switch (side) {
       case 'raw':
         return await runRaw(env, dirs);
-      case 'raw, supervisor schedule':
-        return await runRaw(env, dirs, true);
       case 'cm-supervisor':
         return await runSupervisor(env, dirs);
       case 'cm-supervisor, no ledger':
@@ -356,7 +337,7 @@ export async function main(): Promise<void> {
     }
     if (DIAGNOSE) {
       // What the difference at the target size is made of: one step from raw to cm-supervisor at a time.
-      const sides: Side[] = ['raw', 'raw, supervisor schedule', 'cm-supervisor, no ledger', 'cm-supervisor'];
+      const sides: Side[] = ['raw', 'cm-supervisor, no ledger', 'cm-supervisor'];
       for (let rep = 0; rep < REPS; rep++) for (const side of rep % 2 ? [...sides].reverse() : sides) diagnostics.push(await measure(env, side, TARGET_SIZE));
       console.log('  breakdown done');
     }
@@ -395,14 +376,13 @@ export async function main(): Promise<void> {
   );
   console.log('\nPhases (medians, ms since the clock started, each when the last workspace got there)');
   console.log('  ready: raw = initialize answered (workspaces go on independently, so phases overlap);');
-  console.log('         cm-supervisor = start() resolved: every workspace initialized and its threads listed (dispatch waits only for initialize)');
+  console.log('         cm-supervisor = start() resolved: every workspace initialized');
   console.log(table(['workspaces', 'side', 'ready', 'threads started', 'turns acknowledged', 'event loop blocked in ledger'], phaseRows));
 
   if (diagnostics.length > 0) {
     const rawMed = med(of(diagnostics, 'raw', TARGET_SIZE), (d) => d.totalMs);
     const steps: [Side, string][] = [
       ['raw', 'baseline'],
-      ['raw, supervisor schedule', '+ thread/list after initialize, alongside the dispatch'],
       ['cm-supervisor, no ledger', '+ the product client (execa, framing, zod, reducer, events)'],
       ['cm-supervisor', '+ DispatchLedger: an fsync’d write before each turn/start'],
     ];
@@ -412,12 +392,7 @@ export async function main(): Promise<void> {
       const total = med(s, (d) => d.totalMs);
       const step = side === 'raw' ? '' : `${total - previous >= 0 ? '+' : ''}${ms(total - previous)}`;
       previous = total;
-      const extra =
-        side === 'raw, supervisor schedule'
-          ? `thread/list round trip ${ms(med(s, (d) => d.listRttMs))}`
-          : side === 'cm-supervisor'
-            ? `ledger blocked the loop ${ms(med(s, (d) => d.ledgerMs))}`
-            : '';
+      const extra = side === 'cm-supervisor' ? `ledger blocked the loop ${ms(med(s, (d) => d.ledgerMs))}` : '';
       return [side, what, ms(med(s, (d) => d.readyMs)), ms(total), step, `${(total / rawMed).toFixed(2)}×`, extra];
     });
     console.log(`\nBreakdown at ${TARGET_SIZE} workspaces (medians of ${REPS}, variants interleaved; runs separate from the table above)`);

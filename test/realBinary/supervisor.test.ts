@@ -68,6 +68,24 @@ describe('Supervisor against the real codex app-server', () => {
     expect(after.threads[webThread.id]!.recentItems.find((i) => i.type === 'commandExecution')).toMatchObject({ status: 'completed', text: expect.stringContaining('(exit 0)') });
   });
 
+  it('threads already on disk are listed at start, unless listing is turned off (as dispatch does)', async () => {
+    const { supervisor: first, env: codex, workspaces } = await startSupervisor(['api']);
+    const result = await first.dispatch({ version: 1, actions: [{ id: 'l', workspace: 'api', prompt: 'remember me', thread: 'new' }] });
+    const threadId = result.results[0]!.threadId!;
+    await first.waitUntil((s) => s.jobs[result.results[0]!.jobKey]?.status === 'completed', WAIT_MS);
+    await first.stop();
+
+    const options = { workspaces, codexBin: codex.codexBin, env: codex.home.env };
+    supervisor = new Supervisor(options);
+    await supervisor.start();
+    expect((await supervisor.snapshot()).threads[threadId]).toMatchObject({ workspace: 'api', title: 'remember me', status: 'notLoaded' });
+    await supervisor.stop();
+
+    supervisor = new Supervisor({ ...options, listKnownThreads: false });
+    await supervisor.start();
+    expect((await supervisor.snapshot()).threads).toEqual({});
+  });
+
   it('upstream HTTP 500 becomes a failed signal with the error text', async () => {
     const { supervisor: sup } = await startSupervisor(['api']);
     const result = await sup.dispatch({ version: 1, actions: [{ id: 'x', workspace: 'api', prompt: '[fail] break please', thread: 'new' }] });

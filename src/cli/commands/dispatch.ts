@@ -48,7 +48,12 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
     const ledger = new DispatchLedger(join(globals.home, 'dispatch-ledger.json'));
     if (ledger.setAside) io.err(`the dispatch ledger could not be read; it was moved to ${ledger.setAside} and a new one started\n`);
     // In-process, only the workspaces the plan names are started.
-    const supervisor = new Supervisor({ workspaces: workspaceSpecs(config).filter((w) => targeted.has(w.name)), codexBin: codexBinFor(globals, config), ledger });
+    const supervisor = new Supervisor({
+      workspaces: workspaceSpecs(config).filter((w) => targeted.has(w.name)),
+      codexBin: codexBinFor(globals, config),
+      ledger,
+      listKnownThreads: false,
+    });
     // Not awaited: each action goes as soon as its own workspace is ready, not the slowest one.
     void supervisor.start();
     return supervisor;

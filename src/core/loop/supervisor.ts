@@ -45,6 +45,12 @@ export interface SupervisorOptions {
   /** Passed to every connection (timeouts, grace periods). */
   connection?: Partial<Omit<ConnectionOptions, 'argv' | 'cwd' | 'env'>>;
   feedLimit?: number;
+  /**
+   * List each workspace's known threads (from disk) once it is up, so views show them before any
+   * new work (default). `dispatch` turns it off: it shows only its own actions, and a listing
+   * slows the app-server's answers to the dispatch's first requests.
+   */
+  listKnownThreads?: boolean;
   /** Where dispatched actions are recorded so a re-run plan skips them. */
   ledger?: DispatchLedger;
   /** Where the chat's planner runs its own app-server (created on demand); none: no planner. */
@@ -397,7 +403,7 @@ export class Supervisor implements SupervisorApi {
       this.emit({ type: 'connection/ready', atMs: this.now(), workspace: name, pid: connection.pid ?? null, codexVersion: info.codexVersion });
       // Dispatch may go ahead now; start() still waits for the listing, so `status` shows the threads.
       rt.markReady();
-      await this.listKnownThreads(rt, connection);
+      if (this.options.listKnownThreads !== false) await this.listKnownThreads(rt, connection);
     } catch (error) {
       if (rt.connection !== connection || rt.stopping) return;
       const message = error instanceof Error ? error.message : String(error);
