@@ -212,9 +212,16 @@ async function runRaw(env: Env, dirs: string[]): Promise<Sample> {
 class TimedLedger extends DispatchLedger {
   blockedMs = 0;
   writes = 0;
-  override markSending(entry: Parameters<DispatchLedger['markSending']>[0]): Promise<void> {
+  override markSending(...entries: Parameters<DispatchLedger['markSending']>): Promise<void> {
     const t = performance.now();
-    const written = super.markSending(entry);
+    const written = super.markSending(...entries);
+    this.blockedMs += performance.now() - t;
+    this.writes++;
+    return written;
+  }
+  override recordThread(key: string, threadId: string): Promise<void> {
+    const t = performance.now();
+    const written = super.recordThread(key, threadId);
     this.blockedMs += performance.now() - t;
     this.writes++;
     return written;
@@ -370,7 +377,7 @@ export async function main(): Promise<void> {
   const phaseRows = SIZES.flatMap((size) =>
     (['raw', 'cm-supervisor'] as const).map((side) => {
       const s = of(samples, side, size);
-      const ledger = side === 'raw' ? '-' : `${ms(med(s, (x) => x.ledgerMs))} in ${s[0]?.ledgerWrites ?? 0} writes`;
+      const ledger = side === 'raw' ? '-' : `${ms(med(s, (x) => x.ledgerMs))} in ${s[0]?.ledgerWrites ?? 0} ledger calls`;
       return [String(size), side, ms(med(s, (x) => x.readyMs)), ms(med(s, (x) => x.threadMs)), ms(med(s, (x) => x.totalMs)), ledger];
     }),
   );
@@ -384,7 +391,7 @@ export async function main(): Promise<void> {
     const steps: [Side, string][] = [
       ['raw', 'baseline'],
       ['cm-supervisor, no ledger', '+ the product client (execa, framing, zod, reducer, events)'],
-      ['cm-supervisor', '+ DispatchLedger: an fsync’d write before each turn/start'],
+      ['cm-supervisor', '+ DispatchLedger: actions recorded (fsync’d) before turn/start'],
     ];
     let previous = rawMed;
     const diagRows = steps.map(([side, what]) => {

@@ -90,6 +90,23 @@ describe('cm-supervisor dispatch (built CLI, real codex)', () => {
     expect(env.mock.requests.length).toBe(requests);
   });
 
+  it('a crash before the thread was recorded: the re-run finds the turn among the workspace threads', async () => {
+    const plan = await writePlan('crash-early.json', { version: 1, id: 'early', actions: [{ id: 'one', workspace: 'web', prompt: 'just once', thread: 'new' }] });
+    const first = JSON.parse((await dispatch(['--plan', plan, '--json'])).stdout).results[0];
+    expect(first.status).toBe('completed');
+    // The entry as the plan-start write leaves it: sending, no thread yet.
+    const ledgerFile = join(home, 'dispatch-ledger.json');
+    const ledger = JSON.parse(await readFile(ledgerFile, 'utf8'));
+    ledger.entries['early:one'] = { ...ledger.entries['early:one'], status: 'sending', threadId: null, turnId: null };
+    await writeFile(ledgerFile, JSON.stringify(ledger));
+    const requests = env.mock.requests.length;
+    const rerun = JSON.parse((await dispatch(['--plan', plan, '--json'])).stdout).results[0];
+    expect(rerun).toMatchObject({ status: 'skipped', threadId: first.threadId, turnId: first.turnId });
+    expect(env.mock.requests.length).toBe(requests);
+    const repaired = JSON.parse(await readFile(ledgerFile, 'utf8')).entries['early:one'];
+    expect(repaired).toMatchObject({ status: 'sent', threadId: first.threadId, turnId: first.turnId });
+  });
+
   it('one failing action fails the run (exit 1) while the other completes', async () => {
     const plan = await writePlan('mixed.json', {
       version: 1,

@@ -7,7 +7,7 @@ import { ThreadListResponseSchema, ThreadStartResponseSchema, TurnStartResponseS
 import { seenThread } from '../state/normalize.js';
 import type { SupervisorEvent } from '../state/events.js';
 import type { SupervisorState } from '../state/model.js';
-import type { DispatchLedger } from './ledger.js';
+import type { DispatchLedger, LedgerEntry } from './ledger.js';
 import { z } from 'zod';
 
 /** What the dispatcher needs from the loop: state to read, events to emit, ready connections. */
@@ -28,6 +28,17 @@ export function planIdOf(plan: Plan): string {
   return `plan-${createHash('sha256').update(JSON.stringify(plan)).digest('hex').slice(0, 12)}`;
 }
 
+/** One action's attempt: what the ledger said before this run, and what this run sends. */
+interface Attempt {
+  key: string;
+  previous: LedgerEntry | undefined;
+  /** `skipped` without contacting any app-server: the ledger says it was sent. */
+  alreadySent: boolean;
+  clientUserMessageId: string;
+  /** Resolves once the attempt is on disk as `sending` (rejects if that write failed). */
+  recorded: Promise<void>;
+}
+
 /**
  * Dispatches a validated plan in one cycle: workspaces in parallel, the actions of one
  * workspace in order (two "latest" actions land on one thread). Each action selects its thread
@@ -36,18 +47,49 @@ export function planIdOf(plan: Plan): string {
  */
 export async function dispatchPlan(target: DispatchTarget, plan: Plan, targets: PlanTarget[], options: DispatchOptions = {}): Promise<DispatchResult> {
   const planId = planIdOf(plan);
-  const byWorkspace = new Map<string, { action: PlanAction; target: PlanTarget }[]>();
+  const attempts = planAttempts(target, planId, plan, targets, options);
+  const byWorkspace = new Map<string, { action: PlanAction; target: PlanTarget; attempt: Attempt }[]>();
   plan.actions.forEach((action, index) => {
     const t = targets[index]!;
-    byWorkspace.set(t.workspace, [...(byWorkspace.get(t.workspace) ?? []), { action, target: t }]);
+    byWorkspace.set(t.workspace, [...(byWorkspace.get(t.workspace) ?? []), { action, target: t, attempt: attempts[index]! }]);
   });
   const results = new Map<string, ActionDispatchResult>();
   await Promise.all(
     [...byWorkspace.values()].map(async (items) => {
-      for (const { action, target: t } of items) results.set(action.id, await dispatchAction(target, planId, t, action, options));
+      for (const { action, target: t, attempt } of items) results.set(action.id, await dispatchAction(target, planId, t, action, attempt, options));
     }),
   );
   return { planId, results: plan.actions.map((a) => results.get(a.id)!) };
+}
+
+/**
+ * Reads each action's ledger entry, then records every action to be sent as `sending` in one
+ * write, started before any app-server is asked anything: its fsync overlaps their start-up
+ * instead of delaying each turn/start.
+ */
+function planAttempts(target: DispatchTarget, planId: string, plan: Plan, targets: PlanTarget[], options: DispatchOptions): Attempt[] {
+  const ledger = target.ledger;
+  const attempts = plan.actions.map((action) => {
+    const key = `${planId}:${action.id}`;
+    const previous = ledger?.get(key);
+    return {
+      key,
+      previous,
+      alreadySent: previous?.status === 'sent' && !options.force,
+      clientUserMessageId: options.force ? `${key}#${target.now()}` : key,
+    };
+  });
+  const toRecord = attempts.flatMap((a, i) => {
+    if (a.alreadySent || options.dryRun) return [];
+    const action = plan.actions[i]!;
+    const knownThread = a.previous?.status === 'sending' && !options.force ? a.previous.threadId : null;
+    const explicitThread = action.thread === 'new' || action.thread === 'latest' ? null : action.thread;
+    return [{ key: a.key, planId, actionId: action.id, workspace: targets[i]!.workspace, threadId: knownThread ?? explicitThread, clientUserMessageId: a.clientUserMessageId }];
+  });
+  const recorded = ledger && toRecord.length > 0 ? ledger.markSending(...toRecord) : Promise.resolve();
+  // Awaited by each action before its turn/start; this only keeps a failed write from going unhandled when no action gets that far.
+  recorded.catch(() => {});
+  return attempts.map((a) => ({ ...a, recorded }));
 }
 
 async function dispatchAction(
@@ -55,26 +97,27 @@ async function dispatchAction(
   planId: string,
   planTarget: PlanTarget,
   action: PlanAction,
+  attempt: Attempt,
   options: DispatchOptions,
 ): Promise<ActionDispatchResult> {
-  const key = `${planId}:${action.id}`;
+  const { key, previous } = attempt;
   const workspace = planTarget.workspace;
   const result: ActionDispatchResult = { id: action.id, workspace, status: 'failed', jobKey: key, threadId: null, turnId: null, error: null };
-  const previous = target.ledger?.get(key);
-  if (previous?.status === 'sent' && !options.force) {
-    return { ...result, status: 'skipped', threadId: previous.threadId, turnId: previous.turnId, error: null };
+  if (attempt.alreadySent) {
+    return { ...result, status: 'skipped', threadId: previous!.threadId, turnId: previous!.turnId, error: null };
   }
   if (!options.dryRun) target.emit({ type: 'job/queued', atMs: target.now(), key, planId, actionId: action.id, workspace, prompt: action.prompt });
   try {
     const connection = await target.connectionFor(planTarget);
     const cwd = target.state().workspaces[workspace]!.path;
-    if (previous?.status === 'sending' && previous.threadId && !options.force) {
+    if (previous?.status === 'sending' && !options.force) {
       // A crash came between the two ledger writes: the turn may exist already.
-      const turnId = await findTurnByClientId(connection, previous.threadId, previous.clientUserMessageId);
-      if (turnId) {
-        await target.ledger?.markSent(key, previous.threadId, turnId);
-        target.emit({ type: 'job/dispatched', atMs: target.now(), key, threadId: previous.threadId, turnId });
-        return { ...result, status: 'skipped', threadId: previous.threadId, turnId };
+      const found = await findTurnByClientId(connection, cwd, previous.threadId, previous.clientUserMessageId);
+      if (found && options.dryRun) return { ...result, status: 'skipped', threadId: found.threadId, turnId: found.turnId };
+      if (found) {
+        await target.ledger?.markSent(key, found.threadId, found.turnId);
+        target.emit({ type: 'job/dispatched', atMs: target.now(), key, threadId: found.threadId, turnId: found.turnId });
+        return { ...result, status: 'skipped', threadId: found.threadId, turnId: found.turnId };
       }
     }
     if (options.dryRun) {
@@ -84,12 +127,13 @@ async function dispatchAction(
     const reuse = previous?.status === 'sending' && !options.force ? previous.threadId : null;
     const threadId = await selectThread(target, connection, workspace, cwd, action, reuse);
     result.threadId = threadId;
-    const clientUserMessageId = options.force ? `${key}#${target.now()}` : key;
-    await target.ledger?.markSending({ key, planId, actionId: action.id, workspace, threadId, clientUserMessageId });
+    // Not awaited: it only narrows the search after a crash; the entry is already `sending`.
+    target.ledger?.recordThread(key, threadId).catch(() => {});
+    await attempt.recorded;
     const raw = await connection.request('turn/start', {
       threadId,
       input: [{ type: 'text', text: action.prompt, text_elements: [] }],
-      clientUserMessageId,
+      clientUserMessageId: attempt.clientUserMessageId,
       ...(action.model ? { model: action.model } : {}),
       ...(action.effort ? { effort: action.effort } : {}),
       ...(action.approvalPolicy ? { approvalPolicy: action.approvalPolicy } : {}),
@@ -162,11 +206,29 @@ const ThreadWithTurnsSchema = z.looseObject({
   }),
 });
 
-/** The turn whose user message carried our idempotency key, if the server has one. */
-async function findTurnByClientId(connection: AppServerConnection, threadId: string, clientId: string): Promise<string | null> {
+/** Threads searched for a lost turn when the ledger never learnt its thread. */
+const RECENT_THREADS_SEARCHED = 5;
+
+/**
+ * The thread and turn whose user message carried our idempotency key, if the server has one:
+ * in the recorded thread, else in the workspace's most recently updated threads.
+ */
+async function findTurnByClientId(
+  connection: AppServerConnection,
+  cwd: string,
+  threadId: string | null,
+  clientId: string,
+): Promise<{ threadId: string; turnId: string } | null> {
   try {
-    const read = ThreadWithTurnsSchema.parse(await connection.request('thread/read', { threadId, includeTurns: true }));
-    return read.thread.turns.find((t) => t.items.some((i) => i.type === 'userMessage' && i.clientId === clientId))?.id ?? null;
+    const candidates = threadId
+      ? [threadId]
+      : ThreadListResponseSchema.parse(await connection.request('thread/list', { cwd, limit: RECENT_THREADS_SEARCHED, sortKey: 'updated_at' })).data.map((t) => t.id);
+    for (const candidate of candidates) {
+      const read = ThreadWithTurnsSchema.parse(await connection.request('thread/read', { threadId: candidate, includeTurns: true }));
+      const turn = read.thread.turns.find((t) => t.items.some((i) => i.type === 'userMessage' && i.clientId === clientId));
+      if (turn) return { threadId: candidate, turnId: turn.id };
+    }
+    return null;
   } catch {
     return null;
   }

@@ -20,8 +20,9 @@ export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
 
 /**
  * Which plan actions were dispatched, on disk, so re-running a plan does not start the same
- * work twice. An entry is written `sending` before `turn/start` and `sent` after it; a crash
- * in between leaves `sending`, which the executor checks against the thread's turns.
+ * work twice. An entry is written `sending` before `turn/start` (its thread filled in once
+ * known) and `sent` after it; a crash in between leaves `sending`, which the executor checks
+ * against the turns of the thread (or, if no thread was recorded, of the workspace's latest ones).
  */
 export class DispatchLedger {
   private entries: Record<string, LedgerEntry> = {};
@@ -52,9 +53,18 @@ export class DispatchLedger {
     return this.entries[key];
   }
 
-  /** Resolves once the entry is on disk: only then may `turn/start` be sent. */
-  markSending(entry: Omit<LedgerEntry, 'status' | 'turnId' | 'updatedAtMs'>): Promise<void> {
-    this.entries[entry.key] = { ...entry, status: 'sending', turnId: null, updatedAtMs: this.now() };
+  /** Records entries `sending`, in one write; resolves once they are on disk: only then may `turn/start` be sent. */
+  markSending(...entries: Omit<LedgerEntry, 'status' | 'turnId' | 'updatedAtMs'>[]): Promise<void> {
+    const now = this.now();
+    for (const entry of entries) this.entries[entry.key] = { ...entry, status: 'sending', turnId: null, updatedAtMs: now };
+    return this.save();
+  }
+
+  /** The thread a `sending` entry's turn goes to, once it is known (narrows a search after a crash). */
+  recordThread(key: string, threadId: string): Promise<void> {
+    const entry = this.entries[key];
+    if (!entry || entry.status !== 'sending' || entry.threadId === threadId) return Promise.resolve();
+    this.entries[key] = { ...entry, threadId, updatedAtMs: this.now() };
     return this.save();
   }
 
