@@ -9,7 +9,7 @@ import { oneLine } from '../core/util/text.js';
 import type { ChatReply } from '../core/chat/chatService.js';
 import { ApprovalsView } from './components/ApprovalsView.js';
 import { ChatView } from './components/ChatView.js';
-import { Line } from './components/Cell.js';
+import { Line } from './components/Line.js';
 import { DetailView } from './components/DetailView.js';
 import { FeedView } from './components/FeedView.js';
 import { Header } from './components/Header.js';

@@ -1,4 +1,5 @@
 import { cleanup } from 'ink-testing-library';
+import stringWidth from 'string-width';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initialState } from '../../src/core/state/model.js';
 import { commandApproval, turnCompleted } from '../support/events.js';
@@ -67,6 +68,19 @@ describe('operations view at 80x24', () => {
     expect(r.lines()[1]).toContain('3 Needs you (1)');
   });
 
+  it('keeps the columns aligned when a title has wide characters and emoji', async () => {
+    const api = everyStatusApi();
+    api.emitAll(startedThread('th7', '修复构建脚本 🚀 然后发布', T0 + 58_000));
+    const r = renderApp(api);
+    await r.waitFor('修复构建');
+    const row = r.lineWith('修复构建');
+    // The name is cut inside its column; the next column starts where its heading does.
+    expect(row).toMatch(/^▶ running\s+└ 修复构建脚本 🚀… just now started a tu… working on the current…$/);
+    const at = (line: string, text: string) => stringWidth(line.slice(0, line.indexOf(text)));
+    expect(at(row, 'just now')).toBe(at(r.lineWith('STATUS'), 'LAST ACTIVITY'));
+    expect(displayWidths(row)[0]).toBeLessThanOrEqual(80);
+  });
+
   it('says how to add a workspace when there is none', async () => {
     const r = renderApp(new FakeApi(initialState()));
     await r.waitFor('No workspaces. Add one with `cm-supervisor workspace add PATH`.');
@@ -102,5 +116,16 @@ describe('operations view at 120x40', () => {
     await r.waitForGone('BLOCKERS');
     expect(r.lines()).toHaveLength(24);
     expect(Math.max(...displayWidths(r.frame()))).toBeLessThanOrEqual(80);
+  });
+});
+
+describe('operations view at 40x20', () => {
+  it('narrows the last column to the terminal and cuts its text with an ellipsis; nothing wraps', async () => {
+    const r = renderApp(everyStatusApi(), { width: 40, height: 20 });
+    await r.waitFor('refactor parser');
+    expect(r.lines()).toHaveLength(20);
+    expect(Math.max(...displayWidths(r.frame()))).toBeLessThanOrEqual(40);
+    expect(r.lineWith('STATUS')).toMatch(/^STATUS\s+WORKSPACE \/ THREAD\s+LAST A…$/);
+    expect(r.lineWith('refactor parser')).toMatch(/^▶ running\s+└ refactor parser\s+\d+s ag…$/);
   });
 });

@@ -4,7 +4,7 @@ import { displayCommand } from '../../core/util/text.js';
 import { useToneColor } from '../theme.js';
 import { queueItemTitle, type QueueItem } from '../viewModel.js';
 import { visibleWindow } from '../window.js';
-import { Line } from './Cell.js';
+import { Line } from './Line.js';
 
 const DECISION_KEYS: [string, string, string][] = [
   ['a', 'accept', 'accept'],

@@ -3,7 +3,7 @@ import type { ChatMessage } from '../../core/state/model.js';
 import { stripControl } from '../../core/util/text.js';
 import { useToneColor } from '../theme.js';
 import type { Tone } from '../viewModel.js';
-import { Line } from './Cell.js';
+import { Line } from './Line.js';
 
 const ROLE_TONES: Record<ChatMessage['role'], Tone> = { user: 'accent', supervisor: 'plain', planner: 'info', result: 'ok', error: 'error' };
 const ROLE_LABELS: Record<ChatMessage['role'], string> = { user: 'you', supervisor: 'supervisor', planner: 'planner', result: 'result', error: 'error' };

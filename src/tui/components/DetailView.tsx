@@ -6,7 +6,7 @@ import { relativeTime } from '../../core/util/time.js';
 import { useToneColor } from '../theme.js';
 import { threadStatus } from '../viewModel.js';
 import { DecisionKeys } from './ApprovalsView.js';
-import { Line } from './Cell.js';
+import { Line } from './Line.js';
 
 const ITEM_GLYPHS: Record<string, string> = { userMessage: '›', agentMessage: '‹', commandExecution: '$', fileChange: '±', mcpToolCall: '⚙', dynamicToolCall: '⚙' };
 

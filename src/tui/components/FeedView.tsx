@@ -1,10 +1,10 @@
 import { Box, Text } from 'ink';
-import { memo } from 'react';
 import type { FeedEntry } from '../../core/state/model.js';
+import type { TableColumn } from '../table.js';
 import { useToneColor } from '../theme.js';
 import type { FeedViewFilter, Tone } from '../viewModel.js';
 import { visibleWindow } from '../window.js';
-import { Cell } from './Cell.js';
+import { Table } from './Table.js';
 
 const KIND_TONES: Partial<Record<FeedEntry['kind'], Tone>> = {
   turn_failed: 'error',
@@ -44,20 +44,19 @@ export function FeedView({
       {entries.length === 0 ? (
         <Text color={color('dim')}>{filter.needsInput ? 'Nothing needs your input.' : 'No activity yet.'}</Text>
       ) : (
-        entries.slice(start, end).map((e, i) => <FeedLine key={e.seq} entry={e} waiting={needsInputNow(e)} isSelected={start + i === selected} width={width} />)
+        <Table columns={feedColumns(entries.slice(start, end), selected - start, needsInputNow, width)} width={width} />
       )}
     </Box>
   );
 }
 
-/** One entry. Entries are immutable records, so an unchanged row skips rendering on the next snapshot. */
-const FeedLine = memo(function FeedLine({ entry: e, waiting, isSelected, width }: { entry: FeedEntry; waiting: boolean; isSelected: boolean; width: number }) {
-  return (
-    <Box height={1}>
-      <Cell width={8} text={new Date(e.atMs).toTimeString().slice(0, 8)} tone="dim" inverse={isSelected} />
-      <Cell width={1} text={waiting ? '!' : ' '} tone="warn" bold />
-      <Cell width={Math.min(30, Math.floor(width / 4))} text={`${e.workspace}${e.threadId ? ` ${e.threadId.slice(-6)}` : ''}`} tone="accent" />
-      <Cell width={Math.max(10, width - 12 - Math.min(30, Math.floor(width / 4)))} text={e.text} tone={KIND_TONES[e.kind] ?? 'plain'} />
-    </Box>
-  );
-});
+/** Time (highlighted when selected), a mark while it needs input, where it happened, what happened. */
+function feedColumns(entries: FeedEntry[], selected: number, needsInputNow: (e: FeedEntry) => boolean, width: number): TableColumn[] {
+  const source = Math.min(30, Math.floor(width / 4));
+  return [
+    { key: 'time', width: 8, cells: entries.map((e, i) => ({ text: new Date(e.atMs).toTimeString().slice(0, 8), tone: 'dim', inverse: i === selected })) },
+    { key: 'mark', width: 1, cells: entries.map((e) => ({ text: needsInputNow(e) ? '!' : '', tone: 'warn', bold: true })) },
+    { key: 'source', width: source, cells: entries.map((e) => ({ text: `${e.workspace}${e.threadId ? ` ${e.threadId.slice(-6)}` : ''}`, tone: 'accent' })) },
+    { key: 'text', width: Math.max(10, width - 12 - source), cells: entries.map((e) => ({ text: e.text, tone: KIND_TONES[e.kind] ?? 'plain' })) },
+  ];
+}

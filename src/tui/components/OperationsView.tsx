@@ -1,9 +1,10 @@
 import { Box, Text } from 'ink';
-import { memo, useMemo } from 'react';
+import { useMemo } from 'react';
+import type { TableCell, TableColumn } from '../table.js';
 import { useToneColor } from '../theme.js';
 import { columnsFor, type Column, type OpsRow } from '../viewModel.js';
 import { visibleWindow } from '../window.js';
-import { Cell } from './Cell.js';
+import { Table } from './Table.js';
 
 export function OperationsView({ rows, selected, width, height }: { rows: OpsRow[]; selected: number; width: number; height: number }) {
   const color = useToneColor();
@@ -16,53 +17,22 @@ export function OperationsView({ rows, selected, width, height }: { rows: OpsRow
       </Box>
     );
   }
+  const shown = rows.slice(start, end);
+  const table: TableColumn[] = columns.map((c) => ({
+    key: c.key,
+    width: c.width,
+    cells: [{ text: c.title, tone: 'dim', bold: true }, ...shown.map((row, i) => cellOf(row, c, start + i === selected))],
+  }));
   return (
     <Box flexDirection="column" height={height} width={width}>
-      <Box height={1}>
-        {columns.map((c) => (
-          <Cell key={c.key} width={c.width} text={c.title} tone="dim" bold />
-        ))}
-      </Box>
-      {rows.slice(start, end).map((row, i) => (
-        <OpsLine key={row.key} row={row} columns={columns} isSelected={start + i === selected} />
-      ))}
+      <Table columns={table} width={width} />
     </Box>
   );
 }
 
-/**
- * One row. Rows are rebuilt from every snapshot (up to 20 a second), so a row whose content
- * did not change skips rendering: compared field by field, not by identity.
- */
-const OpsLine = memo(
-  function OpsLine({ row, columns, isSelected }: { row: OpsRow; columns: Column[]; isSelected: boolean }) {
-    return (
-      <Box height={1}>
-        {columns.map((c) => {
-          if (c.key === 'status') return <Cell key={c.key} width={c.width} text={`${row.status.glyph} ${row.status.word}`} tone={row.status.tone} inverse={isSelected} />;
-          const text = row[c.key];
-          const tone = c.key === 'blockers' ? row.blockerTone : row.kind === 'workspace' && c.key === 'name' ? 'accent' : 'plain';
-          return <Cell key={c.key} width={c.width} text={text} tone={tone} bold={row.kind === 'workspace' && c.key === 'name'} />;
-        })}
-      </Box>
-    );
-  },
-  (a, b) => a.isSelected === b.isSelected && a.columns === b.columns && sameRow(a.row, b.row),
-);
-
-function sameRow(a: OpsRow, b: OpsRow): boolean {
-  return (
-    a === b ||
-    (a.key === b.key &&
-      a.kind === b.kind &&
-      a.name === b.name &&
-      a.task === b.task &&
-      a.last === b.last &&
-      a.next === b.next &&
-      a.blockers === b.blockers &&
-      a.blockerTone === b.blockerTone &&
-      a.status.glyph === b.status.glyph &&
-      a.status.word === b.status.word &&
-      a.status.tone === b.status.tone)
-  );
+function cellOf(row: OpsRow, column: Column, isSelected: boolean): TableCell {
+  if (column.key === 'status') return { text: `${row.status.glyph} ${row.status.word}`, tone: row.status.tone, inverse: isSelected };
+  if (column.key === 'blockers') return { text: row.blockers, tone: row.blockerTone };
+  if (row.kind === 'workspace' && column.key === 'name') return { text: row.name, tone: 'accent', bold: true };
+  return { text: row[column.key] };
 }
