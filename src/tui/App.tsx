@@ -394,7 +394,8 @@ export function App(props: AppProps) {
     <Box flexDirection="column" width={width} height={height}>
       <Header model={headerModel(state)} mode={props.mode} width={width} />
       <TabBar view={view} needsYou={queue.length} width={width} />
-      <Box height={bodyHeight} flexDirection="column" overflow="hidden">
+      {/* Clipped vertically only: the views never draw wider than the terminal, and clipping sideways costs a slice-ansi pass over every line of every frame. */}
+      <Box height={bodyHeight} flexDirection="column" overflowY="hidden">
         {body}
       </Box>
       <StatusLine overlay={overlay} toast={toast} />
