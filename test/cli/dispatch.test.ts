@@ -107,6 +107,23 @@ describe('cm-supervisor dispatch (built CLI, real codex)', () => {
     expect(repaired).toMatchObject({ status: 'sent', threadId: first.threadId, turnId: first.turnId });
   });
 
+  it('an app-server that cannot start fails its action at once with the reason, and a later run sends it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cm-brokenbin-'));
+    const broken = join(dir, 'codex');
+    await writeFile(broken, '#!/bin/sh\necho "config.toml: invalid model provider" >&2\nexit 1\n');
+    await chmod(broken, 0o755);
+    const plan = await writePlan('broken.json', { version: 1, id: 'broken', actions: [{ id: 'one', workspace: 'api', prompt: 'after the fix', thread: 'new' }] });
+    const r = await dispatch(['--plan', plan, '--json'], { CM_SUPERVISOR_CODEX_BIN: broken });
+    expect(r.code).toBe(1);
+    const result = JSON.parse(r.stdout).results[0];
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain('workspace "api" has no running app-server (restarting)');
+    expect(result.error).toContain('exited');
+    const fixed = JSON.parse((await dispatch(['--plan', plan, '--json'])).stdout).results[0];
+    expect(fixed).toMatchObject({ status: 'completed', finalMessage: 'Done: after the fix' });
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('one failing action fails the run (exit 1) while the other completes', async () => {
     const plan = await writePlan('mixed.json', {
       version: 1,

@@ -77,8 +77,12 @@ interface WorkspaceRuntime {
   pingKilled: boolean;
   /** Server requests waiting for an answer, by request id. */
   waiting: Map<string, Deferred>;
-  ready: Promise<void>;
-  markReady: () => void;
+  /**
+   * Settles once the first start attempt did, up or failed: dispatch waits for it, then fails
+   * at once if the app-server is not up (restarts go on in the background).
+   */
+  firstAttempt: Promise<void>;
+  markFirstAttempt: () => void;
 }
 
 export const DEFAULTS = {
@@ -129,8 +133,8 @@ export class Supervisor implements SupervisorApi {
   }
 
   private register(spec: WorkspaceSpec): WorkspaceRuntime {
-    let markReady = () => {};
-    const ready = new Promise<void>((resolve) => (markReady = resolve));
+    let markFirstAttempt = () => {};
+    const firstAttempt = new Promise<void>((resolve) => (markFirstAttempt = resolve));
     const runtime: WorkspaceRuntime = {
       spec,
       argv: spec.command ?? [this.options.codexBin, 'app-server'],
@@ -141,8 +145,8 @@ export class Supervisor implements SupervisorApi {
       pingInFlight: false,
       pingKilled: false,
       waiting: new Map(),
-      ready,
-      markReady,
+      firstAttempt,
+      markFirstAttempt,
     };
     this.runtimes.set(spec.name, runtime);
     this.emit({
@@ -402,13 +406,15 @@ export class Supervisor implements SupervisorApi {
       if (connection.isClosed) throw new Error(`app-server exited right after the handshake`);
       this.emit({ type: 'connection/ready', atMs: this.now(), workspace: name, pid: connection.pid ?? null, codexVersion: info.codexVersion });
       // Dispatch may go ahead now; start() still waits for the listing, so `status` shows the threads.
-      rt.markReady();
+      rt.markFirstAttempt();
       if (this.options.listKnownThreads !== false) await this.listKnownThreads(rt, connection);
     } catch (error) {
-      if (rt.connection !== connection || rt.stopping) return;
-      const message = error instanceof Error ? error.message : String(error);
-      this.emit({ type: 'connection/startFailed', atMs: this.now(), workspace: name, message, stderrTail: connection.stderrTail().slice(-10) });
-      this.scheduleRestart(rt, null);
+      if (rt.connection === connection && !rt.stopping) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.emit({ type: 'connection/startFailed', atMs: this.now(), workspace: name, message, stderrTail: connection.stderrTail().slice(-10) });
+        this.scheduleRestart(rt, null);
+      }
+      rt.markFirstAttempt();
     }
   }
 
@@ -462,7 +468,6 @@ export class Supervisor implements SupervisorApi {
     const name = rt.spec.name;
     if (rt.attempts > this.restart.maxAttempts) {
       this.emit({ type: 'connection/gaveUp', atMs: this.now(), workspace: name, attempts: rt.attempts - 1 });
-      rt.markReady();
       return;
     }
     const delayMs = backoffDelay(rt.attempts - 1, this.restart.baseDelayMs, this.restart.maxDelayMs, this.random);
@@ -569,11 +574,12 @@ export class Supervisor implements SupervisorApi {
         const name = target.workspace;
         const rt = this.runtimes.get(name);
         if (!rt) throw new SupervisorError(`unknown workspace "${name}"`, 2);
-        await rt.ready;
+        await rt.firstAttempt;
         const connection = rt.connection;
-        if (!connection || connection.isClosed || this.state.workspaces[name]?.status !== 'ready') {
-          const error = this.state.workspaces[name]?.lastError?.message ?? 'not connected';
-          throw new SupervisorError(`workspace "${name}" has no running app-server: ${error}`);
+        const workspace = this.state.workspaces[name];
+        if (!connection || connection.isClosed || workspace?.status !== 'ready') {
+          const status = workspace?.status ?? 'not started';
+          throw new SupervisorError(`workspace "${name}" has no running app-server (${status}): ${workspace?.lastError?.message ?? 'not connected'}`);
         }
         return connection;
       },
