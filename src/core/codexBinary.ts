@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 
 export interface ResolvedCodexBinary {
   path: string;
@@ -52,15 +52,21 @@ function onPath(name: string, pathVar: string | undefined): string | null {
 
 /** `--codex-bin`, then CM_SUPERVISOR_CODEX_BIN, then the bundled binary, then `codex` on PATH. */
 export function resolveCodexBinary(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedCodexBinary {
-  if (flag) return { path: flag, source: 'flag' };
+  // A relative path means the user's directory, not the workspace the app-server runs in.
+  if (flag) return { path: asGiven(flag), source: 'flag' };
   const fromEnv = env.CM_SUPERVISOR_CODEX_BIN;
-  if (fromEnv) return { path: fromEnv, source: 'env' };
+  if (fromEnv) return { path: asGiven(fromEnv), source: 'env' };
   const bundled = bundledCodexBinary();
   if (bundled) return { path: bundled, source: 'bundled' };
   const found = onPath('codex', env.PATH);
   if (found) return { path: found, source: 'path' };
   // Left for the spawn to fail on, with the "codex not found" message.
   return { path: 'codex', source: 'fallback' };
+}
+
+/** `./bin/codex` → an absolute path; a bare name such as `codex` is left for the PATH lookup. */
+function asGiven(path: string): string {
+  return path.includes('/') ? resolve(path) : path;
 }
 
 /** The bundled binary, or an error that says how to get it (for tests and the demo). */

@@ -17,7 +17,11 @@ export function resultsTable(results: FinalActionResult[], width = 120): string 
   }
   // The detail column gets whatever width the others leave.
   const used = rows[0]!.reduce((sum, _, c) => sum + Math.max(...rows.map((r) => r[c]!.length)) + 2, 0);
-  return `${table(rows.map((r, i) => [...r, oneLine(details[i]!, Math.max(20, width - used))]))}\n`;
+  const room = Math.max(20, width - used);
+  const text = `${table(rows.map((r, i) => [...r, oneLine(details[i]!, room)]))}\n`;
+  // An error is what the person has to act on: never only its cut-off start.
+  const cut = results.filter((r) => r.error !== null && oneLine(r.error, room) !== r.error);
+  return cut.length === 0 ? text : `${text}\n${cut.map((r) => `${r.id}: ${r.error}`).join('\n')}\n`;
 }
 
 /** One status line per action, redrawn in place on a terminal. */

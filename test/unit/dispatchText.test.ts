@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { resolveCodexBinary } from '../../src/core/codexBinary.js';
+import type { FinalActionResult } from '../../src/core/dispatch/awaitCompletion.js';
+import { resultsTable } from '../../src/cli/format/dispatchText.js';
+
+const result = (id: string, status: FinalActionResult['status'], error: string | null, finalMessage: string | null = null): FinalActionResult => ({
+  id,
+  workspace: 'api',
+  status,
+  threadId: null,
+  turnId: null,
+  error,
+  finalMessage,
+  elapsedMs: 100,
+});
+
+describe('dispatch results table', () => {
+  it('an error cut off in the DETAIL column is printed in full under the table', () => {
+    const error = 'workspace "api" has no running app-server (restarting): codex not found at /opt/codex; set --codex-bin or CM_SUPERVISOR_CODEX_BIN';
+    const text = resultsTable([result('one', 'failed', error), result('two', 'completed', null, 'Done')], 80);
+    const lines = text.trimEnd().split('\n');
+    expect(lines[1]).toMatch(/^one\s+api\s+failed\s+0\.1s\s+-\s+workspace "api" has no running.*…$/);
+    expect(lines.every((l) => l.length <= 80 || l.startsWith('one: '))).toBe(true);
+    expect(lines.at(-1)).toBe(`one: ${error}`);
+  });
+
+  it('errors that fit are not repeated', () => {
+    const text = resultsTable([result('one', 'failed', 'turn failed')], 120);
+    expect(text.match(/turn failed/g)).toHaveLength(1);
+  });
+});
+
+describe('codex binary from --codex-bin or CM_SUPERVISOR_CODEX_BIN', () => {
+  it('a relative path means the current directory (app-servers run in their workspace); a bare name is looked up on PATH', () => {
+    expect(resolveCodexBinary('./bin/codex', {}).path).toBe(`${process.cwd()}/bin/codex`);
+    expect(resolveCodexBinary(undefined, { CM_SUPERVISOR_CODEX_BIN: 'tools/codex' }).path).toBe(`${process.cwd()}/tools/codex`);
+    expect(resolveCodexBinary('codex', {}).path).toBe('codex');
+    expect(resolveCodexBinary('/usr/local/bin/codex', {}).path).toBe('/usr/local/bin/codex');
+  });
+});
