@@ -86,15 +86,21 @@ function badParams(workspace: string, atMs: number, method: string, error: z.Zod
   };
 }
 
+/** The params as the schema reads them, or the protocol error that says why they do not fit. */
+function parseParams<S extends z.ZodType>(schema: S, workspace: string, atMs: number, method: string, params: unknown): z.infer<S> | SupervisorEvent {
+  const result = schema.safeParse(params);
+  return result.success ? result.data : badParams(workspace, atMs, method, result.error, params);
+}
+
+// Module-level, like parseParams: closures made per notification cost an allocation each.
+function isEvent(v: unknown): v is SupervisorEvent {
+  return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'protocol/error';
+}
+
 /** One app-server notification as a supervisor event (`null`: nothing worth reducing). */
 export function normalizeNotification(workspace: string, n: NotificationEvent): SupervisorEvent | null {
   const atMs = n.emittedAtMs ?? n.receivedAtMs;
   const { method, params } = n;
-  const parse = <S extends z.ZodType>(schema: S): z.infer<S> | SupervisorEvent => {
-    const result = schema.safeParse(params);
-    return result.success ? result.data : badParams(workspace, atMs, method, result.error, params);
-  };
-  const isEvent = (v: unknown): v is SupervisorEvent => typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'protocol/error';
 
   if (PROGRESS_METHODS.has(method)) {
     // Deltas are most of the traffic: check their three ids by hand, zod only words errors.
@@ -102,12 +108,12 @@ export function normalizeNotification(workspace: string, n: NotificationEvent): 
     if (q && typeof q.threadId === 'string' && typeof q.turnId === 'string' && typeof q.itemId === 'string') {
       return { type: 'item/progress', atMs, workspace, threadId: q.threadId, turnId: q.turnId, itemId: q.itemId };
     }
-    const p = parse(ProgressSchema);
+    const p = parseParams(ProgressSchema, workspace, atMs, method, params);
     return isEvent(p) ? p : { type: 'item/progress', atMs, workspace, threadId: p.threadId, turnId: p.turnId, itemId: p.itemId };
   }
   switch (method as Method) {
     case 'thread/started': {
-      const p = parse(ThreadStartedSchema);
+      const p = parseParams(ThreadStartedSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: 'thread/seen', atMs, workspace, thread: seenThread(p.thread) };
     }
     case 'thread/status/changed': {
@@ -121,44 +127,44 @@ export function normalizeNotification(workspace: string, n: NotificationEvent): 
           return { type: 'thread/statusChanged', atMs, workspace, threadId: q.threadId, status: q.status as ThreadStatus };
         }
       }
-      const p = parse(ThreadStatusChangedSchema);
+      const p = parseParams(ThreadStatusChangedSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: 'thread/statusChanged', atMs, workspace, threadId: p.threadId, status: p.status };
     }
     case 'thread/closed': {
-      const p = parse(ThreadIdOnlySchema);
+      const p = parseParams(ThreadIdOnlySchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: 'thread/closed', atMs, workspace, threadId: p.threadId };
     }
     case 'thread/name/updated': {
-      const p = parse(ThreadNameUpdatedSchema);
+      const p = parseParams(ThreadNameUpdatedSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: 'thread/renamed', atMs, workspace, threadId: p.threadId, name: p.threadName ?? null };
     }
     case 'turn/started': {
-      const p = parse(TurnNotificationSchema);
+      const p = parseParams(TurnNotificationSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: 'turn/started', atMs, workspace, threadId: p.threadId, turnId: p.turn.id };
     }
     case 'turn/completed': {
-      const p = parse(TurnNotificationSchema);
+      const p = parseParams(TurnNotificationSchema, workspace, atMs, method, params);
       return isEvent(p)
         ? p
         : { type: 'turn/completed', atMs, workspace, threadId: p.threadId, turnId: p.turn.id, status: p.turn.status, error: p.turn.error ?? null };
     }
     case 'item/started':
     case 'item/completed': {
-      const p = parse(ItemNotificationSchema);
+      const p = parseParams(ItemNotificationSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: method as 'item/started' | 'item/completed', atMs, workspace, threadId: p.threadId, turnId: p.turnId, item: p.item };
     }
     case 'turn/plan/updated': {
-      const p = parse(PlanUpdatedSchema);
+      const p = parseParams(PlanUpdatedSchema, workspace, atMs, method, params);
       return isEvent(p)
         ? p
         : { type: 'plan/updated', atMs, workspace, threadId: p.threadId, turnId: p.turnId, plan: p.plan.map(({ step, status }) => ({ step, status })) };
     }
     case 'turn/diff/updated': {
-      const p = parse(DiffUpdatedSchema);
+      const p = parseParams(DiffUpdatedSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: 'diff/updated', atMs, workspace, threadId: p.threadId, turnId: p.turnId, diff: p.diff };
     }
     case 'thread/tokenUsage/updated': {
-      const p = parse(TokenUsageUpdatedSchema);
+      const p = parseParams(TokenUsageUpdatedSchema, workspace, atMs, method, params);
       return isEvent(p)
         ? p
         : {
@@ -172,21 +178,21 @@ export function normalizeNotification(workspace: string, n: NotificationEvent): 
           };
     }
     case 'error': {
-      const p = parse(ErrorNotificationSchema);
+      const p = parseParams(ErrorNotificationSchema, workspace, atMs, method, params);
       return isEvent(p)
         ? p
         : { type: 'turn/error', atMs, workspace, threadId: p.threadId, turnId: p.turnId, error: p.error, willRetry: p.willRetry };
     }
     case 'serverRequest/resolved': {
-      const p = parse(ServerRequestResolvedSchema);
+      const p = parseParams(ServerRequestResolvedSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: 'serverRequest/resolved', atMs, workspace, threadId: p.threadId, requestId: p.requestId };
     }
     case 'warning': {
-      const p = parse(WarningSchema);
+      const p = parseParams(WarningSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: 'server/warning', atMs, workspace, threadId: p.threadId ?? null, message: p.message };
     }
     case 'configWarning': {
-      const p = parse(ConfigWarningSchema);
+      const p = parseParams(ConfigWarningSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: 'connection/warning', atMs, workspace, message: p.summary };
     }
     default:
