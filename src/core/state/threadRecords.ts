@@ -94,7 +94,10 @@ export function withItem(items: ItemSummary[], item: ItemSummary): ItemSummary[]
     copy[index] = item;
     return copy;
   }
-  const next = items.length >= RECENT_ITEMS ? items.slice(items.length - RECENT_ITEMS + 1) : items.slice();
-  next.push(item);
+  // Sized once: a slice and a push would allocate the array twice (push outgrows the slice).
+  const start = items.length >= RECENT_ITEMS ? items.length - RECENT_ITEMS + 1 : 0;
+  const next = new Array<ItemSummary>(items.length - start + 1);
+  for (let i = start; i < items.length; i++) next[i - start] = items[i]!;
+  next[next.length - 1] = item;
   return next;
 }
