@@ -1,14 +1,14 @@
 import type { Effect } from './events.js';
 import type { SignalRecord, SupervisorState } from './model.js';
 
-/** What raising a signal takes: its record's own fields, and when. */
-export type RaiseSignal = Pick<SignalRecord, 'key' | 'kind' | 'workspace' | 'threadId' | 'turnId' | 'message' | 'context'> & { atMs: number };
+type SignalFields = Pick<SignalRecord, 'key' | 'kind' | 'workspace' | 'threadId' | 'turnId' | 'message' | 'context'>;
 
-/** Raises a signal unless one with the same key is still open (signals fire on transitions). */
-export function raiseSignal(state: SupervisorState, effects: Effect[], s: RaiseSignal): SignalRecord | null {
-  if (state.openSignalKeys[s.key] !== undefined) return null;
-  const id = `s${state.nextSignalNumber++}`;
-  const record: SignalRecord = {
+/** What raising a signal takes: its record's own fields, and when. */
+export type RaiseSignal = SignalFields & { atMs: number };
+
+/** A signal record written out field by field (spreads of records are slow in V8). */
+function signalRecord(id: string, s: SignalFields, createdAtMs: number, resolvedAtMs: number | null, acknowledgedAtMs: number | null): SignalRecord {
+  return {
     id,
     key: s.key,
     kind: s.kind,
@@ -17,10 +17,17 @@ export function raiseSignal(state: SupervisorState, effects: Effect[], s: RaiseS
     turnId: s.turnId,
     message: s.message,
     context: s.context,
-    createdAtMs: s.atMs,
-    resolvedAtMs: null,
-    acknowledgedAtMs: null,
+    createdAtMs,
+    resolvedAtMs,
+    acknowledgedAtMs,
   };
+}
+
+/** Raises a signal unless one with the same key is still open (signals fire on transitions). */
+export function raiseSignal(state: SupervisorState, effects: Effect[], s: RaiseSignal): SignalRecord | null {
+  if (state.openSignalKeys[s.key] !== undefined) return null;
+  const id = `s${state.nextSignalNumber++}`;
+  const record = signalRecord(id, s, s.atMs, null, null);
   state.signals[id] = record;
   state.openSignalKeys[s.key] = id;
   effects.push({ type: 'notify', signalId: id });
@@ -60,21 +67,9 @@ export function resolveSignal(state: SupervisorState, key: string, atMs: number)
   if (signal) state.signals[id] = withTimes(signal, atMs, signal.acknowledgedAtMs);
 }
 
-/** A copy with new resolved/acknowledged times, field by field (spreads of records are slow in V8). */
+/** A copy with new resolved/acknowledged times. */
 export function withTimes(s: SignalRecord, resolvedAtMs: number | null, acknowledgedAtMs: number | null): SignalRecord {
-  return {
-    id: s.id,
-    key: s.key,
-    kind: s.kind,
-    workspace: s.workspace,
-    threadId: s.threadId,
-    turnId: s.turnId,
-    message: s.message,
-    context: s.context,
-    createdAtMs: s.createdAtMs,
-    resolvedAtMs,
-    acknowledgedAtMs,
-  };
+  return signalRecord(s.id, s, s.createdAtMs, resolvedAtMs, acknowledgedAtMs);
 }
 
 /** Resolves every open signal the predicate picks (open signals are few). */
