@@ -1,21 +1,14 @@
-import chalk from 'chalk';
 import { cleanup } from 'ink-testing-library';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { bindingsFor } from '../../src/tui/keymap.js';
+import { useChalkLevel } from '../support/chalkLevel.js';
 import { renderApp } from '../support/renderApp.js';
 import { everyStatusApi } from '../support/scenarios.js';
 
 // The highlighted row is drawn in inverse video, which chalk drops when it finds no colour
 // support (as under vitest). Colours stay off (ColorContext false, as with NO_COLOR); only the
 // attributes come back so the highlight is visible in the frame.
-let savedLevel: typeof chalk.level;
-beforeAll(() => {
-  savedLevel = chalk.level;
-  chalk.level = 1;
-});
-afterAll(() => {
-  chalk.level = savedLevel;
-});
+useChalkLevel(1);
 afterEach(() => cleanup());
 
 const INVERSE = '\u001b[7m';

@@ -1,21 +1,14 @@
 import { EventEmitter } from 'node:events';
-import chalk from 'chalk';
 import { render, renderToString } from 'ink';
 import stringWidth from 'string-width';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Table } from '../../src/tui/components/Table.js';
 import { cellText, fitTable, truncate, type TableColumn } from '../../src/tui/table.js';
 import { ColorContext, paint } from '../../src/tui/theme.js';
+import { useChalkLevel } from '../support/chalkLevel.js';
 
 // Colour codes and attributes are what these tests look at: chalk drops them under vitest.
-let savedLevel: typeof chalk.level;
-beforeAll(() => {
-  savedLevel = chalk.level;
-  chalk.level = 1;
-});
-afterAll(() => {
-  chalk.level = savedLevel;
-});
+useChalkLevel(1);
 
 const GREEN = '\u001b[32m';
 const INVERSE = '\u001b[7m';
