@@ -25,7 +25,7 @@ import {
   type ThreadStatus,
 } from '../protocol/messages.js';
 import type { SeenThread, SupervisorEvent } from './events.js';
-import type { ApprovalRecord } from './model.js';
+import type { ApprovalRecord, QuestionRecord } from './model.js';
 import { UNTITLED } from './threadRecords.js';
 
 type Method = ServerNotification['method'];
@@ -216,7 +216,6 @@ const ALL_DECISIONS = ['accept', 'acceptForSession', 'decline', 'cancel'];
 export function normalizeServerRequest(workspace: string, r: ServerRequestEvent): SupervisorEvent {
   const atMs = r.receivedAtMs;
   const key = `${workspace}#${String(r.id)}`;
-  const base = { key, workspace, requestId: r.id, method: r.method, receivedAtMs: atMs };
   const unsupported = (threadId: string | null): SupervisorEvent => ({
     type: 'serverRequest/unsupported',
     atMs,
@@ -229,6 +228,12 @@ export function normalizeServerRequest(workspace: string, r: ServerRequestEvent)
     const p = ThreadIdOnlySchema.safeParse(params);
     return p.success ? p.data.threadId : null;
   };
+  /** A question: the ids every kind carries, plus its text and the questions to answer. */
+  const question = (ids: { threadId: string; turnId: string | null }, own: Pick<QuestionRecord, 'kind' | 'message' | 'questions'>): SupervisorEvent => ({
+    type: 'question/requested',
+    atMs,
+    question: { key, workspace, requestId: r.id, method: r.method, receivedAtMs: atMs, threadId: ids.threadId, turnId: ids.turnId, ...own },
+  });
   /** An approval: the ids and reason every kind carries, plus what is particular to its kind. */
   const approval = (
     ids: { threadId: string; turnId: string; itemId: string; reason?: string | null },
@@ -287,40 +292,26 @@ export function normalizeServerRequest(workspace: string, r: ServerRequestEvent)
     case 'item/tool/requestUserInput': {
       const p = UserInputParamsSchema.safeParse(r.params);
       if (!p.success) return unsupported(threadOf(r.params));
-      return {
-        type: 'question/requested',
-        atMs,
-        question: {
-          ...base,
-          kind: 'userInput',
-          threadId: p.data.threadId,
-          turnId: p.data.turnId,
-          message: p.data.questions.map((q) => q.question).join(' / '),
-          questions: p.data.questions.map((q) => ({
-            id: q.id,
-            header: q.header,
-            question: q.question,
-            options: (q.options ?? []).map((o) => o.label),
-            isSecret: q.isSecret ?? false,
-          })),
-        },
-      };
+      return question(p.data, {
+        kind: 'userInput',
+        message: p.data.questions.map((q) => q.question).join(' / '),
+        questions: p.data.questions.map((q) => ({
+          id: q.id,
+          header: q.header,
+          question: q.question,
+          options: (q.options ?? []).map((o) => o.label),
+          isSecret: q.isSecret ?? false,
+        })),
+      });
     }
     case 'mcpServer/elicitation/request': {
       const p = ElicitationParamsSchema.safeParse(r.params);
       if (!p.success) return unsupported(threadOf(r.params));
-      return {
-        type: 'question/requested',
-        atMs,
-        question: {
-          ...base,
-          kind: 'elicitation',
-          threadId: p.data.threadId,
-          turnId: p.data.turnId,
-          message: `${p.data.serverName}: ${p.data.message}${p.data.url ? ` (${p.data.url})` : ''}`,
-          questions: [{ id: 'response', header: p.data.serverName, question: p.data.message, options: [], isSecret: false }],
-        },
-      };
+      return question(p.data, {
+        kind: 'elicitation',
+        message: `${p.data.serverName}: ${p.data.message}${p.data.url ? ` (${p.data.url})` : ''}`,
+        questions: [{ id: 'response', header: p.data.serverName, question: p.data.message, options: [], isSecret: false }],
+      });
     }
     default:
       return unsupported(threadOf(r.params));
