@@ -37,16 +37,6 @@ export class FakeApi implements SupervisorApi {
   }
 
   /** Reduces one event and tells subscribers, as `Supervisor.emit` does (raised = its `notify` effects). */
-  /** Like the real Supervisor: the checked event is emitted, or its usage error rejects. */
-  private act(event: () => SupervisorEvent): Promise<void> {
-    try {
-      this.emit(event());
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
   emit(event: SupervisorEvent): StateChange {
     this.clockMs = Math.max(this.clockMs, event.atMs);
     const [state, effects] = reduce(this.state, event);
@@ -96,19 +86,20 @@ export class FakeApi implements SupervisorApi {
     return Promise.resolve({ planId: 'fake-plan', results: [] });
   }
 
-  ackSignal(signalId: string): Promise<void> {
+  // async, like the Supervisor: a usage error thrown by the check becomes the rejection.
+  async ackSignal(signalId: string): Promise<void> {
     this.calls.push({ method: 'ackSignal', args: [signalId] });
-    return this.act(() => ackEvent(this.state, signalId, this.now()));
+    this.emit(ackEvent(this.state, signalId, this.now()));
   }
 
-  answerApproval(key: string, decision: ApprovalDecision): Promise<void> {
+  async answerApproval(key: string, decision: ApprovalDecision): Promise<void> {
     this.calls.push({ method: 'answerApproval', args: [key, decision] });
-    return this.act(() => approvalAnsweredEvent(this.state, key, decision, this.now()));
+    this.emit(approvalAnsweredEvent(this.state, key, decision, this.now()));
   }
 
-  answerQuestion(key: string, answers: Record<string, string[]>): Promise<void> {
+  async answerQuestion(key: string, answers: Record<string, string[]>): Promise<void> {
     this.calls.push({ method: 'answerQuestion', args: [key, answers] });
-    return this.act(() => questionAnsweredEvent(this.state, key, answers, this.now()));
+    this.emit(questionAnsweredEvent(this.state, key, answers, this.now()));
   }
 
   interruptTurn(threadId: string, turnId: string): Promise<void> {

@@ -209,16 +209,17 @@ export class Supervisor implements SupervisorApi {
     await this.startWorkspace(runtime);
   }
 
-  ackSignal(signalId: string): Promise<void> {
-    return this.act(() => ackEvent(this.state, signalId, this.now()));
+  // async: a usage error thrown by the check (userActions.ts) becomes the rejection.
+  async ackSignal(signalId: string): Promise<void> {
+    this.emit(ackEvent(this.state, signalId, this.now()));
   }
 
-  answerApproval(key: string, decision: ApprovalDecision): Promise<void> {
-    return this.act(() => approvalAnsweredEvent(this.state, key, decision, this.now()));
+  async answerApproval(key: string, decision: ApprovalDecision): Promise<void> {
+    this.emit(approvalAnsweredEvent(this.state, key, decision, this.now()));
   }
 
-  answerQuestion(key: string, answers: Record<string, string[]>): Promise<void> {
-    return this.act(() => questionAnsweredEvent(this.state, key, answers, this.now()));
+  async answerQuestion(key: string, answers: Record<string, string[]>): Promise<void> {
+    this.emit(questionAnsweredEvent(this.state, key, answers, this.now()));
   }
 
   async interruptTurn(threadId: string, turnId: string): Promise<void> {
@@ -329,16 +330,6 @@ export class Supervisor implements SupervisorApi {
   }
 
   // ---- events and effects ----
-
-  /** Emits a user action's event, or rejects with its usage error. */
-  private act(event: () => SupervisorEvent): Promise<void> {
-    try {
-      this.emit(event());
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
 
   private emit(event: SupervisorEvent): void {
     const [state, effects] = reduce(this.state, event);
