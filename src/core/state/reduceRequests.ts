@@ -2,7 +2,7 @@ import { oneLine, stripControl } from '../util/text.js';
 import { approvalSubject, decisionWord } from './digest.js';
 import type { ApprovalDecision, Effect, SupervisorEvent } from './events.js';
 import { pushFeed } from './feed.js';
-import type { ApprovalRecord, QuestionRecord, SupervisorState } from './model.js';
+import type { ApprovalRecord, QuestionRecord, SupervisorState, ThreadRecord } from './model.js';
 import { setJobStatus } from './reduceJobs.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
 import { copyThread, draftThread, putThread } from './threadRecords.js';
@@ -24,15 +24,11 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
   const { atMs } = event;
   switch (event.type) {
     case 'approval/requested': {
-      const thread = draftThread(state, event.approval.workspace, event.approval.threadId, atMs);
+      const thread = waitingOnUser(state, event.approval.workspace, event.approval.threadId, atMs);
       const change = event.approval.kind === 'fileChange' && thread.lastFileChange?.itemId === event.approval.itemId ? thread.lastFileChange : null;
       const approval: ApprovalRecord = change ? { ...event.approval, files: change.files, diff: change.diff } : event.approval;
       state.pendingApprovals[approval.key] = approval;
-      // Waiting on us is not a stall: close a stall signal now, or a later stall would be deduplicated into it.
-      if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
       thread.waitingOnApproval = true;
-      thread.lastEventAtMs = atMs;
-      thread.stalledSinceMs = null;
       thread.pendingApprovalKeys = [...thread.pendingApprovalKeys.filter((k) => k !== approval.key), approval.key];
       putThread(state, thread);
       const subject = approvalSubject(approval);
@@ -65,12 +61,9 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
     }
     case 'question/requested': {
       const q = event.question;
-      const thread = draftThread(state, q.workspace, q.threadId, atMs);
+      const thread = waitingOnUser(state, q.workspace, q.threadId, atMs);
       state.openQuestions[q.key] = q;
-      if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
       thread.waitingOnUserInput = true;
-      thread.lastEventAtMs = atMs;
-      thread.stalledSinceMs = null;
       thread.openQuestionKeys = [...thread.openQuestionKeys.filter((k) => k !== q.key), q.key];
       putThread(state, thread);
       raiseSignal(state, effects, {
@@ -134,6 +127,18 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
       return;
     }
   }
+}
+
+/**
+ * A draft of the thread that now waits on the user. Waiting on us is not a stall: a stall signal
+ * is closed now, or a later stall would be deduplicated into it.
+ */
+function waitingOnUser(state: SupervisorState, workspace: string, threadId: string, atMs: number): ThreadRecord {
+  const thread = draftThread(state, workspace, threadId, atMs);
+  if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
+  thread.lastEventAtMs = atMs;
+  thread.stalledSinceMs = null;
+  return thread;
 }
 
 /** Drops an approval or question (answered, resolved by the server, or lost with its process). */
