@@ -34,7 +34,8 @@ export async function waitForState(api: SupervisorApi, predicate: (s: Supervisor
   return last!;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error> {
+/** The error a promise rejects with; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
     await promise;
   } catch (error) {

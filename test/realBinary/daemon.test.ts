@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../../src/core/persistence/atomicWrite.js';
 import { StateFileSchema } from '../../src/core/persistence/stateSchema.js';
 import { SUPERVISOR_WORKSPACE, type SupervisorState } from '../../src/core/state/model.js';
 import { openSignals } from '../../src/core/state/selectors.js';
-import { waitForState } from '../contract/supervisorApi.contract.js';
+import { rejection, waitForState } from '../contract/supervisorApi.contract.js';
 import { isAlive } from '../support/processes.js';
 import { startRealCodexEnv, type RealCodexEnv } from '../support/realCodex.js';
 import { CLI } from '../support/runBuiltCli.js';
@@ -80,15 +80,6 @@ async function clientOf(socketPath: string): Promise<DaemonClient> {
   const client = await DaemonClient.connect(socketPath, { client: 'daemon-test' });
   clients.push(client);
   return client;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** `daemon run` of the built CLI as a separate process, its log kept for failure messages. */

@@ -8,6 +8,18 @@ export function startedThread(threadId: string, task: string, atMs: number, work
   return [threadSeen(threadId, atMs, workspace), turnStarted(threadId, `${threadId}-turn`, atMs + 1, workspace), userMessage(threadId, `${threadId}-turn`, task, atMs + 2, workspace)];
 }
 
+/** One thread waiting on an approval (its turn is running), one failed. */
+export function signalsApi(): FakeApi {
+  const api = new FakeApi();
+  api.emitAll([
+    ...startedThread('tA', 'install deps', T0 + 1_000),
+    commandApproval({ requestId: 1, threadId: 'tA', turnId: 'tA-turn', atMs: T0 + 1_010 }),
+    ...startedThread('tB', 'run migrations', T0 + 2_000),
+    turnCompleted('tB', 'tB-turn', 'failed', T0 + 3_000, { message: 'database is locked' }),
+  ]);
+  return api;
+}
+
 /**
  * One thread in every status the operations view distinguishes, and workspaces up, down and
  * restarting. Thread ids sort so that the rows appear in the order th6 … th1.

@@ -1,24 +1,13 @@
 import { cleanup } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { commandApproval, turnCompleted } from '../support/events.js';
+import { turnCompleted } from '../support/events.js';
 import { FakeApi } from '../support/fakeApi.js';
 import { renderApp } from '../support/renderApp.js';
 import { T0 } from '../support/replay.js';
-import { startedThread } from '../support/scenarios.js';
+import { signalsApi, startedThread } from '../support/scenarios.js';
 
 afterEach(() => cleanup());
 
-/** One thread waiting on an approval (its turn is running), one failed. */
-function signalsApi(): FakeApi {
-  const api = new FakeApi();
-  api.emitAll([
-    ...startedThread('tA', 'install deps', T0 + 1_000),
-    commandApproval({ requestId: 1, threadId: 'tA', turnId: 'tA-turn', atMs: T0 + 1_010 }),
-    ...startedThread('tB', 'run migrations', T0 + 2_000),
-    turnCompleted('tB', 'tB-turn', 'failed', T0 + 3_000, { message: 'database is locked' }),
-  ]);
-  return api;
-}
 
 async function typeCommand(r: ReturnType<typeof renderApp>, command: string) {
   await r.press(':', /^: ?$/m);

@@ -2,11 +2,10 @@ import { cleanup } from 'ink-testing-library';
 import stringWidth from 'string-width';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initialState } from '../../src/core/state/model.js';
-import { commandApproval, turnCompleted } from '../support/events.js';
 import { FakeApi } from '../support/fakeApi.js';
 import { displayWidths, renderApp } from '../support/renderApp.js';
 import { T0 } from '../support/replay.js';
-import { everyStatusApi, startedThread } from '../support/scenarios.js';
+import { everyStatusApi, signalsApi, startedThread } from '../support/scenarios.js';
 
 afterEach(() => cleanup());
 
@@ -54,14 +53,7 @@ describe('operations view at 80x24', () => {
   });
 
   it('shows needs_approval and failed badges in the header, before anything that may be cut', async () => {
-    const api = new FakeApi();
-    api.emitAll([
-      ...startedThread('tA', 'install deps', T0 + 1_000),
-      commandApproval({ requestId: 1, threadId: 'tA', turnId: 'tA-turn', atMs: T0 + 1_010 }),
-      ...startedThread('tB', 'run migrations', T0 + 2_000),
-      turnCompleted('tB', 'tB-turn', 'failed', T0 + 3_000, { message: 'database is locked' }),
-    ]);
-    const r = renderApp(api);
+    const r = renderApp(signalsApi());
     await r.waitFor('run migrations');
     expect(r.lines()[0]).toMatch(/^cm-supervisor needs_approval 1 failed 1 · test/);
     expect(displayWidths(r.lines()[0]!)[0]).toBeLessThanOrEqual(80);
