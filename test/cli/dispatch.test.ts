@@ -22,6 +22,15 @@ async function dispatch(args: string[], extraEnv: Record<string, string> = {}) {
   return runBuiltCli(['dispatch', ...args], { env: { ...cliEnv, ...extraEnv } });
 }
 
+/** Changes a ledger entry on disk as a crash would have left it; returns the ledger's path. */
+async function rewindLedger(key: string, entry: Record<string, unknown>): Promise<string> {
+  const ledgerFile = join(home, 'dispatch-ledger.json');
+  const ledger = JSON.parse(await readFile(ledgerFile, 'utf8'));
+  ledger.entries[key] = { ...ledger.entries[key], ...entry };
+  await writeFile(ledgerFile, JSON.stringify(ledger));
+  return ledgerFile;
+}
+
 beforeAll(async () => {
   env = await startRealCodexEnv();
   home = await mkdtemp(join(tmpdir(), 'cm-dispatch-home-'));
@@ -80,10 +89,7 @@ describe('cm-supervisor dispatch (built CLI, real codex)', () => {
     const first = JSON.parse((await dispatch(['--plan', plan, '--json'])).stdout).results[0];
     expect(first.status).toBe('completed');
     // Rewind the ledger to the state after the first write ("sending"), as a crash would leave it.
-    const ledgerFile = join(home, 'dispatch-ledger.json');
-    const ledger = JSON.parse(await readFile(ledgerFile, 'utf8'));
-    ledger.entries['crash:one'] = { ...ledger.entries['crash:one'], status: 'sending', turnId: null };
-    await writeFile(ledgerFile, JSON.stringify(ledger));
+    await rewindLedger('crash:one', { status: 'sending', turnId: null });
     const requests = env.mock.requests.length;
     const rerun = JSON.parse((await dispatch(['--plan', plan, '--json'])).stdout).results[0];
     expect(rerun).toMatchObject({ status: 'skipped', threadId: first.threadId, turnId: first.turnId });
@@ -95,10 +101,7 @@ describe('cm-supervisor dispatch (built CLI, real codex)', () => {
     const first = JSON.parse((await dispatch(['--plan', plan, '--json'])).stdout).results[0];
     expect(first.status).toBe('completed');
     // The entry as the plan-start write leaves it: sending, no thread yet.
-    const ledgerFile = join(home, 'dispatch-ledger.json');
-    const ledger = JSON.parse(await readFile(ledgerFile, 'utf8'));
-    ledger.entries['early:one'] = { ...ledger.entries['early:one'], status: 'sending', threadId: null, turnId: null };
-    await writeFile(ledgerFile, JSON.stringify(ledger));
+    const ledgerFile = await rewindLedger('early:one', { status: 'sending', threadId: null, turnId: null });
     const requests = env.mock.requests.length;
     const rerun = JSON.parse((await dispatch(['--plan', plan, '--json'])).stdout).results[0];
     expect(rerun).toMatchObject({ status: 'skipped', threadId: first.threadId, turnId: first.turnId });
