@@ -31,9 +31,10 @@ export function planIdOf(plan: Plan): string {
 /** One action's attempt: what the ledger said before this run, and what this run sends. */
 interface Attempt {
   key: string;
-  previous: LedgerEntry | undefined;
-  /** `skipped` without contacting any app-server: the ledger says it was sent. */
-  alreadySent: boolean;
+  /** The ledger's entry when it says the action was sent: `skipped` without asking any app-server. */
+  sent: LedgerEntry | null;
+  /** The ledger's entry when an earlier run crashed before `turn/start` was answered (not with --force). */
+  unfinished: LedgerEntry | null;
   clientUserMessageId: string;
   /** Resolves once the attempt is on disk as `sending` (rejects if that write failed). */
   recorded: Promise<void>;
@@ -71,20 +72,19 @@ function planAttempts(target: DispatchTarget, planId: string, plan: Plan, target
   const ledger = target.ledger;
   const attempts = plan.actions.map((action) => {
     const key = `${planId}:${action.id}`;
-    const previous = ledger?.get(key);
+    const previous = options.force ? undefined : ledger?.get(key);
     return {
       key,
-      previous,
-      alreadySent: previous?.status === 'sent' && !options.force,
+      sent: previous?.status === 'sent' ? previous : null,
+      unfinished: previous?.status === 'sending' ? previous : null,
       clientUserMessageId: options.force ? `${key}#${target.now()}` : key,
     };
   });
   const toRecord = attempts.flatMap((a, i) => {
-    if (a.alreadySent || options.dryRun) return [];
+    if (a.sent || options.dryRun) return [];
     const action = plan.actions[i]!;
-    const knownThread = a.previous?.status === 'sending' && !options.force ? a.previous.threadId : null;
     const explicitThread = action.thread === 'new' || action.thread === 'latest' ? null : action.thread;
-    return [{ key: a.key, planId, actionId: action.id, workspace: targets[i]!.workspace, threadId: knownThread ?? explicitThread, clientUserMessageId: a.clientUserMessageId }];
+    return [{ key: a.key, planId, actionId: action.id, workspace: targets[i]!.workspace, threadId: a.unfinished?.threadId ?? explicitThread, clientUserMessageId: a.clientUserMessageId }];
   });
   const recorded = ledger && toRecord.length > 0 ? ledger.markSending(...toRecord) : Promise.resolve();
   // Awaited by each action before its turn/start; this only keeps a failed write from going unhandled when no action gets that far.
@@ -100,19 +100,17 @@ async function dispatchAction(
   attempt: Attempt,
   options: DispatchOptions,
 ): Promise<ActionDispatchResult> {
-  const { key, previous } = attempt;
+  const { key, sent, unfinished } = attempt;
   const workspace = planTarget.workspace;
   const result: ActionDispatchResult = { id: action.id, workspace, status: 'failed', jobKey: key, threadId: null, turnId: null, error: null };
-  if (attempt.alreadySent) {
-    return { ...result, status: 'skipped', threadId: previous!.threadId, turnId: previous!.turnId, error: null };
-  }
+  if (sent) return { ...result, status: 'skipped', threadId: sent.threadId, turnId: sent.turnId, error: null };
   if (!options.dryRun) target.emit({ type: 'job/queued', atMs: target.now(), key, planId, actionId: action.id, workspace, prompt: action.prompt });
   try {
     const connection = await target.connectionFor(planTarget);
     const cwd = target.state().workspaces[workspace]!.path;
-    if (previous?.status === 'sending' && !options.force) {
+    if (unfinished) {
       // A crash came between the two ledger writes: the turn may exist already.
-      const found = await findTurnByClientId(connection, cwd, previous.threadId, previous.clientUserMessageId);
+      const found = await findTurnByClientId(connection, cwd, unfinished.threadId, unfinished.clientUserMessageId);
       if (found && options.dryRun) return { ...result, status: 'skipped', threadId: found.threadId, turnId: found.turnId };
       if (found) {
         await target.ledger?.markSent(key, found.threadId, found.turnId);
@@ -124,8 +122,7 @@ async function dispatchAction(
       const threadId = await previewThread(connection, cwd, action);
       return { ...result, status: 'planned', threadId };
     }
-    const reuse = previous?.status === 'sending' && !options.force ? previous.threadId : null;
-    const threadId = await selectThread(target, connection, workspace, cwd, action, reuse);
+    const threadId = await selectThread(target, connection, workspace, cwd, action, unfinished?.threadId ?? null);
     result.threadId = threadId;
     // Not awaited: it only narrows the search after a crash; the entry is already `sending`.
     target.ledger?.recordThread(key, threadId).catch(() => {});
