@@ -239,6 +239,14 @@ export function App(props: AppProps) {
     return input ? text + input.replace(/[\u0000-\u001f\u007f]/g, '') : null;
   };
 
+  /** The text line a command opens, if it opens one. */
+  const textLineFor = (command: Command | null): Overlay | null => {
+    if (command === 'commandLine') return { kind: 'command', text: '' };
+    if (command === 'filter') return { kind: 'filter', text: filter.text };
+    if (command === 'chatType') return { kind: 'chat', text: '' };
+    return null;
+  };
+
   const handleOverlay = (s: SupervisorState, o: Overlay, input: string, key: Key) => {
     if (o.kind === 'help') {
       if (key.escape || input === '?' || input === 'q') setOverlay(null);
@@ -289,6 +297,13 @@ export function App(props: AppProps) {
       return;
     }
     if (overlay) return handleOverlay(state, overlay, input, key);
+    // Fast typing over SSH, or a paste, delivers ":feed\r" as one chunk: the key that opens a
+    // text line, then the line's text (and Enter), which the opened line must receive.
+    const opened = input.length > 1 && !key.ctrl && !key.meta ? textLineFor(commandFor(view, input[0]!, key)) : null;
+    if (opened) {
+      setOverlay(opened);
+      return handleOverlay(state, opened, input.slice(1), key);
+    }
     const command: Command | null = commandFor(view, input, key);
     switch (command) {
       case 'down':
@@ -308,7 +323,9 @@ export function App(props: AppProps) {
       case 'paneChat':
         return setView('chat');
       case 'chatType':
-        return setOverlay({ kind: 'chat', text: '' });
+      case 'filter':
+      case 'commandLine':
+        return setOverlay(textLineFor(command));
       case 'proposalConfirm':
         if (!proposal) return setOverlay({ kind: 'chat', text: '' });
         return decideProposal('confirm');
@@ -339,8 +356,6 @@ export function App(props: AppProps) {
         return setFilter((f) => ({ ...f, needsInput: !f.needsInput }));
       case 'toggleFaults':
         return setFilter((f) => ({ ...f, faults: !f.faults }));
-      case 'filter':
-        return setOverlay({ kind: 'filter', text: filter.text });
       case 'accept':
         return decide(state, 'accept');
       case 'acceptForSession':
@@ -353,8 +368,6 @@ export function App(props: AppProps) {
         return ackSelection(state);
       case 'help':
         return setOverlay({ kind: 'help' });
-      case 'commandLine':
-        return setOverlay({ kind: 'command', text: '' });
       case 'quit':
         return quit(state);
       case null:

@@ -8,7 +8,6 @@ import { signalsApi, startedThread } from '../support/scenarios.js';
 
 afterEach(() => cleanup());
 
-
 async function typeCommand(r: ReturnType<typeof renderApp>, command: string) {
   await r.press(':', /^: ?$/m);
   await r.press(command, new RegExp(`^:${command}`, 'm'));
@@ -31,6 +30,14 @@ describe('command line', () => {
     await r.waitFor('install deps');
     await r.press(':', /^: ?$/m);
     await r.press('feed\r', 'activity feed, newest first');
+  });
+
+  it('runs a command whose colon came in the same chunk (fast typing over SSH, a paste)', async () => {
+    const r = renderApp(signalsApi());
+    await r.waitFor('install deps');
+    await r.press(':feed\r', 'activity feed, newest first');
+    await r.press('/migra\r', 'failed: database is locked');
+    expect(r.frame()).not.toContain('install deps');
   });
 
   it(':bogus says the command is unknown', async () => {
