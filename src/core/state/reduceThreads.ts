@@ -1,9 +1,9 @@
 import type { ThreadItem, ThreadStatus } from '../protocol/messages.js';
-import { displayCommand, oneLine } from '../util/text.js';
+import { cut, displayCommand, oneLine } from '../util/text.js';
 import type { Effect, SupervisorEvent } from './events.js';
 import { pushFeed } from './feed.js';
 import { setJobStatus } from './reduceJobs.js';
-import type { ItemSummary, SupervisorState, ThreadRecord } from './model.js';
+import type { ItemSummary, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
 import { draftThread, putThread, UNTITLED, withItem } from './threadRecords.js';
 
@@ -103,7 +103,7 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
       thread.turnDiff = null;
       thread.lastError = null;
       thread.lastAgentMessage = null;
-      thread.digest = { ...thread.digest, lastActivity: { atMs, text: 'started a turn' } };
+      setActivity(thread, atMs, 'started a turn');
       putThread(state, thread);
       setJobStatus(state, event.turnId, 'running', atMs);
       return;
@@ -179,20 +179,22 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
           willRetry: false,
         }
       : thread.lastError;
-  // Items a cut stream left open are closed with the turn.
-  const open = (i: ItemSummary): boolean => i.status === 'inProgress' && i.type !== 'userMessage';
-  if (thread.recentItems.some(open)) thread.recentItems = thread.recentItems.map((i) => (open(i) ? { ...i, status: event.status } : i));
+  closeOpenItems(thread, event.status);
   if (thread.currentTurnId === event.turnId) thread.currentTurnId = null;
   thread.lastTurn = { id: event.turnId, status: event.status, error: lastError && event.status === 'failed' ? lastError.message : null };
   thread.lastError = lastError;
   thread.waitingOnApproval = false;
   thread.waitingOnUserInput = false;
+  const finalMessage = thread.lastAgentMessage;
+  // Cleaned once, cut to each width below (agent replies often span lines: the slow path).
+  const finalLine = finalMessage === null ? null : oneLine(finalMessage, 1000);
   thread.digest = {
-    ...thread.digest,
-    lastActivity: { atMs, text: turnOutcomeText(event.status, thread.lastAgentMessage, lastError?.message ?? null) },
+    currentTask: thread.digest.currentTask,
+    lastActivity: { atMs, text: turnOutcomeText(event.status, finalLine, lastError?.message ?? null) },
+    nextStep: thread.digest.nextStep,
+    blockers: thread.digest.blockers,
   };
   putThread(state, thread);
-  const finalMessage = thread.lastAgentMessage;
   const title = oneLine(thread.digest.currentTask ?? thread.title, 60);
   if (event.status === 'completed') {
     raiseSignal(state, effects, {
@@ -201,11 +203,11 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
       workspace,
       threadId: thread.id,
       turnId: event.turnId,
-      message: `completed: ${title}${finalMessage ? ` — ${oneLine(finalMessage, 120)}` : ''}`,
-      context: finalMessage ? { finalMessage: oneLine(finalMessage, 1000) } : {},
+      message: `completed: ${title}${finalLine ? ` — ${cut(finalLine, 120)}` : ''}`,
+      context: finalLine ? { finalMessage: finalLine } : {},
       atMs,
     });
-    pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_completed', text: `completed: ${finalMessage ?? title}` });
+    pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_completed', text: `completed: ${finalLine ?? title}` });
     setJobStatus(state, event.turnId, 'completed', atMs, { finalMessage });
   } else if (event.status === 'failed') {
     const message = lastError?.message ?? 'turn failed';
@@ -227,8 +229,22 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
   }
 }
 
-function turnOutcomeText(status: string, finalMessage: string | null, error: string | null): string {
-  if (status === 'completed') return finalMessage ? `replied: ${oneLine(finalMessage, 100)}` : 'turn completed';
+/** Items a cut stream left open are closed with the turn. */
+function closeOpenItems(thread: ThreadRecord, status: string): void {
+  const items = thread.recentItems;
+  let copy: ItemSummary[] | null = null;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (item.status !== 'inProgress' || item.type === 'userMessage') continue;
+    copy ??= items.slice();
+    copy[i] = { id: item.id, type: item.type, atMs: item.atMs, text: item.text, status };
+  }
+  if (copy !== null) thread.recentItems = copy;
+}
+
+/** `finalLine`: the reply as `oneLine` cleaned it. */
+function turnOutcomeText(status: string, finalLine: string | null, error: string | null): string {
+  if (status === 'completed') return finalLine ? `replied: ${cut(finalLine, 100)}` : 'turn completed';
   if (status === 'failed') return `failed: ${oneLine(error ?? 'unknown error', 100)}`;
   return `turn ${status}`;
 }
@@ -237,33 +253,31 @@ function reduceItem(state: SupervisorState, event: Extract<SupervisorEvent, { ty
   const { atMs, workspace, item } = event;
   const done = event.type === 'item/completed';
   const thread = touched(state, workspace, event.threadId, atMs);
-  const summary = summarize(item, atMs, done);
-  if (summary) thread.recentItems = withItem(thread.recentItems, summary);
-  const setActivity = (text: string): void => {
-    thread.digest = { ...thread.digest, lastActivity: { atMs, text } };
-  };
+  // The item's text cleaned once; the summary, digest and feed cut it to their widths.
+  const line = itemLine(item);
+  if (line !== null && (done || item.type !== 'agentMessage')) {
+    thread.recentItems = withItem(thread.recentItems, summarize(item, line, atMs, done));
+  }
 
   switch (item.type) {
-    case 'userMessage': {
-      const text = userText(item);
-      if (!done && text) {
+    case 'userMessage':
+      if (!done && line) {
         // A thread started empty is named after its first prompt, as Codex's preview would be.
-        if (thread.title === UNTITLED) thread.title = oneLine(text, 200);
-        thread.digest = { ...thread.digest, currentTask: oneLine(text, 200) };
-        pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_started', text: `new task: ${text}` });
+        if (thread.title === UNTITLED) thread.title = cut(line, 200);
+        thread.digest = withDigestText(thread.digest, cut(line, 200), thread.digest.lastActivity);
+        pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_started', text: `new task: ${line}` });
       }
       break;
-    }
     case 'agentMessage':
       if (done && item.text) {
         thread.lastAgentMessage = item.text.slice(0, 4000);
-        setActivity(`replied: ${oneLine(item.text, 100)}`);
+        setActivity(thread, atMs, `replied: ${cut(line!, 100)}`);
       }
       break;
     case 'commandExecution': {
-      const command = `\`${oneLine(displayCommand(item.command ?? ''), 80)}\``;
+      const command = `\`${cut(line!, 80)}\``;
       const text = done ? commandOutcome(command, item) : `running ${command}`;
-      setActivity(text);
+      setActivity(thread, atMs, text);
       if (done) pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'command', text });
       break;
     }
@@ -276,7 +290,7 @@ function reduceItem(state: SupervisorState, event: Extract<SupervisorEvent, { ty
           item.status === 'completed'
             ? `edited ${files.length} file${files.length === 1 ? '' : 's'}: ${files.join(', ')}`
             : `file change ${item.status ?? 'ended'}: ${files.join(', ')}`;
-        setActivity(oneLine(text, 120));
+        setActivity(thread, atMs, oneLine(text, 120));
         pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'file_change', text });
       }
       break;
@@ -286,11 +300,20 @@ function reduceItem(state: SupervisorState, event: Extract<SupervisorEvent, { ty
     case 'webSearch':
       if (done) {
         const text = `used ${item.type === 'webSearch' ? 'web search' : `tool ${item.server ? `${item.server}/` : ''}${item.tool ?? '?'}`}`;
-        setActivity(text);
+        setActivity(thread, atMs, text);
       }
       break;
   }
   putThread(state, thread);
+}
+
+/** A digest with new task and activity texts (written out: spreads of records are slow in V8). */
+function withDigestText(d: ThreadDigest, currentTask: string | null, lastActivity: ThreadDigest['lastActivity']): ThreadDigest {
+  return { currentTask, lastActivity, nextStep: d.nextStep, blockers: d.blockers };
+}
+
+function setActivity(thread: ThreadRecord, atMs: number, text: string): void {
+  thread.digest = withDigestText(thread.digest, thread.digest.currentTask, { atMs, text });
 }
 
 function commandOutcome(command: string, item: ThreadItem): string {
@@ -306,23 +329,27 @@ function userText(item: ThreadItem): string {
     .join(' ');
 }
 
-function summarize(item: ThreadItem, atMs: number, done: boolean): ItemSummary | null {
-  const status = item.status ?? (done ? 'completed' : 'inProgress');
+/** The item as one clean line of up to 300 characters (`null`: not an item we summarize). */
+function itemLine(item: ThreadItem): string | null {
   switch (item.type) {
     case 'userMessage':
-      return { id: item.id, type: item.type, atMs, text: oneLine(userText(item), 300), status };
+      return oneLine(userText(item), 300);
     case 'agentMessage':
-      return done ? { id: item.id, type: item.type, atMs, text: oneLine(item.text ?? '', 300), status } : null;
-    case 'commandExecution': {
-      const exit = typeof item.exitCode === 'number' ? ` (exit ${item.exitCode})` : '';
-      return { id: item.id, type: item.type, atMs, text: `${oneLine(displayCommand(item.command ?? ''), 200)}${exit}`, status };
-    }
+      return oneLine(item.text ?? '', 300);
+    case 'commandExecution':
+      return oneLine(displayCommand(item.command ?? ''), 200);
     case 'fileChange':
-      return { id: item.id, type: item.type, atMs, text: oneLine((item.changes ?? []).map((c) => c.path).join(', '), 200), status };
+      return oneLine((item.changes ?? []).map((c) => c.path).join(', '), 200);
     case 'mcpToolCall':
     case 'dynamicToolCall':
-      return { id: item.id, type: item.type, atMs, text: oneLine(`${item.server ?? ''} ${item.tool ?? ''}`, 200), status };
+      return oneLine(`${item.server ?? ''} ${item.tool ?? ''}`, 200);
     default:
       return null;
   }
+}
+
+function summarize(item: ThreadItem, line: string, atMs: number, done: boolean): ItemSummary {
+  const status = item.status ?? (done ? 'completed' : 'inProgress');
+  const exit = item.type === 'commandExecution' && typeof item.exitCode === 'number' ? ` (exit ${item.exitCode})` : '';
+  return { id: item.id, type: item.type, atMs, text: exit === '' ? line : `${line}${exit}`, status };
 }

@@ -20,7 +20,16 @@ const NEEDS_CLEANING = /[\u0000-\u001f\u007f-\u009f]|\s\s|[^\S ]|^\s|\s$/;
 export function oneLine(text: string, max = 120): string {
   // Most text is already one clean line: skip the three regex passes (a hot path of the reducer).
   const flat = NEEDS_CLEANING.test(text) ? stripControl(text).replace(/\s+/g, ' ').trim() : text;
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  return cut(flat, max);
+}
+
+/**
+ * Cuts a line that `oneLine` already cleaned to `max` characters with an ellipsis:
+ * `cut(oneLine(t, n), m)` equals `oneLine(t, m)` for any `m <= n`, so text shown at several
+ * widths is cleaned once.
+ */
+export function cut(line: string, max: number): string {
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
 /** `/bin/bash -lc 'npm test'` → `npm test`: the command a person typed, not the wrapper. */
