@@ -24,6 +24,7 @@ import {
   type ThreadInfo,
   type ThreadStatus,
 } from '../protocol/messages.js';
+import { schemaCheck } from '../protocol/schemaCheck.js';
 import type { SeenThread, SupervisorEvent } from './events.js';
 import type { ApprovalRecord, QuestionRecord } from './model.js';
 import { UNTITLED } from './threadRecords.js';
@@ -86,8 +87,12 @@ function badParams(workspace: string, atMs: number, method: string, error: z.Zod
   };
 }
 
-/** The params as the schema reads them, or the protocol error that says why they do not fit. */
+/**
+ * The params as the schema reads them, or the protocol error that says why they do not fit.
+ * Params that fit are checked without zod's copy (see schemaCheck); zod words the errors.
+ */
 function parseParams<S extends z.ZodType>(schema: S, workspace: string, atMs: number, method: string, params: unknown): z.infer<S> | SupervisorEvent {
+  if (schemaCheck(schema)?.(params)) return params as z.infer<S>;
   const result = schema.safeParse(params);
   return result.success ? result.data : badParams(workspace, atMs, method, result.error, params);
 }
