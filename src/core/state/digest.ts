@@ -18,30 +18,35 @@ export function computeDigest(state: SupervisorState, thread: ThreadRecord): Thr
   if (thread.pendingApprovalKeys.length > 0 || thread.openQuestionKeys.length > 0 || failed || disconnected || thread.stalledSinceMs !== null) {
     return blockedDigest(state, thread, workspace?.status, failed, disconnected);
   }
-  const step = nextStep(thread, [], []);
+  const step = nextStep(thread, null, null);
   if (previous.blockers.length === 0 && previous.nextStep === step) return previous;
   return { currentTask: previous.currentTask, lastActivity: previous.lastActivity, nextStep: step, blockers: NO_BLOCKERS };
 }
 
 function blockedDigest(state: SupervisorState, thread: ThreadRecord, status: string | undefined, failed: boolean, disconnected: boolean): ThreadDigest {
   const blockers: Blocker[] = [];
-  const approvals = thread.pendingApprovalKeys.flatMap((k) => {
-    const a = state.pendingApprovals[k];
-    return a ? [a] : [];
-  });
-  const questions = thread.openQuestionKeys.flatMap((k) => {
-    const q = state.openQuestions[k];
-    return q ? [q] : [];
-  });
-  for (const a of approvals) blockers.push({ kind: 'approval', text: `approval: ${approvalSubject(a)}` });
-  for (const q of questions) blockers.push({ kind: 'question', text: `question: ${oneLine(q.message, 80)}` });
+  let firstApproval: string | null = null;
+  let firstQuestion: string | null = null;
+  for (const key of thread.pendingApprovalKeys) {
+    const approval = state.pendingApprovals[key];
+    if (!approval) continue;
+    const subject = approvalSubject(approval);
+    firstApproval ??= subject;
+    blockers.push({ kind: 'approval', text: `approval: ${subject}` });
+  }
+  for (const key of thread.openQuestionKeys) {
+    const question = state.openQuestions[key];
+    if (!question) continue;
+    firstQuestion ??= question.message;
+    blockers.push({ kind: 'question', text: `question: ${oneLine(question.message, 80)}` });
+  }
   if (failed) blockers.push({ kind: 'error', text: `error: ${oneLine(thread.lastError!.message, 80)}` });
   if (thread.stalledSinceMs !== null) blockers.push({ kind: 'stalled', text: 'stalled: no events' });
   if (disconnected) blockers.push({ kind: 'disconnected', text: `app-server ${status}` });
   return {
     currentTask: thread.digest.currentTask,
     lastActivity: thread.digest.lastActivity,
-    nextStep: nextStep(thread, approvals.map(approvalSubject), questions.map((q) => q.message)),
+    nextStep: nextStep(thread, firstApproval, firstQuestion),
     blockers: blockers.length > 0 ? blockers : NO_BLOCKERS,
   };
 }
@@ -52,9 +57,10 @@ export function approvalSubject(a: { kind: string; command: string | null; files
   return 'extra permissions';
 }
 
-function nextStep(thread: ThreadRecord, approvals: string[], questions: string[]): string {
-  if (approvals.length > 0) return `waiting for your approval: ${approvals[0]}`;
-  if (questions.length > 0) return `waiting for your answer: ${oneLine(questions[0]!, 80)}`;
+/** `approval`, `question`: the first the thread waits on (an approval's subject, a question's text). */
+function nextStep(thread: ThreadRecord, approval: string | null, question: string | null): string {
+  if (approval !== null) return `waiting for your approval: ${approval}`;
+  if (question !== null) return `waiting for your answer: ${oneLine(question, 80)}`;
   if (thread.currentTurnId !== null) {
     const pending = thread.plan.find((s) => s.status !== 'completed');
     return pending ? oneLine(pending.step, 100) : 'working on the current turn';

@@ -4,7 +4,7 @@ import { pushFeed } from './feed.js';
 import type { SupervisorState, WorkspaceRecord } from './model.js';
 import { clearRequest } from './reduceRequests.js';
 import { setJobStatus } from './reduceJobs.js';
-import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
+import { pruneAllResolved, raiseSignal, resolveSignal, signalKeys } from './signals.js';
 import { copyThread, putThread, refreshWorkspaceThreads } from './threadRecords.js';
 
 type ConnectionEvent = Extract<
@@ -48,6 +48,7 @@ export function reduceConnectionEvent(state: SupervisorState, effects: Effect[],
     return;
   }
   if (event.type === 'supervisor/restored') {
+    pruneAllResolved(state);
     // Every app-server died with the previous daemon: its turns are lost, its approvals can
     // no longer be answered, and its loaded threads are resumed once the servers are back.
     for (const ws of Object.values(state.workspaces)) {

@@ -2,7 +2,7 @@ import { oneLine, stripControl } from '../util/text.js';
 import { approvalSubject, decisionWord } from './digest.js';
 import type { ApprovalDecision, Effect, SupervisorEvent } from './events.js';
 import { pushFeed } from './feed.js';
-import type { ApprovalRecord, QuestionRecord, SupervisorState, ThreadRecord } from './model.js';
+import type { ApprovalRecord, QuestionRecord, SignalContext, SupervisorState, ThreadRecord } from './model.js';
 import { setJobStatus } from './reduceJobs.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
 import { copyThread, draftThread, putThread } from './threadRecords.js';
@@ -29,9 +29,13 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
       const approval: ApprovalRecord = change ? { ...event.approval, files: change.files, diff: change.diff } : event.approval;
       state.pendingApprovals[approval.key] = approval;
       thread.waitingOnApproval = true;
-      thread.pendingApprovalKeys = [...thread.pendingApprovalKeys.filter((k) => k !== approval.key), approval.key];
+      thread.pendingApprovalKeys = withKeyLast(thread.pendingApprovalKeys, approval.key);
       putThread(state, thread);
       const subject = approvalSubject(approval);
+      const context: SignalContext = { approvalKey: approval.key };
+      if (approval.command) context.command = stripControl(approval.command);
+      if (approval.cwd) context.cwd = approval.cwd;
+      if (approval.reason) context.reason = oneLine(approval.reason, 300);
       raiseSignal(state, effects, {
         key: signalKeys.approval(approval.key),
         kind: 'needs_approval',
@@ -39,12 +43,7 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
         threadId: approval.threadId,
         turnId: approval.turnId,
         message: `needs approval: ${subject}`,
-        context: {
-          approvalKey: approval.key,
-          ...(approval.command ? { command: stripControl(approval.command) } : {}),
-          ...(approval.cwd ? { cwd: approval.cwd } : {}),
-          ...(approval.reason ? { reason: oneLine(approval.reason, 300) } : {}),
-        },
+        context,
         atMs,
       });
       pushFeed(state, {
@@ -64,7 +63,7 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
       const thread = waitingOnUser(state, q.workspace, q.threadId, atMs);
       state.openQuestions[q.key] = q;
       thread.waitingOnUserInput = true;
-      thread.openQuestionKeys = [...thread.openQuestionKeys.filter((k) => k !== q.key), q.key];
+      thread.openQuestionKeys = withKeyLast(thread.openQuestionKeys, q.key);
       putThread(state, thread);
       raiseSignal(state, effects, {
         key: signalKeys.approval(q.key),
@@ -153,14 +152,26 @@ export function clearRequest(state: SupervisorState, key: string, atMs: number):
   const stored = state.threads[threadId];
   if (!stored) return;
   const thread = copyThread(stored);
-  thread.pendingApprovalKeys = thread.pendingApprovalKeys.filter((k) => k !== key);
-  thread.openQuestionKeys = thread.openQuestionKeys.filter((k) => k !== key);
+  thread.pendingApprovalKeys = without(thread.pendingApprovalKeys, key);
+  thread.openQuestionKeys = without(thread.openQuestionKeys, key);
   thread.waitingOnApproval = thread.pendingApprovalKeys.length > 0;
   thread.waitingOnUserInput = thread.openQuestionKeys.length > 0;
   thread.lastEventAtMs = atMs;
   putThread(state, thread);
   const turnId = (approval ?? question)!.turnId;
   if (turnId && !thread.waitingOnApproval && !thread.waitingOnUserInput) setJobStatus(state, turnId, 'running', atMs);
+}
+
+/** The keys with `key` last, once. */
+function withKeyLast(keys: string[], key: string): string[] {
+  const next = keys.includes(key) ? keys.filter((k) => k !== key) : keys.slice();
+  next.push(key);
+  return next;
+}
+
+/** The keys without `key` (the same array when it is not there: most threads wait on nothing). */
+function without(keys: string[], key: string): string[] {
+  return keys.includes(key) ? keys.filter((k) => k !== key) : keys;
 }
 
 function approvalResult(approval: ApprovalRecord, decision: ApprovalDecision): unknown {

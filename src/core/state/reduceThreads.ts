@@ -28,6 +28,8 @@ type ThreadEvent = Extract<
 >;
 
 const MAX_DIFF = 64 * 1024;
+/** How far back a new item's id is looked for (see reduceItem). */
+const NEW_ITEM_LOOK_BACK = 2;
 
 /**
  * Whether an `active` status carries this flag. The schema's catch-all branch (for status types
@@ -195,7 +197,8 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
     blockers: thread.digest.blockers,
   };
   putThread(state, thread);
-  const title = oneLine(thread.digest.currentTask ?? thread.title, 60);
+  // Task and title were cleaned when stored.
+  const title = cut(thread.digest.currentTask ?? thread.title, 60);
   if (event.status === 'completed') {
     raiseSignal(state, effects, {
       key: signalKeys.turn('completed', thread.id),
@@ -254,9 +257,13 @@ function reduceItem(state: SupervisorState, event: Extract<SupervisorEvent, { ty
   const done = event.type === 'item/completed';
   const thread = touched(state, workspace, event.threadId, atMs);
   // The item's text cleaned once; the summary, digest and feed cut it to their widths.
-  const line = itemLine(item);
-  if (line !== null && (done || item.type !== 'agentMessage')) {
-    thread.recentItems = withItem(thread.recentItems, summarize(item, line, atMs, done));
+  // A started agent message has no text yet: it is summarized when done.
+  const line = done || item.type !== 'agentMessage' ? itemLine(item) : null;
+  if (line !== null) {
+    // Codex announces each item once with item/started, so a started item (or an agent message,
+    // summarized only when done) is new: only a re-sent one, among the newest, is looked for.
+    const isNew = !done || item.type === 'agentMessage';
+    thread.recentItems = withItem(thread.recentItems, summarize(item, line, atMs, done), isNew ? NEW_ITEM_LOOK_BACK : undefined);
   }
 
   switch (item.type) {

@@ -35,26 +35,36 @@ export function raiseSignal(state: SupervisorState, effects: Effect[], s: RaiseS
   return record;
 }
 
-/** Resolved signals kept for history; open ones are never dropped. */
+/**
+ * Resolved signals kept for history: those among the newest this many raised. Open signals are
+ * never dropped. Bounds a long-running daemon's state (and state file).
+ */
 export const RESOLVED_SIGNALS_KEPT = 1_000;
+const PRUNE_EVERY = 128;
 
 /**
- * Drops the oldest resolved signals once there are a quarter more than we keep, so a
- * long-running daemon's state (and state file) stays bounded.
+ * Every PRUNE_EVERY raises, drops the signals that just fell out of the newest
+ * RESOLVED_SIGNALS_KEPT if they are resolved: O(1) amortized, by id, without walking all
+ * signals (listing the keys of a large keyed object sorts them, which cost more than the raise).
  */
 function pruneResolved(state: SupervisorState): void {
-  // Looking is O(signals): do it once every 256 signals, which keeps raising O(1) amortized.
-  if (state.nextSignalNumber % 256 !== 0) return;
-  const ids = Object.keys(state.signals);
-  const open = Object.keys(state.openSignalKeys).length;
-  if (ids.length - open <= RESOLVED_SIGNALS_KEPT * 1.25) return;
-  let excess = ids.length - open - RESOLVED_SIGNALS_KEPT;
-  // Ids are created in order (s1, s2, …) and object keys keep insertion order: oldest first.
-  for (const id of ids) {
-    if (excess <= 0) break;
-    if (state.signals[id]!.resolvedAtMs === null) continue;
-    delete state.signals[id];
-    excess--;
+  const next = state.nextSignalNumber;
+  if (next % PRUNE_EVERY !== 0) return;
+  const end = next - RESOLVED_SIGNALS_KEPT;
+  for (let n = Math.max(1, end - PRUNE_EVERY); n < end; n++) {
+    const id = `s${n}`;
+    if (state.signals[id]?.resolvedAtMs != null) delete state.signals[id];
+  }
+}
+
+/**
+ * The same rule over all signals, for a state read from disk: its oldest signals may lie below
+ * the window that pruneResolved walks from now on.
+ */
+export function pruneAllResolved(state: SupervisorState): void {
+  const end = state.nextSignalNumber - RESOLVED_SIGNALS_KEPT;
+  for (const signal of Object.values(state.signals)) {
+    if (signal.resolvedAtMs !== null && Number(signal.id.slice(1)) < end) delete state.signals[signal.id];
   }
 }
 

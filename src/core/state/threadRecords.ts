@@ -86,12 +86,19 @@ export function refreshWorkspaceThreads(state: SupervisorState, workspace: strin
   }
 }
 
-export function withItem(items: ItemSummary[], item: ItemSummary): ItemSummary[] {
+/**
+ * The list with `item` stored: in place of the entry with its id, else appended (the oldest
+ * dropped past RECENT_ITEMS). Only the newest `lookBack` entries are searched: each entry
+ * searched is a cache miss once there are many threads, and an item that is known to be new
+ * (just started) would otherwise cost a search of the whole list.
+ */
+export function withItem(items: ItemSummary[], item: ItemSummary, lookBack = RECENT_ITEMS): ItemSummary[] {
   // A completed item is usually among the newest: look from the end. A plain loop: V8 does not
   // inline findLastIndex's callback, which made this search ~2.5x slower.
+  const stop = Math.max(0, items.length - lookBack);
   let index = items.length - 1;
-  while (index >= 0 && items[index]!.id !== item.id) index--;
-  if (index !== -1) {
+  while (index >= stop && items[index]!.id !== item.id) index--;
+  if (index >= stop) {
     const copy = items.slice();
     copy[index] = item;
     return copy;

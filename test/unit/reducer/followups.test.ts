@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commandApproval, progress, threadSeen, turnStarted, userMessage } from '../../support/events.js';
 import { fold, readyEvents, STALL_AFTER_MS, T0 } from '../../support/replay.js';
+import { initialState } from '../../../src/core/state/model.js';
 import { openSignals } from '../../../src/core/state/selectors.js';
 
 describe('reducer follow-ups', () => {
@@ -59,5 +60,38 @@ describe('bounded history', () => {
     expect(all.length).toBeLessThanOrEqual(RESOLVED_SIGNALS_KEPT * 1.25 + 1);
     expect(all.filter((s) => s.resolvedAtMs === null)).toHaveLength(1);
     expect(openSignals(state)[0]!.turnId).toBe(`u${RESOLVED_SIGNALS_KEPT * 2 - 1}`);
+    // The newest resolved ones are the ones kept.
+    expect(state.signals[`s${RESOLVED_SIGNALS_KEPT * 2 - 1}`]?.resolvedAtMs).not.toBeNull();
+  });
+
+  it('a state read from disk with older resolved signals is pruned by the same rule on restore', async () => {
+    const { RESOLVED_SIGNALS_KEPT } = await import('../../../src/core/state/signals.js');
+    const start = initialState();
+    const total = RESOLVED_SIGNALS_KEPT + 300;
+    for (let n = 1; n <= total; n++) {
+      const open = n === 5;
+      start.signals[`s${n}`] = {
+        id: `s${n}`,
+        key: `completed:t${n}`,
+        kind: 'completed',
+        workspace: 'ws1',
+        threadId: `t${n}`,
+        turnId: null,
+        message: 'completed',
+        context: {},
+        createdAtMs: T0,
+        resolvedAtMs: open ? null : T0 + 1,
+        acknowledgedAtMs: null,
+      };
+      if (open) start.openSignalKeys[`completed:t${n}`] = `s${n}`;
+    }
+    start.nextSignalNumber = total + 1;
+    const { state } = fold([{ type: 'supervisor/restored', atMs: T0 + 2 }], start);
+    const ids = Object.keys(state.signals);
+    // The open one, and the resolved ones among the newest RESOLVED_SIGNALS_KEPT raised.
+    expect(ids).toHaveLength(RESOLVED_SIGNALS_KEPT + 1);
+    expect(ids).toContain('s5');
+    expect(ids).not.toContain('s6');
+    expect(ids).toContain(`s${total}`);
   });
 });
