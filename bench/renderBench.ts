@@ -21,7 +21,7 @@
  * BENCH_RENDER_SAMPLES, BENCH_STORM_SECONDS (default 10), BENCH_STORM_RATE (default 10000).
  */
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { ReactElement } from 'react';
 import type { StateChange, SupervisorApi } from '../src/core/api/supervisorApi.js';
@@ -329,12 +329,54 @@ async function until(predicate: () => boolean, timeoutMs: number, what: string):
 // ---------------------------------------------------------------------------------------------
 
 interface RenderSample {
+  /** performance.now() when the span starts and when it ends. */
+  fromMs: number;
+  toMs: number;
   /** Snapshot handed to setState → frame written to stdout. */
   fullMs: number;
   /** CPU time of this process over the same span (wall time minus waiting for a busy machine). */
   cpuMs: number;
   /** Ink's own RenderMetrics.renderTime: the output string from the laid-out tree. */
   inkMs: number;
+}
+
+/**
+ * Garbage collection pauses as V8 reports them (perf_hooks 'gc' entries), so a slow render can
+ * be told apart from one that waited for the collector.
+ */
+class GcLog {
+  private readonly pauses: { from: number; to: number }[] = [];
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) this.pauses.push({ from: e.startTime, to: e.startTime + e.duration });
+  });
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+  /** Milliseconds of collection inside [from, to]. Entries arrive asynchronously: ask after a tick. */
+  within(from: number, to: number): number {
+    let ms = 0;
+    for (const p of this.pauses) ms += Math.max(0, Math.min(to, p.to) - Math.max(from, p.from));
+    return ms;
+  }
+  stop(): void {
+    this.observer.disconnect();
+  }
+}
+
+/** A row's measured cells: samples, median, p95, max, CPU, Ink's output step, GC inside the spans. */
+function spanCells(samples: RenderSample[], gc: GcLog): string[] {
+  const full = samples.map((s) => s.fullMs);
+  const gcMs = samples.map((s) => gc.within(s.fromMs, s.toMs));
+  const both = (values: number[]) => `${f1(median(values))} / ${f1(p95(values))} ms`;
+  return [
+    String(samples.length),
+    `${f1(median(full))} ms`,
+    `${f1(p95(full))} ms`,
+    `${f1(Math.max(...full))} ms`,
+    both(samples.map((s) => s.cpuMs)),
+    both(samples.map((s) => s.inkMs)),
+    `${both(gcMs)} (${gcMs.filter((ms) => ms > 0).length} with GC)`,
+  ];
 }
 
 /** Runs the storm at STORM_RATE for STORM_SECONDS; returns CPU cores used and what was sent. */
@@ -444,6 +486,7 @@ export async function main(): Promise<void> {
   });
 
   const renderRows: string[][] = [];
+  const gc = new GcLog();
   let renderVerdict = true;
   let stormRows: string[][] = [];
   let stormVerdicts: { cpu: boolean; frames: boolean; late: boolean } = { cpu: false, frames: false, late: false };
@@ -484,7 +527,7 @@ export async function main(): Promise<void> {
               const cpu = process.cpuUsage(cpu0);
               stdout.onFrame = null;
               clearTimeout(timeout);
-              resolve(inkRenders > inkBefore && !throttled ? { fullMs, cpuMs: (cpu.user + cpu.system) / 1000, inkMs: lastInkMs } : null);
+              resolve(inkRenders > inkBefore && !throttled ? { fromMs: t0, toMs: stdout.lastWriteAt, fullMs, cpuMs: (cpu.user + cpu.system) / 1000, inkMs: lastInkMs } : null);
             };
           };
         });
@@ -505,12 +548,7 @@ export async function main(): Promise<void> {
       const onScreen = plain(stdout.lastFrame).replace(/\s+/g, '').length;
       renderRows.push([
         `${view.name}: state change`,
-        String(samples.length),
-        `${f1(median(full))} ms`,
-        `${f1(p95(full))} ms`,
-        `${f1(Math.max(...full))} ms`,
-        `${f1(median(samples.map((s) => s.cpuMs)))} / ${f1(p95(samples.map((s) => s.cpuMs)))} ms`,
-        `${f1(median(samples.map((s) => s.inkMs)))} ms`,
+        ...spanCells(samples, gc),
         String(deferred),
         String(onScreen),
         `${ok ? 'PASS' : 'FAIL'} (p95 < ${RENDER_TARGET_MS} ms; median ${median(full) < RENDER_TARGET_MS ? 'under' : 'over'})`,
@@ -535,7 +573,7 @@ export async function main(): Promise<void> {
           const cpu = process.cpuUsage(cpu0);
           stdout.onFrame = null;
           clearTimeout(timeout);
-          resolve(inkRenders > inkBefore ? { fullMs, cpuMs: (cpu.user + cpu.system) / 1000, inkMs: lastInkMs } : null);
+          resolve(inkRenders > inkBefore ? { fromMs: t0, toMs: stdout.lastWriteAt, fullMs, cpuMs: (cpu.user + cpu.system) / 1000, inkMs: lastInkMs } : null);
         };
         stdin.type(view.key);
       });
@@ -543,17 +581,13 @@ export async function main(): Promise<void> {
       if (sample && !throttled) switches[view.name]!.push(sample);
       else switchSkipped++;
     }
+    await sleep(10); // the last GC entries arrive
     for (const view of views) {
       const samples = switches[view.name]!;
       const full = samples.map((x) => x.fullMs);
       renderRows.push([
         `${view.name}: switch to (mount)`,
-        String(samples.length),
-        `${f1(median(full))} ms`,
-        `${f1(p95(full))} ms`,
-        `${f1(Math.max(...full))} ms`,
-        `${f1(median(samples.map((x) => x.cpuMs)))} / ${f1(p95(samples.map((x) => x.cpuMs)))} ms`,
-        `${f1(median(samples.map((x) => x.inkMs)))} ms`,
+        ...spanCells(samples, gc),
         view === views[0] ? String(switchSkipped) : '',
         '',
         `(${p95(full) < RENDER_TARGET_MS ? 'under' : 'over'} ${RENDER_TARGET_MS} ms; not the target)`,
@@ -601,6 +635,7 @@ export async function main(): Promise<void> {
       ['feed entries at the end', String(api.state.activityFeed.length), ''],
     ];
   } finally {
+    gc.stop();
     instance.unmount();
   }
 
@@ -609,7 +644,8 @@ export async function main(): Promise<void> {
   console.log(`\nFull render: snapshot set in the App → frame written (median/p95 of ${SAMPLES} state changes after ${WARMUP_RENDERS} warm-up; view switches: key → frame, ${SWITCHES} each)`);
   console.log('  CPU: this process over the same span, so time lost to other processes on a busy machine shows as wall minus CPU.');
   console.log('  Ink output step: Ink\'s RenderMetrics.renderTime (DOM → output grid → string), part of the total.');
-  console.log(table(['render', 'samples', 'median', 'p95', 'max', 'CPU median / p95', 'Ink output step', 'skipped (throttle)', 'chars on screen', 'target'], renderRows));
+  console.log('  GC in span: garbage collection pauses (perf_hooks) inside the span, part of the total.');
+  console.log(table(['render', 'samples', 'median', 'p95', 'max', 'CPU median / p95', 'Ink output step median / p95', 'GC in span median / p95', 'skipped (throttle)', 'chars on screen', 'target'], renderRows));
   console.log(`\nEvent storm: ${STORM_RATE} events/s for ${STORM_SECONDS} s, operations view`);
   console.log(table(['measure', 'value', 'target'], stormRows));
   const all = renderVerdict && stormVerdicts.cpu && stormVerdicts.frames && stormVerdicts.late;
