@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayCommand, oneLine, stripControl } from '../../src/core/util/text.js';
+import { cut, displayCommand, oneLine, stripControl } from '../../src/core/util/text.js';
 
 describe('text helpers', () => {
   it('strips CSI, OSC, DCS and bare control characters from agent text', () => {
@@ -38,6 +38,20 @@ describe('oneLine fast path', () => {
       for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
       const max = 1 + Math.floor(random() * 10);
       expect(oneLine(text, max), JSON.stringify(text)).toBe(reference(text, max));
+    }
+  });
+
+  it('a line cleaned once and cut is the line cleaned at that width', async () => {
+    const { seededRandom } = await import('../support/transcripts.js');
+    const random = seededRandom(11);
+    const alphabet = ['a', 'b', ' ', '  ', '\n', '\u001b[31m', 'é', '✓'];
+    for (let n = 0; n < 20_000; n++) {
+      const length = Math.floor(random() * 16);
+      let text = '';
+      for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
+      const wide = 1 + Math.floor(random() * 12);
+      const narrow = 1 + Math.floor(random() * wide);
+      expect(cut(oneLine(text, wide), narrow), JSON.stringify(text)).toBe(oneLine(text, narrow));
     }
   });
 });

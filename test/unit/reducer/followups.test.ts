@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { commandApproval, progress, threadSeen, turnStarted, userMessage } from '../../support/events.js';
 import { fold, readyEvents, STALL_AFTER_MS, T0 } from '../../support/replay.js';
+import type { SupervisorEvent } from '../../../src/core/state/events.js';
 import { initialState } from '../../../src/core/state/model.js';
 import { openSignals } from '../../../src/core/state/selectors.js';
 
@@ -43,6 +44,38 @@ describe('reducer follow-ups', () => {
     ]);
     const signal = openSignals(state).find((s) => s.kind === 'needs_approval')!;
     expect(signal.context.command).toBe("/bin/bash -lc 'echo hi'");
+  });
+});
+
+describe('recent items', () => {
+  const command = (id: string, status: 'inProgress' | 'completed', atMs: number): SupervisorEvent => ({
+    type: status === 'inProgress' ? 'item/started' : 'item/completed',
+    atMs,
+    workspace: 'ws1',
+    threadId: 't1',
+    turnId: 'u1',
+    item: { type: 'commandExecution', id, command: `echo ${id}`, status, ...(status === 'completed' ? { exitCode: 0 } : {}) },
+  });
+
+  it('an item that completes after many others replaces its started entry', () => {
+    const events = [...readyEvents(), threadSeen('t1', T0 + 1), turnStarted('t1', 'u1', T0 + 2), command('first', 'inProgress', T0 + 3)];
+    for (let i = 0; i < 20; i++) events.push(command(`other${i}`, 'inProgress', T0 + 4 + i));
+    events.push(command('first', 'completed', T0 + 30));
+    const { state } = fold(events);
+    const first = state.threads.t1!.recentItems.filter((i) => i.id === 'first');
+    expect(first).toEqual([expect.objectContaining({ status: 'completed', text: 'echo first (exit 0)' })]);
+    expect(state.threads.t1!.recentItems[0]!.id).toBe('first');
+  });
+
+  it('a re-sent item/started does not list the item twice', () => {
+    const { state } = fold([
+      ...readyEvents(),
+      threadSeen('t1', T0 + 1),
+      turnStarted('t1', 'u1', T0 + 2),
+      command('c1', 'inProgress', T0 + 3),
+      command('c1', 'inProgress', T0 + 4),
+    ]);
+    expect(state.threads.t1!.recentItems.map((i) => i.id)).toEqual(['c1']);
   });
 });
 
