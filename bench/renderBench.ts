@@ -363,7 +363,7 @@ class GcLog {
   }
 }
 
-/** A row's measured cells: samples, median, p95, max, CPU, Ink's output step, GC inside the spans. */
+/** A row's measured cells: samples, median, p95, max, CPU, Ink's output step, the rest, GC inside the spans. */
 function spanCells(samples: RenderSample[], gc: GcLog): string[] {
   const full = samples.map((s) => s.fullMs);
   const gcMs = samples.map((s) => gc.within(s.fromMs, s.toMs));
@@ -375,6 +375,7 @@ function spanCells(samples: RenderSample[], gc: GcLog): string[] {
     `${f1(Math.max(...full))} ms`,
     both(samples.map((s) => s.cpuMs)),
     both(samples.map((s) => s.inkMs)),
+    both(samples.map((s) => s.fullMs - s.inkMs)),
     `${both(gcMs)} (${gcMs.filter((ms) => ms > 0).length} with GC)`,
   ];
 }
@@ -644,8 +645,9 @@ export async function main(): Promise<void> {
   console.log(`\nFull render: snapshot set in the App → frame written (median/p95 of ${SAMPLES} state changes after ${WARMUP_RENDERS} warm-up; view switches: key → frame, ${SWITCHES} each)`);
   console.log('  CPU: this process over the same span, so time lost to other processes on a busy machine shows as wall minus CPU.');
   console.log('  Ink output step: Ink\'s RenderMetrics.renderTime (DOM → output grid → string), part of the total.');
+  console.log('  Rest: the total minus the output step (React render and commit, Yoga layout, the write).');
   console.log('  GC in span: garbage collection pauses (perf_hooks) inside the span, part of the total.');
-  console.log(table(['render', 'samples', 'median', 'p95', 'max', 'CPU median / p95', 'Ink output step median / p95', 'GC in span median / p95', 'skipped (throttle)', 'chars on screen', 'target'], renderRows));
+  console.log(table(['render', 'samples', 'median', 'p95', 'max', 'CPU median / p95', 'Ink output step median / p95', 'rest median / p95', 'GC in span median / p95', 'skipped (throttle)', 'chars on screen', 'target'], renderRows));
   console.log(`\nEvent storm: ${STORM_RATE} events/s for ${STORM_SECONDS} s, operations view`);
   console.log(table(['measure', 'value', 'target'], stormRows));
   const all = renderVerdict && stormVerdicts.cpu && stormVerdicts.frames && stormVerdicts.late;
