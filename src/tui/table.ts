@@ -88,3 +88,15 @@ export function fitTable(columns: TableColumn[], lineWidth: number): FittedColum
   }
   return table;
 }
+
+/** Whether two fitted columns draw the same: same width and, row by row, the same text and style. */
+export function sameColumn(a: FittedColumn, b: FittedColumn): boolean {
+  if (a === b) return true;
+  if (a.width !== b.width || a.cells.length !== b.cells.length) return false;
+  for (let i = 0; i < a.cells.length; i++) {
+    const x = a.cells[i]!;
+    const y = b.cells[i]!;
+    if (x.text !== y.text || x.tone !== y.tone || !x.bold !== !y.bold || !x.inverse !== !y.inverse) return false;
+  }
+  return true;
+}

@@ -84,44 +84,64 @@ export function operationsRows(state: SupervisorState, nowMs: number): OpsRow[] 
   // Grouped once: filtering all threads per workspace costs workspaces × threads on every frame.
   const threads = threadsByWorkspace(state);
   for (const w of Object.values(state.workspaces)) {
-    const error = w.status !== 'ready' && w.lastError ? oneLine(w.lastError.message, 200) : '';
-    rows.push({
-      key: `ws:${w.name}`,
-      kind: 'workspace',
-      workspace: w.name,
-      threadId: null,
-      status: workspaceStatus(w),
-      name: w.name,
-      task: w.path,
-      // connectedAtMs outlives the connection (the restart backoff uses it): only a ready server is "up".
-      last:
-        w.status === 'ready' && w.connectedAtMs
-          ? `up since ${relativeTime(w.connectedAtMs, nowMs).replace(' ago', '')}${w.pid ? ` · pid ${w.pid}` : ''}`
-          : error && w.lastError
-            ? `${relativeTime(w.lastError.atMs, nowMs)} ${error}`
-            : '',
-      next: w.status === 'restarting' ? `restart #${w.restartCount}` : w.status === 'disconnected' ? 'down: see the error' : '',
-      blockers: error,
-      blockerTone: error ? 'error' : 'plain',
-    });
-    for (const t of threads.get(w.name) ?? []) {
-      const d = t.digest;
-      rows.push({
-        key: `th:${t.id}`,
-        kind: 'thread',
-        workspace: w.name,
-        threadId: t.id,
-        status: threadStatus(t),
-        name: `└ ${oneLine(t.title, 60)}`,
-        task: oneLine(d.currentTask ?? '', 200),
-        last: d.lastActivity ? `${relativeTime(d.lastActivity.atMs, nowMs)} ${oneLine(d.lastActivity.text, 200)}` : '',
-        next: oneLine(d.nextStep, 200),
-        blockers: d.blockers.map((b) => b.text).join('; '),
-        blockerTone: d.blockers.some((b) => b.kind === 'error' || b.kind === 'disconnected') ? 'error' : d.blockers.length > 0 ? 'warn' : 'plain',
-      });
-    }
+    rows.push(remembered(w, nowMs, workspaceRow));
+    for (const t of threads.get(w.name) ?? []) rows.push(remembered(t, nowMs, threadRow));
   }
   return rows;
+}
+
+/**
+ * Rows by record and time: records are replaced, never changed, when state changes, and a
+ * change touches a thread or two, so the other rows are not derived again on every frame.
+ */
+const rowCache = new WeakMap<WorkspaceRecord | ThreadRecord, { nowMs: number; row: OpsRow }>();
+
+function remembered<R extends WorkspaceRecord | ThreadRecord>(record: R, nowMs: number, derive: (record: R, nowMs: number) => OpsRow): OpsRow {
+  const hit = rowCache.get(record);
+  if (hit && hit.nowMs === nowMs) return hit.row;
+  const row = derive(record, nowMs);
+  rowCache.set(record, { nowMs, row });
+  return row;
+}
+
+function workspaceRow(w: WorkspaceRecord, nowMs: number): OpsRow {
+  const error = w.status !== 'ready' && w.lastError ? oneLine(w.lastError.message, 200) : '';
+  return {
+    key: `ws:${w.name}`,
+    kind: 'workspace',
+    workspace: w.name,
+    threadId: null,
+    status: workspaceStatus(w),
+    name: w.name,
+    task: w.path,
+    // connectedAtMs outlives the connection (the restart backoff uses it): only a ready server is "up".
+    last:
+      w.status === 'ready' && w.connectedAtMs
+        ? `up since ${relativeTime(w.connectedAtMs, nowMs).replace(' ago', '')}${w.pid ? ` · pid ${w.pid}` : ''}`
+        : error && w.lastError
+          ? `${relativeTime(w.lastError.atMs, nowMs)} ${error}`
+          : '',
+    next: w.status === 'restarting' ? `restart #${w.restartCount}` : w.status === 'disconnected' ? 'down: see the error' : '',
+    blockers: error,
+    blockerTone: error ? 'error' : 'plain',
+  };
+}
+
+function threadRow(t: ThreadRecord, nowMs: number): OpsRow {
+  const d = t.digest;
+  return {
+    key: `th:${t.id}`,
+    kind: 'thread',
+    workspace: t.workspace,
+    threadId: t.id,
+    status: threadStatus(t),
+    name: `└ ${oneLine(t.title, 60)}`,
+    task: oneLine(d.currentTask ?? '', 200),
+    last: d.lastActivity ? `${relativeTime(d.lastActivity.atMs, nowMs)} ${oneLine(d.lastActivity.text, 200)}` : '',
+    next: oneLine(d.nextStep, 200),
+    blockers: d.blockers.map((b) => b.text).join('; '),
+    blockerTone: d.blockers.some((b) => b.kind === 'error' || b.kind === 'disconnected') ? 'error' : d.blockers.length > 0 ? 'warn' : 'plain',
+  };
 }
 
 export interface Column {

@@ -3,7 +3,7 @@ import { render, renderToString } from 'ink';
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { Table } from '../../src/tui/components/Table.js';
-import { cellText, fitTable, truncate, type TableColumn } from '../../src/tui/table.js';
+import { cellText, fitTable, sameColumn, truncate, type TableColumn } from '../../src/tui/table.js';
 import { ColorContext, paint } from '../../src/tui/theme.js';
 import { useChalkLevel } from '../support/chalkLevel.js';
 
@@ -64,6 +64,19 @@ describe('fitTable', () => {
       ['b', 3],
     ]);
     expect(table[1]!.cells[0]!.text).toBe('vw…');
+  });
+});
+
+describe('sameColumn', () => {
+  const column = { key: 'a', width: 5, cells: [{ text: 'ab', tone: 'ok' as const }, { text: 'cd', inverse: true }] };
+
+  it('is true for the same width, texts and styles, and false when any of them differs', () => {
+    expect(sameColumn(column, { ...column, cells: column.cells.map((c) => ({ ...c })) })).toBe(true);
+    expect(sameColumn(column, { ...column, cells: [column.cells[0]!, { text: 'cd', inverse: false }] })).toBe(false);
+    expect(sameColumn(column, { ...column, cells: [{ text: 'ab', tone: 'warn' }, column.cells[1]!] })).toBe(false);
+    expect(sameColumn(column, { ...column, cells: [column.cells[0]!, { text: 'ce', inverse: true }] })).toBe(false);
+    expect(sameColumn(column, { ...column, width: 6 })).toBe(false);
+    expect(sameColumn(column, { ...column, cells: column.cells.slice(0, 1) })).toBe(false);
   });
 });
 

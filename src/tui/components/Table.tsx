@@ -1,6 +1,6 @@
 import { Box, Text, Transform, useIsScreenReaderEnabled } from 'ink';
-import { useContext } from 'react';
-import { fitTable, type FittedColumn, type TableColumn } from '../table.js';
+import { memo, useContext } from 'react';
+import { fitTable, sameColumn, type FittedColumn, type TableColumn } from '../table.js';
 import { ColorContext, paint } from '../theme.js';
 
 /**
@@ -36,9 +36,10 @@ export function Table({ columns, width }: { columns: TableColumn[]; width: numbe
  * Ink lays out a blank block of the column's size, and the transform draws each row's real,
  * styled text into it as Ink writes the block line by line. Ink never sees the cells' text: it
  * measures every text node on every frame, slowly for anything but ASCII, and keeps each
- * distinct text it measured for good.
+ * distinct text it measured for good. A column whose cells did not change is not rendered again
+ * (most columns in most frames: a state change touches a row or two); Ink still writes it.
  */
-function Column({ column }: { column: FittedColumn }) {
+const Column = memo(function Column({ column }: { column: FittedColumn }) {
   const color = useContext(ColorContext);
   const lines = column.cells.map((c) => paint(c.text, c, color));
   const blank = ' '.repeat(column.width);
@@ -47,4 +48,4 @@ function Column({ column }: { column: FittedColumn }) {
       <Transform transform={(line, i) => lines[i] ?? line}>{lines.map(() => blank).join('\n')}</Transform>
     </Box>
   );
-}
+}, (a, b) => sameColumn(a.column, b.column));
