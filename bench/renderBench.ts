@@ -15,9 +15,10 @@
  *
  *   npm run build && node dist/bench/renderBench.js
  *
- * The App runs as `cm-supervisor tui` runs it: Ink's maxFps 20, colours on, and React's
- * production build unless NODE_ENV is set, as src/cli/main.ts loads it (`NODE_ENV=development
- * node dist/bench/renderBench.js` measures the development build). Environment:
+ * The App runs as `cm-supervisor tui` runs it: Ink's maxFps 20, colours on, styled lines kept
+ * across frames (src/tui/styledLineCache.ts), and React's production build unless NODE_ENV is
+ * set, as src/cli/main.ts loads it (`NODE_ENV=development node dist/bench/renderBench.js`
+ * measures the development build). Environment:
  * BENCH_RENDER_SAMPLES, BENCH_STORM_SECONDS (default 10), BENCH_STORM_RATE (default 10000).
  */
 import { EventEmitter } from 'node:events';
@@ -419,19 +420,21 @@ export async function main(): Promise<void> {
   const nodeEnvUnset = process.env.NODE_ENV === undefined;
   if (nodeEnvUnset) process.env.NODE_ENV = 'production';
   const reactBuild = process.env.NODE_ENV === 'production' ? 'production' : `development (NODE_ENV=${process.env.NODE_ENV})`;
-  const [{ render }, { createElement }, { default: chalk }, { App }, { ColorContext }] = await Promise.all([
+  const [{ render }, { createElement }, { default: chalk }, { App }, { ColorContext }, { keepStyledLinesAcrossFrames }] = await Promise.all([
     import('ink'),
     import('react'),
     import('chalk'),
     import('../src/tui/App.js'),
     import('../src/tui/theme.js'),
+    import('../src/tui/styledLineCache.js'),
   ]);
   if (nodeEnvUnset) delete process.env.NODE_ENV;
   for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
   // As runTui does for a TTY: chalk draws colours, bold and inverse even when our own stdout is a pipe.
   if (chalk.level === 0) chalk.level = 1;
+  const lineCache = (await keepStyledLinesAcrossFrames()) ? 'styled lines kept across frames' : 'NO styled line cache (Ink internals changed?)';
 
-  console.log(`render bench: App at ${WIDTH}×${HEIGHT}, ${WORKSPACES} workspaces × ${THREADS_PER_WORKSPACE} threads, ${FEED_ENTRIES} feed entries; React ${reactBuild} build; chalk level ${chalk.level}`);
+  console.log(`render bench: App at ${WIDTH}×${HEIGHT}, ${WORKSPACES} workspaces × ${THREADS_PER_WORKSPACE} threads, ${FEED_ENTRIES} feed entries; React ${reactBuild} build; chalk level ${chalk.level}; ${lineCache}`);
 
   const baseMs = Date.now() - 20 * 60_000;
   const t = performance.now();

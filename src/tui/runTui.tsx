@@ -4,6 +4,7 @@ import type { SupervisorApi } from '../core/api/supervisorApi.js';
 import type { SignalKind, SignalRecord } from '../core/state/model.js';
 import { App } from './App.js';
 import { useTerminalSize } from './hooks/useTerminalSize.js';
+import { keepStyledLinesAcrossFrames } from './styledLineCache.js';
 import { notificationSequence } from './terminal/notifications.js';
 import { ENTER_ALT_SCREEN, HIDE_CURSOR, LEAVE_ALT_SCREEN, SHOW_CURSOR } from './terminal/screen.js';
 import { ColorContext } from './theme.js';
@@ -70,6 +71,7 @@ export async function runTui(options: TuiOptions): Promise<void> {
   // Colours are the app's choice (ColorContext); chalk must still draw inverse and bold for the
   // selection, which it drops when it sees --no-color on the command line.
   if (stdout.isTTY && chalk.level === 0) chalk.level = 1;
+  await keepStyledLinesAcrossFrames();
   stdout.write(ENTER_ALT_SCREEN + HIDE_CURSOR);
 
   let quit: () => void = () => {};
