@@ -51,12 +51,6 @@ export interface OpsRow {
   threadId: string | null;
   status: StatusCell;
   name: string;
-  /**
-   * The name when the TASK column is beside it: a thread whose title only repeats its task
-   * (a thread is named after its first prompt) shows a short handle instead, the end of its id
-   * as the feed shows it.
-   */
-  nameBesideTask: string;
   task: string;
   last: string;
   next: string;
@@ -119,7 +113,6 @@ function workspaceRow(w: WorkspaceRecord, nowMs: number): OpsRow {
     threadId: null,
     status: workspaceStatus(w),
     name: w.name,
-    nameBesideTask: w.name,
     task: w.path,
     // connectedAtMs outlives the connection (the restart backoff uses it): only a ready server is "up".
     last:
@@ -136,15 +129,13 @@ function workspaceRow(w: WorkspaceRecord, nowMs: number): OpsRow {
 
 function threadRow(t: ThreadRecord, nowMs: number): OpsRow {
   const d = t.digest;
-  const name = `└ ${oneLine(t.title, 60)}`;
   return {
     key: `th:${t.id}`,
     kind: 'thread',
     workspace: t.workspace,
     threadId: t.id,
     status: threadStatus(t),
-    name,
-    nameBesideTask: t.title === d.currentTask ? `└ ${t.id.slice(-6)}` : name,
+    name: `└ ${oneLine(t.title, 60)}`,
     task: oneLine(d.currentTask ?? '', 200),
     last: d.lastActivity ? `${relativeTime(d.lastActivity.atMs, nowMs)} ${oneLine(d.lastActivity.text, 200)}` : '',
     next: oneLine(d.nextStep, 200),

@@ -58,7 +58,7 @@ describe('agent text never reaches the terminal as control sequences', () => {
     await r.waitFor('needs_approval · ws1: question: which branch?');
     api.emitAll(failure!);
     await r.waitFor('failed · ws1: failed: deploy — upstream 500', 'deploy to prod');
-    expect(r.lineWith('└ tX')).toMatch(/fix the build\s+.*replied: a/);
+    expect(r.lineWith('└ fix the build')).toContain('replied: a');
     expect(r.lineWith('└ deploy to prod')).toContain('error: upstream 500');
 
     await r.press('2', 'activity feed');
@@ -116,7 +116,7 @@ describe('render coalescing', () => {
     expect(events.length).toBeGreaterThanOrEqual(1_000);
     for (const event of events) api.emit(event);
 
-    await r.waitFor('3 Needs you (4)', /✓ done\s+└ t8\s+task number 8/, /! approval\s+└ t9\s+task number 9/);
+    await r.waitFor('3 Needs you (4)', /✓ done\s+└ task number 8/, /! approval\s+└ task number 9/);
     const renders = r.frames.length - framesBefore;
     expect(renders).toBeGreaterThan(0);
     expect(renders).toBeLessThan(20);

@@ -18,11 +18,10 @@ export function OperationsView({ rows, selected, width, height }: { rows: OpsRow
     );
   }
   const shown = rows.slice(start, end);
-  const taskShown = columns.some((c) => c.key === 'task');
   const table: TableColumn[] = columns.map((c) => ({
     key: c.key,
     width: c.width,
-    cells: [{ text: c.title, tone: 'dim', bold: true }, ...shown.map((row, i) => cellOf(row, c, start + i === selected, taskShown))],
+    cells: [{ text: c.title, tone: 'dim', bold: true }, ...shown.map((row, i) => cellOf(row, c, start + i === selected))],
   }));
   return (
     <Box flexDirection="column" height={height} width={width}>
@@ -31,10 +30,9 @@ export function OperationsView({ rows, selected, width, height }: { rows: OpsRow
   );
 }
 
-function cellOf(row: OpsRow, column: Column, isSelected: boolean, taskShown: boolean): TableCell {
+function cellOf(row: OpsRow, column: Column, isSelected: boolean): TableCell {
   if (column.key === 'status') return { text: `${row.status.glyph} ${row.status.word}`, tone: row.status.tone, inverse: isSelected };
   if (column.key === 'blockers') return { text: row.blockers, tone: row.blockerTone };
   if (row.kind === 'workspace' && column.key === 'name') return { text: row.name, tone: 'accent', bold: true };
-  if (column.key === 'name') return { text: taskShown ? row.nameBesideTask : row.name };
   return { text: row[column.key] };
 }
