@@ -37,8 +37,9 @@ function blockedDigest(state: SupervisorState, thread: ThreadRecord, status: str
   for (const key of thread.openQuestionKeys) {
     const question = state.openQuestions[key];
     if (!question) continue;
-    firstQuestion ??= question.message;
-    blockers.push({ kind: 'question', text: `question: ${oneLine(question.message, 80)}` });
+    const line = oneLine(question.message, 80);
+    firstQuestion ??= line;
+    blockers.push({ kind: 'question', text: `question: ${line}` });
   }
   if (failed) blockers.push({ kind: 'error', text: `error: ${oneLine(thread.lastError!.message, 80)}` });
   if (thread.stalledSinceMs !== null) blockers.push({ kind: 'stalled', text: 'stalled: no events' });
@@ -57,10 +58,10 @@ export function approvalSubject(a: { kind: string; command: string | null; files
   return 'extra permissions';
 }
 
-/** `approval`, `question`: the first the thread waits on (an approval's subject, a question's text). */
+/** `approval`, `question`: the first the thread waits on (an approval's subject, a question as one line). */
 function nextStep(thread: ThreadRecord, approval: string | null, question: string | null): string {
   if (approval !== null) return `waiting for your approval: ${approval}`;
-  if (question !== null) return `waiting for your answer: ${oneLine(question, 80)}`;
+  if (question !== null) return `waiting for your answer: ${question}`;
   if (thread.currentTurnId !== null) {
     const pending = thread.plan.find((s) => s.status !== 'completed');
     return pending ? oneLine(pending.step, 100) : 'working on the current turn';

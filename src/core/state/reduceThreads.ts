@@ -190,12 +190,7 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
   const finalMessage = thread.lastAgentMessage;
   // Cleaned once, cut to each width below (agent replies often span lines: the slow path).
   const finalLine = finalMessage === null ? null : oneLine(finalMessage, 1000);
-  thread.digest = {
-    currentTask: thread.digest.currentTask,
-    lastActivity: { atMs, text: turnOutcomeText(event.status, finalLine, lastError?.message ?? null) },
-    nextStep: thread.digest.nextStep,
-    blockers: thread.digest.blockers,
-  };
+  setActivity(thread, atMs, turnOutcomeText(event.status, finalLine, lastError?.message ?? null));
   putThread(state, thread);
   // Task and title were cleaned when stored.
   const title = cut(thread.digest.currentTask ?? thread.title, 60);
