@@ -4,8 +4,10 @@
  * lines in the same run. Target: the full pipeline at ≥ 0.5 of bare parse, with a cost per event
  * that does not grow with the number of threads or the size of the activity feed.
  *
- * Environment: BENCH_EVENTS (default 1000000) lines per stream, BENCH_REPS (default 3).
+ * Environment: BENCH_EVENTS (default 1000000) lines per stream, BENCH_REPS (default 3),
+ * BENCH_NODE_FLAGS=default to measure with Node's default V8 flags instead of the daemon's.
  */
+import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -23,6 +25,7 @@ import {
   type MethodCost,
   type RunResult,
 } from './pipeline.js';
+import { DAEMON_NODE_FLAGS } from '../src/core/daemon/nodeFlags.js';
 import type { SupervisorState } from '../src/core/state/model.js';
 
 const MIN_EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -289,6 +292,8 @@ function main(): void {
   const naturalMethods = new Map<string, number>();
   for (const s of corpus.scenarios) for (const l of s.lines) naturalMethods.set(l.method, (naturalMethods.get(l.method) ?? 0) + 1);
 
+  const flags = process.execArgv.filter((f) => DAEMON_NODE_FLAGS.includes(f));
+  log(`V8 flags: ${flags.length > 0 ? `${flags.join(' ')} (the daemon's, src/core/daemon/nodeFlags.ts)` : "Node's defaults (BENCH_NODE_FLAGS=default)"}`);
   log(`cm-supervisor bench — node ${process.version}, ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}; median of ${REPS} runs per measurement (${SLICE_REPS} for the short slices)${gc ? ', full GC before each' : ''}; ≥ ${fmt(MIN_EVENTS)} lines per stream`);
   log(`transcripts: ${corpus.scenarios.map((s) => `${s.name} (${s.lines.length})`).join(', ')} — ${perRound} notification/server-request lines per round (${corpus.responsesSkipped} response lines skipped)`);
   log(`natural mix, as recorded (the transcripts have few streamed deltas): ${describeMix(naturalMethods)}`);
@@ -334,4 +339,16 @@ function main(): void {
   log(`bench time ${since(started).toFixed(0)} s; load average now ${loadavg()[0]!.toFixed(1)} (other processes on the machine skew the absolute numbers; ratios are measured interleaved)`);
 }
 
-main();
+/**
+ * The loop runs in the daemon, so the pipeline is measured with the daemon's V8 flags: a run
+ * without them starts this script again with them (and the bare parse runs with them too).
+ */
+function rerunWithDaemonFlags(): boolean {
+  if (process.env.BENCH_NODE_FLAGS === 'default') return false;
+  if (DAEMON_NODE_FLAGS.every((f) => process.execArgv.includes(f))) return false;
+  const child = spawnSync(process.execPath, [...DAEMON_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exitCode = child.status ?? 1;
+  return true;
+}
+
+if (!rerunWithDaemonFlags()) main();

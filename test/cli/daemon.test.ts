@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../src/core/daemon/client.js';
 import { daemonPaths } from '../../src/core/daemon/home.js';
+import { DAEMON_NODE_FLAGS } from '../../src/core/daemon/nodeFlags.js';
 import { isAlive } from '../support/processes.js';
 import { startRealCodexEnv, type RealCodexEnv } from '../support/realCodex.js';
 import { CLI, runBuiltCli } from '../support/runBuiltCli.js';
@@ -90,6 +91,9 @@ describe('cm-supervisor daemon (built CLI, real codex)', () => {
       expect(isAlive(pid)).toBe(true);
       expect(JSON.parse(readFileSync(daemonPaths(home).lock, 'utf8')).pid).toBe(pid);
       expect(statSync(socket).mode & 0o777).toBe(0o600);
+      // The daemon runs with its own V8 flags (a young generation sized for its event stream).
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      expect(argv.slice(1, 1 + DAEMON_NODE_FLAGS.length)).toEqual(DAEMON_NODE_FLAGS);
       const again = await cli(['daemon', 'start']);
       expect(again.code).toBe(1);
       expect(again.stderr).toContain(`a cm-supervisor daemon is already running for ${home} (pid ${pid})`);

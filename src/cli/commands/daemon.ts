@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DaemonClient } from '../../core/daemon/client.js';
 import { daemonPaths, ensurePrivateHome, readLiveLock } from '../../core/daemon/home.js';
+import { DAEMON_NODE_FLAGS } from '../../core/daemon/nodeFlags.js';
 import { startDaemon } from '../../core/daemon/runDaemon.js';
 import { SupervisorError } from '../../core/errors.js';
 import { spawnDetached } from '../../core/process/spawnDetached.js';
@@ -43,7 +44,7 @@ export async function daemonStart(globals: GlobalOptions, io: CliIo): Promise<vo
   const paths = daemonPaths(globals.home);
   // Only an explicit choice is passed on: otherwise `daemon run` decides, reading config.json.
   const explicit = globals.codex.source === 'flag' || globals.codex.source === 'env' ? ['--codex-bin', globals.codex.path] : [];
-  const child = spawnDetached([process.execPath, MAIN, '--home', globals.home, ...explicit, 'daemon', 'run'], { logFile: paths.log });
+  const child = spawnDetached([process.execPath, ...DAEMON_NODE_FLAGS, MAIN, '--home', globals.home, ...explicit, 'daemon', 'run'], { logFile: paths.log });
   let exitCode: number | null | undefined;
   void child.exited.then((code) => (exitCode = code));
   const deadline = Date.now() + 20_000;
