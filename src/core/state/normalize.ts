@@ -97,6 +97,17 @@ function parseParams<S extends z.ZodType>(schema: S, workspace: string, atMs: nu
   return result.success ? result.data : badParams(workspace, atMs, method, result.error, params);
 }
 
+/**
+ * The params of a server request as the schema reads them, or null when they do not fit
+ * (checked as parseParams does). Only for schemas whose callers copy out declared scalars: a
+ * value that passes is the input itself, unknown keys included.
+ */
+function requestParams<S extends z.ZodType>(schema: S, params: unknown): z.infer<S> | null {
+  if (schemaCheck(schema)?.(params)) return params as z.infer<S>;
+  const result = schema.safeParse(params);
+  return result.success ? result.data : null;
+}
+
 // Module-level, like parseParams: closures made per notification cost an allocation each.
 function isEvent(v: unknown): v is SupervisorEvent {
   return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'protocol/error';
@@ -270,19 +281,19 @@ export function normalizeServerRequest(workspace: string, r: ServerRequestEvent)
 
   switch (r.method as ServerRequest['method']) {
     case 'item/commandExecution/requestApproval': {
-      const p = CommandApprovalParamsSchema.safeParse(r.params);
-      if (!p.success) return unsupported(threadOf(r.params));
-      return approval(p.data, {
+      const p = requestParams(CommandApprovalParamsSchema, r.params);
+      if (p === null) return unsupported(threadOf(r.params));
+      return approval(p, {
         kind: 'command',
-        command: p.data.command ?? null,
-        cwd: p.data.cwd ?? null,
-        availableDecisions: decisionNames(p.data.availableDecisions, ALL_DECISIONS),
+        command: p.command ?? null,
+        cwd: p.cwd ?? null,
+        availableDecisions: decisionNames(p.availableDecisions, ALL_DECISIONS),
       });
     }
     case 'item/fileChange/requestApproval': {
-      const p = FileChangeApprovalParamsSchema.safeParse(r.params);
-      if (!p.success) return unsupported(threadOf(r.params));
-      return approval(p.data, { kind: 'fileChange', cwd: p.data.grantRoot ?? null, availableDecisions: ALL_DECISIONS });
+      const p = requestParams(FileChangeApprovalParamsSchema, r.params);
+      if (p === null) return unsupported(threadOf(r.params));
+      return approval(p, { kind: 'fileChange', cwd: p.grantRoot ?? null, availableDecisions: ALL_DECISIONS });
     }
     case 'item/permissions/requestApproval': {
       const p = PermissionsApprovalParamsSchema.safeParse(r.params);

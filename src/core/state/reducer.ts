@@ -15,8 +15,17 @@ import { oneLine } from '../util/text.js';
  * It takes ownership of `state` (see model.ts) and returns it with the effects to run.
  * Events that do not apply to the current state are ignored, never thrown on.
  */
+/** What most events produce: shared, and frozen so that no caller can add to it. */
+const NO_EFFECTS = Object.freeze([]) as unknown as Effect[];
+/**
+ * The effects of the event being reduced, in one array reused for every event: it is copied out
+ * only when an event produced some (allocating a fresh array per event showed up in the bench).
+ */
+const pending: Effect[] = [];
+
 export function reduce(state: SupervisorState, event: SupervisorEvent): [SupervisorState, Effect[]] {
-  const effects: Effect[] = [];
+  pending.length = 0;
+  const effects = pending;
   state.seq++;
   switch (event.type) {
     case 'workspace/added':
@@ -98,7 +107,7 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
       resolveSignal(state, `supervisor:${event.key}`, event.atMs);
       break;
   }
-  return [state, effects];
+  return [state, pending.length === 0 ? NO_EFFECTS : pending.splice(0)];
 }
 
 /**
