@@ -1,21 +1,31 @@
 import type { FeedEntry, FeedKind, SupervisorState } from './model.js';
-import { oneLine } from '../util/text.js';
+import { cut, oneLine } from '../util/text.js';
 
 /**
  * Appends to the activity feed, a bounded ring. Trimming happens in batches once the feed is a
  * quarter over its limit, so appending stays O(1) amortized.
  */
-export function pushFeed(
-  state: SupervisorState,
-  entry: { atMs: number; workspace: string; threadId: string | null; kind: FeedKind; text: string; needsInput?: boolean; requestKey?: string | null },
-): void {
+export function pushFeed(state: SupervisorState, entry: NewFeedEntry): void {
+  append(state, entry, oneLine(entry.text, FEED_TEXT_MAX));
+}
+
+/** `pushFeed` for a text made only of lines `oneLine` already cleaned: it is only cut. */
+export function pushFeedLine(state: SupervisorState, entry: NewFeedEntry): void {
+  append(state, entry, cut(entry.text, FEED_TEXT_MAX));
+}
+
+type NewFeedEntry = { atMs: number; workspace: string; threadId: string | null; kind: FeedKind; text: string; needsInput?: boolean; requestKey?: string | null };
+
+const FEED_TEXT_MAX = 300;
+
+function append(state: SupervisorState, entry: NewFeedEntry, text: string): void {
   const record: FeedEntry = {
     seq: state.nextFeedSeq++,
     atMs: entry.atMs,
     workspace: entry.workspace,
     threadId: entry.threadId,
     kind: entry.kind,
-    text: oneLine(entry.text, 300),
+    text,
     needsInput: entry.needsInput ?? false,
     requestKey: entry.requestKey ?? null,
   };

@@ -1,6 +1,7 @@
 import { oneLine } from '../util/text.js';
 import type { Effect, SupervisorEvent } from './events.js';
 import { pushFeed } from './feed.js';
+import { addWarning } from './warnings.js';
 import type { SupervisorState, WorkspaceRecord } from './model.js';
 import { clearRequest } from './reduceRequests.js';
 import { setJobStatus } from './reduceJobs.js';
@@ -25,8 +26,6 @@ type ConnectionEvent = Extract<
       | 'thread/resumeFailed';
   }
 >;
-
-const MAX_WARNINGS = 50;
 
 export function reduceConnectionEvent(state: SupervisorState, effects: Effect[], event: ConnectionEvent): void {
   const { atMs } = event;
@@ -131,11 +130,6 @@ export function reduceConnectionEvent(state: SupervisorState, effects: Effect[],
       pushFeed(state, { atMs, workspace: workspace.name, threadId: event.threadId, kind: 'error', text: `could not resume thread: ${event.message}` });
       return;
   }
-}
-
-function addWarning(state: SupervisorState, text: string): void {
-  state.warnings.push(text);
-  if (state.warnings.length > MAX_WARNINGS) state.warnings.splice(0, state.warnings.length - MAX_WARNINGS);
 }
 
 function raiseDisconnected(state: SupervisorState, effects: Effect[], workspace: string, message: string, stderrTail: string[], atMs: number): void {

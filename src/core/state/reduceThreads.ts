@@ -1,7 +1,7 @@
 import type { ThreadItem, ThreadStatus } from '../protocol/messages.js';
 import { cut, displayCommand, oneLine } from '../util/text.js';
 import type { Effect, SupervisorEvent } from './events.js';
-import { pushFeed } from './feed.js';
+import { pushFeed, pushFeedLine } from './feed.js';
 import { setJobStatus } from './reduceJobs.js';
 import type { ItemSummary, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
@@ -205,7 +205,7 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
       context: finalLine ? { finalMessage: finalLine } : {},
       atMs,
     });
-    pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_completed', text: `completed: ${finalLine ?? title}` });
+    pushFeedLine(state, { atMs, workspace, threadId: thread.id, kind: 'turn_completed', text: `completed: ${finalLine ?? title}` });
     setJobStatus(state, event.turnId, 'completed', atMs, { finalMessage });
   } else if (event.status === 'failed') {
     const message = lastError?.message ?? 'turn failed';
@@ -222,7 +222,7 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
     pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_failed', text: `failed: ${message}` });
     setJobStatus(state, event.turnId, 'failed', atMs, { error: message });
   } else if (event.status === 'interrupted') {
-    pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_interrupted', text: `interrupted: ${title}` });
+    pushFeedLine(state, { atMs, workspace, threadId: thread.id, kind: 'turn_interrupted', text: `interrupted: ${title}` });
     setJobStatus(state, event.turnId, 'interrupted', atMs, { error: 'turn interrupted' });
   }
 }
@@ -267,7 +267,7 @@ function reduceItem(state: SupervisorState, event: Extract<SupervisorEvent, { ty
         // A thread started empty is named after its first prompt, as Codex's preview would be.
         if (thread.title === UNTITLED) thread.title = cut(line, 200);
         thread.digest = withDigestText(thread.digest, cut(line, 200), thread.digest.lastActivity);
-        pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_started', text: `new task: ${line}` });
+        pushFeedLine(state, { atMs, workspace, threadId: thread.id, kind: 'turn_started', text: `new task: ${line}` });
       }
       break;
     case 'agentMessage':

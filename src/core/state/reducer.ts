@@ -8,6 +8,7 @@ import { reduceRequestEvent } from './reduceRequests.js';
 import { reduceThreadEvent } from './reduceThreads.js';
 import { raiseSignal, resolveSignal, signalKeys, withTimes } from './signals.js';
 import { copyThread, putThread } from './threadRecords.js';
+import { addWarning } from './warnings.js';
 import { oneLine } from '../util/text.js';
 
 /**
@@ -24,7 +25,8 @@ const NO_EFFECTS = Object.freeze([]) as unknown as Effect[];
 const pending: Effect[] = [];
 
 export function reduce(state: SupervisorState, event: SupervisorEvent): [SupervisorState, Effect[]] {
-  pending.length = 0;
+  // Emptied by the last event's splice; only an event that threw can have left effects here.
+  if (pending.length !== 0) pending.length = 0;
   const effects = pending;
   state.seq++;
   switch (event.type) {
@@ -72,8 +74,7 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
       break;
     case 'server/warning':
       // Per-turn noise such as "unknown model" stays out of the feed; it is kept for debugging.
-      state.warnings.push(`${event.workspace}: ${oneLine(event.message, 300)}`);
-      if (state.warnings.length > 50) state.warnings.shift();
+      addWarning(state, `${event.workspace}: ${oneLine(event.message, 300)}`);
       break;
     case 'notification/unknown':
       state.unknownMethods[event.method] = (state.unknownMethods[event.method] ?? 0) + 1;
