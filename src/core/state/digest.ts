@@ -14,7 +14,8 @@ export function computeDigest(state: SupervisorState, thread: ThreadRecord): Thr
   const previous = thread.digest;
   const workspace = state.workspaces[thread.workspace];
   const disconnected = workspace !== undefined && workspace.status !== 'ready' && workspace.status !== 'starting';
-  const failed = thread.lastTurn?.status === 'failed' && thread.currentTurnId === null && thread.lastError !== null;
+  // Ordered so that a running turn reads no other record: each is a cache miss with many threads.
+  const failed = thread.currentTurnId === null && thread.lastError !== null && thread.lastTurn?.status === 'failed';
   if (thread.pendingApprovalKeys.length > 0 || thread.openQuestionKeys.length > 0 || failed || disconnected || thread.stalledSinceMs !== null) {
     return blockedDigest(state, thread, workspace?.status, failed, disconnected);
   }

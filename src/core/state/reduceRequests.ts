@@ -5,7 +5,7 @@ import { pushFeed } from './feed.js';
 import type { ApprovalRecord, QuestionRecord, SignalContext, SupervisorState, ThreadRecord } from './model.js';
 import { setJobStatus } from './reduceJobs.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
-import { copyThread, draftThread, putThread } from './threadRecords.js';
+import { copyThread, draftThread, NONE, putThread } from './threadRecords.js';
 
 type RequestEvent = Extract<
   SupervisorEvent,
@@ -171,7 +171,8 @@ function withKeyLast(keys: string[], key: string): string[] {
 
 /** The keys without `key` (the same array when it is not there: most threads wait on nothing). */
 function without(keys: string[], key: string): string[] {
-  return keys.includes(key) ? keys.filter((k) => k !== key) : keys;
+  if (!keys.includes(key)) return keys;
+  return keys.length === 1 ? NONE : keys.filter((k) => k !== key);
 }
 
 function approvalResult(approval: ApprovalRecord, decision: ApprovalDecision): unknown {

@@ -5,7 +5,7 @@ import { pushFeed, pushFeedLine } from './feed.js';
 import { setJobStatus } from './reduceJobs.js';
 import type { ItemSummary, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
-import { draftThread, putThread, UNTITLED, withItem } from './threadRecords.js';
+import { draftThread, NONE, putThread, UNTITLED, withItem } from './threadRecords.js';
 
 type ThreadEvent = Extract<
   SupervisorEvent,
@@ -101,7 +101,7 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
       resolveSignal(state, signalKeys.turn('completed', thread.id), atMs);
       resolveSignal(state, signalKeys.turn('failed', thread.id), atMs);
       thread.currentTurnId = event.turnId;
-      thread.plan = [];
+      thread.plan = NONE;
       thread.turnDiff = null;
       thread.lastError = null;
       thread.lastAgentMessage = null;
