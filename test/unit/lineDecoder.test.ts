@@ -39,6 +39,18 @@ describe('LineDecoder', () => {
     expect(d.push('GHIJ\n{"ok":1}\n')).toEqual({ lines: ['{"ok":1}'], oversized: 0 });
   });
 
+  it('drops an over-limit line between two good ones in the same chunk', () => {
+    const d = new LineDecoder(10);
+    expect(d.push('{"a":1}\n0123456789ABCDEF\n{"b":2}\n')).toEqual({ lines: ['{"a":1}', '{"b":2}'], oversized: 1 });
+  });
+
+  it('decodes many lines of one chunk, with multi-byte characters and whitespace-only lines', () => {
+    const d = new LineDecoder();
+    const chunk = Buffer.from('{"a":"é"}\n{"b":"✓"}\r\n \t\n\u00a0\n{"c":"日本"}\n{"d"', 'utf8');
+    expect(d.push(chunk)).toEqual({ lines: ['{"a":"é"}', '{"b":"✓"}', '{"c":"日本"}'], oversized: 0 });
+    expect(d.push(':4}\n').lines).toEqual(['{"d":4}']);
+  });
+
   it('flush returns an unterminated last line', () => {
     const d = new LineDecoder();
     d.push('{"a":1}\n{"tail":');

@@ -19,25 +19,23 @@ export class LineDecoder {
     const lines: string[] = [];
     let oversized = 0;
     let start = 0;
-    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      const piece = buf.subarray(start, nl);
-      start = nl + 1;
-      if (this.discarding) {
-        this.discarding = false;
-        continue;
+    const first = buf.indexOf(10);
+    if (first !== -1) {
+      // The first line may end what earlier chunks left pending.
+      oversized += this.takeLine(buf, 0, first, lines);
+      start = first + 1;
+      const last = buf.lastIndexOf(10);
+      if (last > first && last - start <= this.maxLineBytes) {
+        // No line in between can be over the limit: one decode for all of them instead of a
+        // Buffer view and a decode per line (a newline byte never splits a UTF-8 character).
+        for (const line of buf.toString('utf8', start, last).split('\n')) addLine(line, lines);
+        start = last + 1;
+      } else {
+        for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+          oversized += this.takeLine(buf, start, nl, lines);
+          start = nl + 1;
+        }
       }
-      if (this.pendingBytes + piece.length > this.maxLineBytes) {
-        oversized++;
-        this.reset();
-        continue;
-      }
-      const line =
-        this.pending.length === 0
-          ? piece.toString('utf8')
-          : Buffer.concat([...this.pending, piece], this.pendingBytes + piece.length).toString('utf8');
-      this.reset();
-      const text = line.endsWith('\r') ? line.slice(0, -1) : line;
-      if (text.trim() !== '') lines.push(text);
     }
     if (start < buf.length && !this.discarding) {
       const rest = buf.subarray(start);
@@ -54,6 +52,25 @@ export class LineDecoder {
     return { lines, oversized };
   }
 
+  /** The line in `buf[from, to)` after what is pending; 1 when it was over the limit and dropped. */
+  private takeLine(buf: Buffer, from: number, to: number, lines: string[]): number {
+    if (this.discarding) {
+      this.discarding = false;
+      return 0;
+    }
+    if (this.pendingBytes + (to - from) > this.maxLineBytes) {
+      this.reset();
+      return 1;
+    }
+    if (this.pending.length === 0) {
+      addLine(buf.toString('utf8', from, to), lines);
+    } else {
+      addLine(Buffer.concat([...this.pending, buf.subarray(from, to)], this.pendingBytes + to - from).toString('utf8'), lines);
+      this.reset();
+    }
+    return 0;
+  }
+
   /** Whatever is left without a final newline (a peer that exits mid-line). */
   flush(): string | null {
     const text = this.pending.length === 0 ? null : Buffer.concat(this.pending).toString('utf8');
@@ -66,6 +83,14 @@ export class LineDecoder {
     this.pending = [];
     this.pendingBytes = 0;
   }
+}
+
+/** Adds the line without a trailing `\r`, unless it is blank. */
+function addLine(line: string, lines: string[]): void {
+  const text = line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
+  // A JSON line starts with `{`: only a line that starts with something else can be blank.
+  const code = text.charCodeAt(0);
+  if ((code > 32 && code < 127) || (text.length > 0 && text.trim() !== '')) lines.push(text);
 }
 
 export function encodeJsonl(message: unknown): string {
