@@ -1,6 +1,10 @@
 import type { FeedEntry, FeedKind, SupervisorState } from './model.js';
 import { cut, oneLine } from '../util/text.js';
 
+type NewFeedEntry = { atMs: number; workspace: string; threadId: string | null; kind: FeedKind; text: string; needsInput?: boolean; requestKey?: string | null };
+
+const FEED_TEXT_MAX = 300;
+
 /**
  * Appends to the activity feed, a bounded ring. Trimming happens in batches once the feed is a
  * quarter over its limit, so appending stays O(1) amortized.
@@ -13,10 +17,6 @@ export function pushFeed(state: SupervisorState, entry: NewFeedEntry): void {
 export function pushFeedLine(state: SupervisorState, entry: NewFeedEntry): void {
   append(state, entry, cut(entry.text, FEED_TEXT_MAX));
 }
-
-type NewFeedEntry = { atMs: number; workspace: string; threadId: string | null; kind: FeedKind; text: string; needsInput?: boolean; requestKey?: string | null };
-
-const FEED_TEXT_MAX = 300;
 
 function append(state: SupervisorState, entry: NewFeedEntry, text: string): void {
   const record: FeedEntry = {

@@ -11,11 +11,6 @@ import { copyThread, putThread } from './threadRecords.js';
 import { addWarning } from './warnings.js';
 import { oneLine } from '../util/text.js';
 
-/**
- * The only way state changes: no IO, no clock, no randomness; time and ids come in the event.
- * It takes ownership of `state` (see model.ts) and returns it with the effects to run.
- * Events that do not apply to the current state are ignored, never thrown on.
- */
 /** What most events produce: shared, and frozen so that no caller can add to it. */
 const NO_EFFECTS = Object.freeze([]) as unknown as Effect[];
 /**
@@ -24,6 +19,11 @@ const NO_EFFECTS = Object.freeze([]) as unknown as Effect[];
  */
 const pending: Effect[] = [];
 
+/**
+ * The only way state changes: no IO, no clock, no randomness; time and ids come in the event.
+ * It takes ownership of `state` (see model.ts) and returns it with the effects to run.
+ * Events that do not apply to the current state are ignored, never thrown on.
+ */
 export function reduce(state: SupervisorState, event: SupervisorEvent): [SupervisorState, Effect[]] {
   // Emptied by the last event's splice; only an event that threw can have left effects here.
   if (pending.length !== 0) pending.length = 0;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { reduce } from '../../../src/core/state/reducer.js';
 import { openSignals, signalCounts } from '../../../src/core/state/selectors.js';
 import { fold, readyState, WS } from '../../support/replay.js';
 import { commandApproval, turnCompleted, turnStarted } from '../../support/events.js';
@@ -23,6 +24,20 @@ function withSignals() {
 }
 
 describe('signals', () => {
+  it('each event hands back its own effects: a later event neither changes nor can add to them', () => {
+    const state = readyState();
+    reduce(state, turnStarted('a', 'a1', at));
+    const [, first] = reduce(state, turnCompleted('a', 'a1', 'completed', at + 1));
+    reduce(state, turnStarted('b', 'b1', at + 2));
+    const [, second] = reduce(state, turnCompleted('b', 'b1', 'completed', at + 3));
+    const [, none] = reduce(state, turnStarted('c', 'c1', at + 4));
+    expect(first).toEqual([{ type: 'notify', signalId: state.openSignalKeys['completed:a'] }]);
+    expect(second).toEqual([{ type: 'notify', signalId: state.openSignalKeys['completed:b'] }]);
+    expect(none).toEqual([]);
+    expect(() => none.push({ type: 'notify', signalId: 'x' })).toThrow(TypeError);
+    expect(reduce(state, turnStarted('d', 'd1', at + 5))[1]).toEqual([]);
+  });
+
   it('counts open signals by kind, newest first in openSignals', () => {
     const state = withSignals();
     expect(signalCounts(state)).toEqual({ needs_approval: 1, failed: 1, completed: 2, stalled: 0, disconnected: 0 });
