@@ -88,7 +88,7 @@ export class LineDecoder {
 /** Adds the line without a trailing `\r`, unless it is blank. */
 function addLine(line: string, lines: string[]): void {
   const text = line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
-  // A JSON line starts with `{`: only a line that starts with something else can be blank.
+  // A line that starts with a visible ASCII character (a JSON line starts with `{`) is not blank.
   const code = text.charCodeAt(0);
   if ((code > 32 && code < 127) || (text.length > 0 && text.trim() !== '')) lines.push(text);
 }
