@@ -88,24 +88,20 @@ function badParams(workspace: string, atMs: number, method: string, error: z.Zod
 }
 
 /**
- * The params as the schema reads them, or the protocol error that says why they do not fit.
- * Params that fit are checked without zod's copy (see schemaCheck); zod words the errors.
+ * The params as the schema reads them, or zod's error saying why they do not fit. Params that fit
+ * are checked without zod's copy (see schemaCheck), so a value that passes is the input itself:
+ * callers read only the fields the schema declares.
  */
-function parseParams<S extends z.ZodType>(schema: S, workspace: string, atMs: number, method: string, params: unknown): z.infer<S> | SupervisorEvent {
+function readParams<S extends z.ZodType>(schema: S, params: unknown): z.infer<S> | z.ZodError {
   if (schemaCheck(schema)?.(params)) return params as z.infer<S>;
   const result = schema.safeParse(params);
-  return result.success ? result.data : badParams(workspace, atMs, method, result.error, params);
+  return result.success ? result.data : result.error;
 }
 
-/**
- * The params of a server request as the schema reads them, or null when they do not fit
- * (checked as parseParams does). Only for schemas whose callers copy out declared scalars: a
- * value that passes is the input itself, unknown keys included.
- */
-function requestParams<S extends z.ZodType>(schema: S, params: unknown): z.infer<S> | null {
-  if (schemaCheck(schema)?.(params)) return params as z.infer<S>;
-  const result = schema.safeParse(params);
-  return result.success ? result.data : null;
+/** The params as the schema reads them, or the protocol error that says why they do not fit. */
+function parseParams<S extends z.ZodType>(schema: S, workspace: string, atMs: number, method: string, params: unknown): z.infer<S> | SupervisorEvent {
+  const p = readParams(schema, params);
+  return p instanceof z.ZodError ? badParams(workspace, atMs, method, p, params) : p;
 }
 
 // Module-level, like parseParams: closures made per notification cost an allocation each.
@@ -281,8 +277,8 @@ export function normalizeServerRequest(workspace: string, r: ServerRequestEvent)
 
   switch (r.method as ServerRequest['method']) {
     case 'item/commandExecution/requestApproval': {
-      const p = requestParams(CommandApprovalParamsSchema, r.params);
-      if (p === null) return unsupported(threadOf(r.params));
+      const p = readParams(CommandApprovalParamsSchema, r.params);
+      if (p instanceof z.ZodError) return unsupported(threadOf(r.params));
       return approval(p, {
         kind: 'command',
         command: p.command ?? null,
@@ -291,8 +287,8 @@ export function normalizeServerRequest(workspace: string, r: ServerRequestEvent)
       });
     }
     case 'item/fileChange/requestApproval': {
-      const p = requestParams(FileChangeApprovalParamsSchema, r.params);
-      if (p === null) return unsupported(threadOf(r.params));
+      const p = readParams(FileChangeApprovalParamsSchema, r.params);
+      if (p instanceof z.ZodError) return unsupported(threadOf(r.params));
       return approval(p, { kind: 'fileChange', cwd: p.grantRoot ?? null, availableDecisions: ALL_DECISIONS });
     }
     case 'item/permissions/requestApproval': {
