@@ -1,4 +1,5 @@
 import { approvalSubject } from '../state/digest.js';
+import { jobOfTurn } from '../state/selectors.js';
 import type { ChatRole, JobRecord, SupervisorState } from '../state/model.js';
 import { oneLine } from '../util/text.js';
 
@@ -23,8 +24,7 @@ export function chatUpdatesFrom(prev: SupervisorState | null, next: SupervisorSt
     return proposalId ? { proposalId } : {};
   };
   const trackedJobOf = (state: SupervisorState, turnId: string | null): JobRecord | null => {
-    const key = turnId === null ? undefined : state.jobByTurn[turnId];
-    const job = key === undefined ? undefined : state.jobs[key];
+    const job = turnId === null ? undefined : jobOfTurn(state, turnId);
     return job && tracked.has(job.planId) ? job : null;
   };
 

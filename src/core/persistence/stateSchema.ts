@@ -184,9 +184,7 @@ export const PersistedStateSchema = z.object({
   workspaces: z.record(z.string(), WorkspaceSchema),
   threads: z.record(z.string(), ThreadSchema),
   jobs: z.record(z.string(), JobSchema),
-  jobByTurn: z.record(z.string(), z.string()),
   signals: z.record(z.string(), SignalSchema),
-  openSignalKeys: z.record(z.string(), z.string()),
   nextSignalNumber: z.number(),
   pendingApprovals: z.record(z.string(), ApprovalSchema),
   openQuestions: z.record(z.string(), QuestionSchema),
@@ -196,7 +194,7 @@ export const PersistedStateSchema = z.object({
 });
 export type PersistedState = z.infer<typeof PersistedStateSchema>;
 
-export const STATE_SCHEMA_VERSION = 1;
+export const STATE_SCHEMA_VERSION = 2;
 
 export const StateFileSchema = z.object({
   schemaVersion: z.literal(STATE_SCHEMA_VERSION),

@@ -6,7 +6,13 @@ import { writeFileAtomic } from './atomicWrite.js';
 import { STATE_SCHEMA_VERSION, StateFileSchema, type PersistedState } from './stateSchema.js';
 
 /** Upgrades a state file of schema N to N+1. Add one here whenever the schema changes. */
-const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => Record<string, unknown>> = {};
+const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => Record<string, unknown>> = {
+  // 2: the open-signal and job-by-turn indexes are rebuilt from the records, no longer stored.
+  1: (raw) => {
+    const { jobByTurn: _jobs, openSignalKeys: _signals, ...state } = (raw.state ?? {}) as Record<string, unknown>;
+    return { ...raw, state };
+  },
+};
 
 export type LoadResult =
   | { kind: 'missing' }
@@ -18,9 +24,7 @@ export function persistedPart(state: SupervisorState): PersistedState {
     workspaces: state.workspaces,
     threads: state.threads,
     jobs: state.jobs,
-    jobByTurn: state.jobByTurn,
     signals: state.signals,
-    openSignalKeys: state.openSignalKeys,
     nextSignalNumber: state.nextSignalNumber,
     pendingApprovals: state.pendingApprovals,
     openQuestions: state.openQuestions,

@@ -5,7 +5,8 @@
  * Ownership: the loop holds the only live copy and changes it only through `reduce`. Records
  * are never mutated once stored (a change stores a new record); the keyed containers and the
  * feed array are updated in place so one event costs the same with 1 or 200 threads.
- * `snapshotOf` makes the copy that readers get.
+ * `snapshotOf` makes the copy that readers get. The reducer's lookup indexes (open signal by
+ * key, job by turn) are derived from these records and live beside the state (indexes.ts).
  */
 
 import type { Plan } from '../contract/plan.js';
@@ -203,11 +204,7 @@ export interface SupervisorState {
   workspaces: Record<string, WorkspaceRecord>;
   threads: Record<string, ThreadRecord>;
   jobs: Record<string, JobRecord>;
-  /** Job key by turn id, so turn events find their job in O(1). */
-  jobByTurn: Record<string, string>;
   signals: Record<string, SignalRecord>;
-  /** Unresolved signal id by dedup key. */
-  openSignalKeys: Record<string, string>;
   nextSignalNumber: number;
   pendingApprovals: Record<string, ApprovalRecord>;
   openQuestions: Record<string, QuestionRecord>;
@@ -233,9 +230,7 @@ export function initialState(options: { feedLimit?: number } = {}): SupervisorSt
     workspaces: {},
     threads: {},
     jobs: {},
-    jobByTurn: {},
     signals: {},
-    openSignalKeys: {},
     nextSignalNumber: 1,
     pendingApprovals: {},
     openQuestions: {},
@@ -256,9 +251,7 @@ export function snapshotOf(state: SupervisorState): SupervisorState {
     workspaces: { ...state.workspaces },
     threads: { ...state.threads },
     jobs: { ...state.jobs },
-    jobByTurn: { ...state.jobByTurn },
     signals: { ...state.signals },
-    openSignalKeys: { ...state.openSignalKeys },
     pendingApprovals: { ...state.pendingApprovals },
     openQuestions: { ...state.openQuestions },
     activityFeed: state.activityFeed.slice(),

@@ -1,5 +1,6 @@
 import type { SupervisorEvent } from './events.js';
 import { pushFeed } from './feed.js';
+import { indexOf } from './indexes.js';
 import type { JobRecord, JobStatus, SupervisorState } from './model.js';
 import { oneLine } from '../util/text.js';
 
@@ -13,7 +14,7 @@ export function setJobStatus(
   atMs: number,
   extra: { finalMessage?: string | null; error?: string | null } = {},
 ): void {
-  const key = state.jobByTurn[turnId];
+  const key = indexOf(state).jobByTurn.get(turnId);
   const job = key === undefined ? undefined : state.jobs[key];
   if (!job || FINAL.includes(job.status)) return;
   state.jobs[job.key] = {
@@ -53,7 +54,7 @@ export function reduceJobEvent(state: SupervisorState, event: JobEvent): void {
     case 'job/dispatched': {
       const job = state.jobs[event.key];
       if (!job) return;
-      state.jobByTurn[event.turnId] = job.key;
+      indexOf(state).jobByTurn.set(event.turnId, job.key);
       // turn/started or even turn/completed may have been reduced before the turn/start reply.
       const thread = state.threads[event.threadId];
       const finished = thread?.lastTurn?.id === event.turnId ? thread.lastTurn : null;

@@ -1,4 +1,4 @@
-import type { FeedEntry, FeedKind, SignalKind, SignalRecord, SupervisorState, ThreadRecord } from './model.js';
+import type { FeedEntry, FeedKind, JobRecord, SignalKind, SignalRecord, SupervisorState, ThreadRecord } from './model.js';
 import { SIGNAL_KINDS } from './model.js';
 
 export interface FeedFilter {
@@ -40,12 +40,14 @@ export function selectFeed(state: SupervisorState, filter: FeedFilter = {}): Fee
 
 /** Unresolved signals, newest first. */
 export function openSignals(state: SupervisorState): SignalRecord[] {
-  return Object.values(state.openSignalKeys)
-    .flatMap((id) => {
-      const s = state.signals[id];
-      return s ? [s] : [];
-    })
+  return Object.values(state.signals)
+    .filter((s) => s.resolvedAtMs === null)
     .sort((a, b) => b.createdAtMs - a.createdAtMs);
+}
+
+/** The job that started this turn, if one did. */
+export function jobOfTurn(state: SupervisorState, turnId: string): JobRecord | undefined {
+  return Object.values(state.jobs).find((job) => job.turnId === turnId);
 }
 
 /** Open, unacknowledged signals by kind: the header badges. */

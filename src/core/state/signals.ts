@@ -1,4 +1,5 @@
 import type { Effect } from './events.js';
+import { indexOf } from './indexes.js';
 import type { SignalRecord, SupervisorState } from './model.js';
 
 type SignalFields = Pick<SignalRecord, 'key' | 'kind' | 'workspace' | 'threadId' | 'turnId' | 'message' | 'context'>;
@@ -25,11 +26,12 @@ function signalRecord(id: string, s: SignalFields, createdAtMs: number, resolved
 
 /** Raises a signal unless one with the same key is still open (signals fire on transitions). */
 export function raiseSignal(state: SupervisorState, effects: Effect[], s: RaiseSignal): SignalRecord | null {
-  if (state.openSignalKeys[s.key] !== undefined) return null;
+  const open = indexOf(state).openSignals;
+  if (open.has(s.key)) return null;
   const id = `s${state.nextSignalNumber++}`;
   const record = signalRecord(id, s, s.atMs, null, null);
   state.signals[id] = record;
-  state.openSignalKeys[s.key] = id;
+  open.set(s.key, id);
   effects.push({ type: 'notify', signalId: id });
   pruneResolved(state);
   return record;
@@ -70,9 +72,10 @@ export function pruneAllResolved(state: SupervisorState): void {
 
 /** Marks the open signal with this key resolved: its condition has cleared. */
 export function resolveSignal(state: SupervisorState, key: string, atMs: number): void {
-  const id = state.openSignalKeys[key];
+  const open = indexOf(state).openSignals;
+  const id = open.get(key);
   if (id === undefined) return;
-  delete state.openSignalKeys[key];
+  open.delete(key);
   const signal = state.signals[id];
   if (signal) state.signals[id] = withTimes(signal, atMs, signal.acknowledgedAtMs);
 }
@@ -84,7 +87,7 @@ export function withTimes(s: SignalRecord, resolvedAtMs: number | null, acknowle
 
 /** Resolves every open signal the predicate picks (open signals are few). */
 export function resolveSignalsWhere(state: SupervisorState, atMs: number, pick: (s: SignalRecord) => boolean): void {
-  for (const [key, id] of Object.entries(state.openSignalKeys)) {
+  for (const [key, id] of [...indexOf(state).openSignals]) {
     const signal = state.signals[id];
     if (signal && pick(signal)) resolveSignal(state, key, atMs);
   }

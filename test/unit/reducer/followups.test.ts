@@ -116,7 +116,6 @@ describe('bounded history', () => {
         resolvedAtMs: open ? null : T0 + 1,
         acknowledgedAtMs: null,
       };
-      if (open) start.openSignalKeys[`completed:t${n}`] = `s${n}`;
     }
     start.nextSignalNumber = total + 1;
     const { state } = fold([{ type: 'supervisor/restored', atMs: T0 + 2 }], start);
@@ -126,5 +125,8 @@ describe('bounded history', () => {
     expect(ids).toContain('s5');
     expect(ids).not.toContain('s6');
     expect(ids).toContain(`s${total}`);
+    // Open means unresolved in the record (nothing else is stored): a new turn on t5 resolves it.
+    fold([turnStarted('t5', 'u5', T0 + 3, 'ws1')], state);
+    expect(state.signals.s5!.resolvedAtMs).toBe(T0 + 3);
   });
 });

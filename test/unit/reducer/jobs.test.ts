@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { selectFeed } from '../../../src/core/state/selectors.js';
+import { initialState, type SupervisorState } from '../../../src/core/state/model.js';
+import { persistedPart } from '../../../src/core/persistence/stateStore.js';
+import { jobOfTurn, selectFeed } from '../../../src/core/state/selectors.js';
 import { fold, readyState, WS } from '../../support/replay.js';
 import { agentMessage, dispatchedJob, turnCompleted, turnStarted } from '../../support/events.js';
 
@@ -53,6 +55,17 @@ describe('jobs', () => {
     const state = readyState();
     fold([{ type: 'job/dispatched', atMs: at, key: 'nope', threadId: 't', turnId: 'u' }, { type: 'job/failed', atMs: at, key: 'nope', error: 'e' }], state);
     expect(state.jobs).toEqual({});
-    expect(state.jobByTurn).toEqual({});
+    expect(jobOfTurn(state, 'u')).toBeUndefined();
+  });
+
+  it('a state read from disk finds its jobs by turn: the index is rebuilt from the job records', () => {
+    const { state: live } = fold(dispatchedJob('plan:a', 't', 'u', at), readyState());
+    // What a restart makes of the persisted records: new containers, the same records.
+    const restored = { ...initialState(), ...JSON.parse(JSON.stringify(persistedPart(live))) } as SupervisorState;
+    fold([turnStarted('t', 'u', at + 2)], restored);
+    expect(restored.jobs['plan:a']!.status).toBe('running');
+    fold([agentMessage('t', 'u', 'shipped', at + 3), turnCompleted('t', 'u', 'completed', at + 4)], restored);
+    expect(restored.jobs['plan:a']).toMatchObject({ status: 'completed', finalMessage: 'shipped' });
+    expect(jobOfTurn(restored, 'u')?.key).toBe('plan:a');
   });
 });

@@ -31,8 +31,8 @@ describe('signals', () => {
     reduce(state, turnStarted('b', 'b1', at + 2));
     const [, second] = reduce(state, turnCompleted('b', 'b1', 'completed', at + 3));
     const [, none] = reduce(state, turnStarted('c', 'c1', at + 4));
-    expect(first).toEqual([{ type: 'notify', signalId: state.openSignalKeys['completed:a'] }]);
-    expect(second).toEqual([{ type: 'notify', signalId: state.openSignalKeys['completed:b'] }]);
+    expect(first).toEqual([{ type: 'notify', signalId: openSignals(state).find((x) => x.key === 'completed:a')!.id }]);
+    expect(second).toEqual([{ type: 'notify', signalId: openSignals(state).find((x) => x.key === 'completed:b')!.id }]);
     expect(none).toEqual([]);
     expect(() => none.push({ type: 'notify', signalId: 'x' })).toThrow(TypeError);
     expect(reduce(state, turnStarted('d', 'd1', at + 5))[1]).toEqual([]);

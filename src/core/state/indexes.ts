@@ -1,0 +1,44 @@
+import type { SupervisorState } from './model.js';
+
+/**
+ * Lookups the reducer makes on most turn events, kept beside the state instead of in it:
+ * which signal is open under a dedup key, and which job a turn belongs to.
+ *
+ * Both are derived from the records (an open signal is one with `resolvedAtMs === null`; a job
+ * names its turn), so they are neither persisted nor copied into snapshots: each state object
+ * gets its index built from its records on first use (a fresh, restored or hand-made state)
+ * and `reduce` keeps it current, as it is the only writer of a live state (see model.ts).
+ *
+ * Maps, not plain objects: the keys come fresh from each parsed line, and looking a fresh string
+ * up in a plain object interns it first; a miss (most turns are not ours; most turns have no
+ * open `failed` signal) cost 300–900 ns in the bench, a Map lookup hashes the string instead.
+ */
+export interface StateIndex {
+  /** Open signal id by dedup key. */
+  openSignals: Map<string, string>;
+  /** Job key by the id of the turn it started. */
+  jobByTurn: Map<string, string>;
+}
+
+const built = new WeakMap<SupervisorState, StateIndex>();
+
+export function indexOf(state: SupervisorState): StateIndex {
+  let index = built.get(state);
+  if (index === undefined) {
+    index = buildIndex(state);
+    built.set(state, index);
+  }
+  return index;
+}
+
+function buildIndex(state: SupervisorState): StateIndex {
+  const openSignals = new Map<string, string>();
+  for (const signal of Object.values(state.signals)) {
+    if (signal.resolvedAtMs === null) openSignals.set(signal.key, signal.id);
+  }
+  const jobByTurn = new Map<string, string>();
+  for (const job of Object.values(state.jobs)) {
+    if (job.turnId !== null) jobByTurn.set(job.turnId, job.key);
+  }
+  return { openSignals, jobByTurn };
+}

@@ -1,0 +1,61 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { persistedPart, StateStore } from '../../src/core/persistence/stateStore.js';
+import { STATE_SCHEMA_VERSION } from '../../src/core/persistence/stateSchema.js';
+import { initialState, type SupervisorState } from '../../src/core/state/model.js';
+import { jobOfTurn, openSignals } from '../../src/core/state/selectors.js';
+import { dispatchedJob, turnCompleted, turnStarted } from '../support/events.js';
+import { fold, readyState } from '../support/replay.js';
+
+const at = 1_795_697_000_000;
+
+/** A state with a dispatched job whose turn completed (an open `completed` signal). */
+function liveState(): SupervisorState {
+  return fold([...dispatchedJob('plan:a', 't', 'u', at), turnStarted('t', 'u', at + 2), turnCompleted('t', 'u', 'completed', at + 3)], readyState()).state;
+}
+
+function tempFile(): string {
+  return join(mkdtempSync(join(tmpdir(), 'cm-state-')), 'state.json');
+}
+
+describe('state file', () => {
+  it('round-trips the records through save and load', () => {
+    const path = tempFile();
+    const live = liveState();
+    const store = new StateStore(path, { debounceMs: 0 });
+    store.schedule(live);
+    expect(store.flush()).toBe(true);
+    expect(JSON.parse(readFileSync(path, 'utf8')).schemaVersion).toBe(STATE_SCHEMA_VERSION);
+    const loaded = new StateStore(path).load();
+    expect(loaded).toMatchObject({ kind: 'loaded' });
+    if (loaded.kind !== 'loaded') return;
+    expect(loaded.state).toEqual(JSON.parse(JSON.stringify(persistedPart(live))));
+  });
+
+  it('a schema 1 file (which stored the signal and job indexes) loads, and the indexes come back from the records', () => {
+    const path = tempFile();
+    const live = liveState();
+    const signal = openSignals(live)[0]!;
+    const v1 = {
+      schemaVersion: 1,
+      savedAtMs: at,
+      state: { ...persistedPart(live), jobByTurn: { u: 'plan:a' }, openSignalKeys: { [signal.key]: signal.id } },
+    };
+    writeFileSync(path, JSON.stringify(v1));
+    const loaded = new StateStore(path).load();
+    expect(loaded).toMatchObject({ kind: 'loaded' });
+    if (loaded.kind !== 'loaded') return;
+    expect(loaded.state).not.toHaveProperty('jobByTurn');
+    expect(loaded.state).not.toHaveProperty('openSignalKeys');
+
+    const restored: SupervisorState = { ...initialState(), ...loaded.state };
+    expect(jobOfTurn(restored, 'u')?.key).toBe('plan:a');
+    expect(openSignals(restored).map((s) => s.id)).toEqual([signal.id]);
+    // The reducer sees the same: the next turn resolves the open signal and is not the job's.
+    fold([turnStarted('t', 'u2', at + 4)], restored);
+    expect(restored.signals[signal.id]!.resolvedAtMs).toBe(at + 4);
+    expect(restored.jobs['plan:a']!.status).toBe('completed');
+  });
+});
