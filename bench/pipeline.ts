@@ -56,8 +56,8 @@ export function runBareParse(lines: readonly string[], count: number): RunResult
 export function runClassify(lines: readonly string[], count: number): RunResult {
   let skipped = 0;
   for (let i = 0; i < count; i++) {
-    const r = classifyLine(lines[i]!);
-    if (!r.ok || r.message.type === 'response' || r.message.type === 'errorResponse') skipped++;
+    const type = classifyLine(lines[i]!).type;
+    if (type !== 'notification' && type !== 'serverRequest') skipped++;
   }
   return { events: count, skipped, state: null };
 }
@@ -107,9 +107,7 @@ export function runDecoderPipeline(bytes: Buffer, chunkSize: number, state: Supe
 
 /** `undefined`: not an event (bad line or response); `null`: normalized to nothing. */
 function toEvent(line: string, receivedAtMs: number): SupervisorEvent | null | undefined {
-  const r = classifyLine(line);
-  if (!r.ok) return undefined;
-  const m = r.message;
+  const m = classifyLine(line);
   if (m.type === 'notification') {
     return normalizeNotification(WORKSPACE, { method: m.method, params: m.params, emittedAtMs: m.emittedAtMs, receivedAtMs });
   }
@@ -149,10 +147,9 @@ export function runPerMethod(lines: readonly string[], count: number, state: Sup
   let now = START_MS;
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
-    const r = classifyLine(lines[i]!);
+    const m = classifyLine(lines[i]!);
     const t1 = performance.now();
-    if (!r.ok || (r.message.type !== 'notification' && r.message.type !== 'serverRequest')) continue;
-    const m = r.message;
+    if (m.type !== 'notification' && m.type !== 'serverRequest') continue;
     const event =
       m.type === 'notification'
         ? normalizeNotification(WORKSPACE, { method: m.method, params: m.params, emittedAtMs: m.emittedAtMs, receivedAtMs: now++ })

@@ -55,9 +55,8 @@ export function replayTranscript(
   const events: SupervisorEvent[] = [];
   let clock = T0;
   for (const line of lines) {
-    const classified = classifyLine(line);
-    if (!classified.ok) throw new Error(`transcript line does not classify: ${classified.reason}: ${line.slice(0, 200)}`);
-    const m = classified.message;
+    const m = classifyLine(line);
+    if (m.type === 'invalid') throw new Error(`transcript line does not classify: ${m.reason}: ${line.slice(0, 200)}`);
     if (m.type === 'notification') {
       clock = m.emittedAtMs ?? clock + 1;
       const event = normalizeNotification(workspace, { method: m.method, params: m.params, emittedAtMs: m.emittedAtMs, receivedAtMs: clock });

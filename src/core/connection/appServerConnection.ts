@@ -334,11 +334,11 @@ export class AppServerConnection {
 
   private handleLine(line: string): void {
     const classified = classifyLine(line);
-    if (!classified.ok) {
+    if (classified.type === 'invalid') {
       this.protocolError(classified.reason, line);
       return;
     }
-    this.handleMessage(classified.message);
+    this.handleMessage(classified);
   }
 
   private handleMessage(message: IncomingMessage): void {

@@ -42,7 +42,14 @@ export type IncomingMessage =
   | { type: 'notification'; method: string; params: unknown; emittedAtMs: number | undefined }
   | { type: 'serverRequest'; id: RequestId; method: string; params: unknown };
 
-export type ClassifyResult = { ok: true; message: IncomingMessage } | { ok: false; reason: string };
+/** A line that is not a message we can read: why, in words for the log. */
+export interface InvalidLine {
+  type: 'invalid';
+  reason: string;
+}
+
+/** The message itself (no wrapper: this runs for every stdout line), or why the line is invalid. */
+export type ClassifyResult = IncomingMessage | InvalidLine;
 
 /** Classifies one stdout line: `method`+`id` = server request, `method` = notification, `id` = response. */
 export function classifyLine(line: string): ClassifyResult {
@@ -50,7 +57,7 @@ export function classifyLine(line: string): ClassifyResult {
   try {
     raw = JSON.parse(line);
   } catch (error) {
-    return { ok: false, reason: `not JSON (${(error as Error).message})` };
+    return { type: 'invalid', reason: `not JSON (${(error as Error).message})` };
   }
   return classifyMessage(raw);
 }
@@ -66,7 +73,7 @@ function isRequestId(value: unknown): value is RequestId {
 
 export function classifyMessage(raw: unknown): ClassifyResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { ok: false, reason: 'not a JSON object' };
+    return { type: 'invalid', reason: 'not a JSON object' };
   }
   const hasMethod = 'method' in raw;
   const hasId = 'id' in raw;
@@ -79,37 +86,37 @@ export function classifyMessage(raw: unknown): ClassifyResult {
     if (typeof method === 'string') {
       if (hasId) {
         const id = m.id;
-        if (isRequestId(id)) return { ok: true, message: { type: 'serverRequest', id, method, params: m.params } };
+        if (isRequestId(id)) return { type: 'serverRequest', id, method, params: m.params };
       } else {
         const emittedAtMs = m.emittedAtMs;
         if (emittedAtMs === undefined || isFiniteNumber(emittedAtMs)) {
-          return { ok: true, message: { type: 'notification', method, params: m.params, emittedAtMs } };
+          return { type: 'notification', method, params: m.params, emittedAtMs };
         }
       }
     }
   }
   if (hasMethod && hasId) {
     const parsed = ServerRequestMessageSchema.safeParse(raw);
-    if (!parsed.success) return { ok: false, reason: `bad server request: ${z.prettifyError(parsed.error)}` };
+    if (!parsed.success) return { type: 'invalid', reason: `bad server request: ${z.prettifyError(parsed.error)}` };
     const { id, method, params } = parsed.data;
-    return { ok: true, message: { type: 'serverRequest', id, method, params } };
+    return { type: 'serverRequest', id, method, params };
   }
   if (hasMethod) {
     const parsed = NotificationMessageSchema.safeParse(raw);
-    if (!parsed.success) return { ok: false, reason: `bad notification: ${z.prettifyError(parsed.error)}` };
+    if (!parsed.success) return { type: 'invalid', reason: `bad notification: ${z.prettifyError(parsed.error)}` };
     const { method, params, emittedAtMs } = parsed.data;
-    return { ok: true, message: { type: 'notification', method, params, emittedAtMs } };
+    return { type: 'notification', method, params, emittedAtMs };
   }
   if (hasId) {
     const parsed = ResponseMessageSchema.safeParse(raw);
-    if (!parsed.success) return { ok: false, reason: `bad response: ${z.prettifyError(parsed.error)}` };
+    if (!parsed.success) return { type: 'invalid', reason: `bad response: ${z.prettifyError(parsed.error)}` };
     const data = parsed.data;
     if ('error' in data && data.error !== undefined) {
-      return { ok: true, message: { type: 'errorResponse', id: data.id, error: data.error as RpcError } };
+      return { type: 'errorResponse', id: data.id, error: data.error as RpcError };
     }
-    return { ok: true, message: { type: 'response', id: data.id, result: (data as { result: unknown }).result } };
+    return { type: 'response', id: data.id, result: (data as { result: unknown }).result };
   }
-  return { ok: false, reason: 'neither a request, a notification nor a response (no method, no id)' };
+  return { type: 'invalid', reason: 'neither a request, a notification nor a response (no method, no id)' };
 }
 
 export const InitializeResponseSchema = z.looseObject({

@@ -82,8 +82,8 @@ describe('notifications with unexpected params', () => {
       for (const lines of Object.values(transcripts)) {
         for (const line of lines) {
           const c = classifyLine(line);
-          if (!c.ok || c.message.type !== 'notification') continue;
-          const event = note(c.message.method, mangle(c.message.params, 0));
+          if (c.type !== 'notification') continue;
+          const event = note(c.method, mangle(c.params, 0));
           if (event?.type === 'protocol/error') protocolErrors++;
           if (event) expect(() => reduce(state, event)).not.toThrow();
         }
