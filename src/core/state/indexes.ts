@@ -18,6 +18,11 @@ export interface StateIndex {
   openSignals: Map<string, string>;
   /** Job key by the id of the turn it started. */
   jobByTurn: Map<string, string>;
+  /**
+   * The stored signals in the order they were raised: their ids (the very strings that key
+   * `state.signals`, so pruning looks them up without making new ones) and their numbers.
+   */
+  signalOrder: { ids: string[]; numbers: number[] };
 }
 
 const built = new WeakMap<SupervisorState, StateIndex>();
@@ -33,12 +38,20 @@ export function indexOf(state: SupervisorState): StateIndex {
 
 function buildIndex(state: SupervisorState): StateIndex {
   const openSignals = new Map<string, string>();
+  const raised: { id: string; n: number }[] = [];
   for (const signal of Object.values(state.signals)) {
     if (signal.resolvedAtMs === null) openSignals.set(signal.key, signal.id);
+    raised.push({ id: signal.id, n: signalNumber(signal.id) });
   }
+  raised.sort((a, b) => a.n - b.n);
   const jobByTurn = new Map<string, string>();
   for (const job of Object.values(state.jobs)) {
     if (job.turnId !== null) jobByTurn.set(job.turnId, job.key);
   }
-  return { openSignals, jobByTurn };
+  return { openSignals, jobByTurn, signalOrder: { ids: raised.map((r) => r.id), numbers: raised.map((r) => r.n) } };
+}
+
+/** `s12` → 12: signals are numbered in the order they were raised. */
+export function signalNumber(id: string): number {
+  return Number(id.slice(1));
 }

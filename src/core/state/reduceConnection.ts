@@ -5,7 +5,7 @@ import { addWarning } from './warnings.js';
 import type { SupervisorState, WorkspaceRecord } from './model.js';
 import { clearRequest } from './reduceRequests.js';
 import { setJobStatus } from './reduceJobs.js';
-import { pruneAllResolved, raiseSignal, resolveSignal, signalKeys } from './signals.js';
+import { pruneResolved, raiseSignal, resolveSignal, signalKeys } from './signals.js';
 import { copyThread, putThread, refreshWorkspaceThreads } from './threadRecords.js';
 
 type ConnectionEvent = Extract<
@@ -47,7 +47,7 @@ export function reduceConnectionEvent(state: SupervisorState, effects: Effect[],
     return;
   }
   if (event.type === 'supervisor/restored') {
-    pruneAllResolved(state);
+    pruneResolved(state);
     // Every app-server died with the previous daemon: its turns are lost, its approvals can
     // no longer be answered, and its loaded threads are resumed once the servers are back.
     for (const ws of Object.values(state.workspaces)) {

@@ -26,14 +26,17 @@ function signalRecord(id: string, s: SignalFields, createdAtMs: number, resolved
 
 /** Raises a signal unless one with the same key is still open (signals fire on transitions). */
 export function raiseSignal(state: SupervisorState, effects: Effect[], s: RaiseSignal): SignalRecord | null {
-  const open = indexOf(state).openSignals;
-  if (open.has(s.key)) return null;
-  const id = `s${state.nextSignalNumber++}`;
+  const index = indexOf(state);
+  if (index.openSignals.has(s.key)) return null;
+  const n = state.nextSignalNumber++;
+  const id = `s${n}`;
   const record = signalRecord(id, s, s.atMs, null, null);
   state.signals[id] = record;
-  open.set(s.key, id);
+  index.openSignals.set(s.key, id);
+  index.signalOrder.ids.push(id);
+  index.signalOrder.numbers.push(n);
   effects.push({ type: 'notify', signalId: id });
-  pruneResolved(state);
+  if (state.nextSignalNumber % PRUNE_EVERY === 0) pruneResolved(state);
   return record;
 }
 
@@ -45,29 +48,31 @@ export const RESOLVED_SIGNALS_KEPT = 1_000;
 const PRUNE_EVERY = 128;
 
 /**
- * Every PRUNE_EVERY raises, drops the signals that just fell out of the newest
- * RESOLVED_SIGNALS_KEPT if they are resolved: O(1) amortized, by id, without walking all
- * signals (listing the keys of a large keyed object sorts them, which cost more than the raise).
+ * Drops the resolved signals raised before the newest RESOLVED_SIGNALS_KEPT. Runs every
+ * PRUNE_EVERY raises (and on restore) over the front of the raise order only, so it is O(1)
+ * amortized: the signals that fell out of the window since the last run, and the old ones that
+ * were still open then (they are dropped once resolved).
  */
-function pruneResolved(state: SupervisorState): void {
-  const next = state.nextSignalNumber;
-  if (next % PRUNE_EVERY !== 0) return;
-  const end = next - RESOLVED_SIGNALS_KEPT;
-  for (let n = Math.max(1, end - PRUNE_EVERY); n < end; n++) {
-    const id = `s${n}`;
-    if (state.signals[id]?.resolvedAtMs != null) delete state.signals[id];
-  }
-}
-
-/**
- * The same rule over all signals, for a state read from disk: its oldest signals may lie below
- * the window that pruneResolved walks from now on.
- */
-export function pruneAllResolved(state: SupervisorState): void {
+export function pruneResolved(state: SupervisorState): void {
+  const { ids, numbers } = indexOf(state).signalOrder;
   const end = state.nextSignalNumber - RESOLVED_SIGNALS_KEPT;
-  for (const signal of Object.values(state.signals)) {
-    if (signal.resolvedAtMs !== null && Number(signal.id.slice(1)) < end) delete state.signals[signal.id];
+  let old = 0;
+  while (old < numbers.length && numbers[old]! < end) old++;
+  if (old === 0) return;
+  const openIds: string[] = [];
+  const openNumbers: number[] = [];
+  for (let i = 0; i < old; i++) {
+    const id = ids[i]!;
+    const signal = state.signals[id];
+    if (signal === undefined) continue;
+    if (signal.resolvedAtMs !== null) delete state.signals[id];
+    else {
+      openIds.push(id);
+      openNumbers.push(numbers[i]!);
+    }
   }
+  ids.splice(0, old, ...openIds);
+  numbers.splice(0, old, ...openNumbers);
 }
 
 /** Marks the open signal with this key resolved: its condition has cleared. */

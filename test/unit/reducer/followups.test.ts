@@ -97,6 +97,28 @@ describe('bounded history', () => {
     expect(state.signals[`s${RESOLVED_SIGNALS_KEPT * 2 - 1}`]?.resolvedAtMs).not.toBeNull();
   });
 
+  it('an old signal that stayed open is dropped once it is resolved, without a restart', async () => {
+    const { RESOLVED_SIGNALS_KEPT } = await import('../../../src/core/state/signals.js');
+    const completed = (threadId: string, turnId: string, atMs: number): SupervisorEvent => ({
+      type: 'turn/completed',
+      atMs,
+      workspace: 'ws1',
+      threadId,
+      turnId,
+      status: 'completed',
+      error: null,
+    });
+    const churn = (from: number, count: number): SupervisorEvent[] =>
+      Array.from({ length: count }, (_, i) => [turnStarted('t1', `u${from + i}`, T0 + 10 * (from + i) + 1), completed('t1', `u${from + i}`, T0 + 10 * (from + i) + 2)]).flat();
+    const { state } = fold([...readyEvents(), turnStarted('old', 'o1', T0), completed('old', 'o1', T0), ...churn(0, RESOLVED_SIGNALS_KEPT * 2)]);
+    const old = openSignals(state).find((s) => s.threadId === 'old')!;
+    expect(old.id).toBe('s1');
+    // A new turn on the old thread resolves its signal; the raises after it prune it.
+    fold([turnStarted('old', 'o2', T0 + 100_000), ...churn(RESOLVED_SIGNALS_KEPT * 2, 200)], state);
+    expect(state.signals.s1).toBeUndefined();
+    expect(Object.keys(state.signals).length).toBeLessThanOrEqual(RESOLVED_SIGNALS_KEPT * 1.25 + 1);
+  });
+
   it('a state read from disk with older resolved signals is pruned by the same rule on restore', async () => {
     const { RESOLVED_SIGNALS_KEPT } = await import('../../../src/core/state/signals.js');
     const start = initialState();
