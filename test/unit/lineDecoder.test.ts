@@ -51,6 +51,14 @@ describe('LineDecoder', () => {
     expect(d.push(':4}\n').lines).toEqual(['{"d":4}']);
   });
 
+  it('decodes a chunk of mostly ASCII lines with a few multi-byte ones scattered through it', () => {
+    const expected = Array.from({ length: 300 }, (_, i) => JSON.stringify({ i, text: i % 37 === 5 ? `naïve ✓ 日本 ${i}` : `plain ${i}` }));
+    const text = expected.map((line, i) => (i % 50 === 0 ? `${line}\r\n\n` : `${line}\n`)).join('');
+    const d = new LineDecoder();
+    expect(d.push(Buffer.from(text, 'utf8'))).toEqual({ lines: expected, oversized: 0 });
+    expect(d.flush()).toBeNull();
+  });
+
   it('flush returns an unterminated last line', () => {
     const d = new LineDecoder();
     d.push('{"a":1}\n{"tail":');
