@@ -53,8 +53,9 @@ describe('chat pane', () => {
     const edited = { ...plan, actions: [plan.actions[0]!] };
     await r.press('\u0015'); // Ctrl-U clears the line
     await r.press(JSON.stringify(edited));
-    await r.press('\r', 'result: dispatched p1');
-    expect(api.actions().filter((c) => c.method === 'chatDecide').at(-1)?.args).toEqual(['p1', 'confirm', edited]);
+    // "result: dispatched p1" is already on screen from the first proposal: wait for the call itself.
+    await r.press('\r');
+    await vi.waitFor(() => expect(api.actions().filter((c) => c.method === 'chatDecide').at(-1)?.args).toEqual(['p1', 'confirm', edited]));
   });
 
   it('an edit that is not JSON says so and keeps the input open', async () => {
