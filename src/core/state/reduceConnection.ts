@@ -6,7 +6,7 @@ import type { SupervisorState, WorkspaceRecord } from './model.js';
 import { clearRequest } from './reduceRequests.js';
 import { setJobStatus } from './reduceJobs.js';
 import { pruneResolved, raiseSignal, resolveSignal, signalKeys } from './signals.js';
-import { copyThread, putThread, refreshWorkspaceThreads } from './threadRecords.js';
+import { closeOpenItems, copyThread, putThread, refreshWorkspaceThreads } from './threadRecords.js';
 
 type ConnectionEvent = Extract<
   SupervisorEvent,
@@ -184,7 +184,10 @@ function loseLiveWork(state: SupervisorState, effects: Effect[], workspace: stri
     draft.waitingOnApproval = false;
     draft.waitingOnUserInput = false;
     draft.stalledSinceMs = null;
-    if (turnId !== null) draft.lastTurn = { id: turnId, status: 'interrupted', error: `the app-server ${exit}` };
+    if (turnId !== null) {
+      draft.lastTurn = { id: turnId, status: 'interrupted', error: `the app-server ${exit}` };
+      closeOpenItems(draft, 'interrupted');
+    }
     draft.updatedAtMs = atMs;
     putThread(state, draft);
     if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);

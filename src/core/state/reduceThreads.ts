@@ -5,7 +5,7 @@ import { pushFeed, pushFeedLine } from './feed.js';
 import { setJobStatus } from './reduceJobs.js';
 import type { ItemSummary, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
-import { draftThread, NONE, putThread, UNTITLED, withItem } from './threadRecords.js';
+import { closeOpenItems, draftThread, NONE, putThread, UNTITLED, withItem } from './threadRecords.js';
 
 type ThreadEvent = Extract<
   SupervisorEvent,
@@ -225,19 +225,6 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
     pushFeedLine(state, { atMs, workspace, threadId: thread.id, kind: 'turn_interrupted', text: `interrupted: ${title}` });
     setJobStatus(state, event.turnId, 'interrupted', atMs, { error: 'turn interrupted' });
   }
-}
-
-/** Items a cut stream left open are closed with the turn. */
-function closeOpenItems(thread: ThreadRecord, status: string): void {
-  const items = thread.recentItems;
-  let copy: ItemSummary[] | null = null;
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
-    if (item.status !== 'inProgress' || item.type === 'userMessage') continue;
-    copy ??= items.slice();
-    copy[i] = { id: item.id, type: item.type, atMs: item.atMs, text: item.text, status };
-  }
-  if (copy !== null) thread.recentItems = copy;
 }
 
 /** `finalLine`: the reply as `oneLine` cleaned it. */

@@ -117,3 +117,16 @@ export function withItem(items: ItemSummary[], item: ItemSummary, lookBack = REC
   next[next.length - 1] = item;
   return next;
 }
+
+/** On a draft: items a cut stream left open are closed with the turn, or when the turn is lost. */
+export function closeOpenItems(thread: ThreadRecord, status: string): void {
+  const items = thread.recentItems;
+  let copy: ItemSummary[] | null = null;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (item.status !== 'inProgress' || item.type === 'userMessage') continue;
+    copy ??= items.slice();
+    copy[i] = { id: item.id, type: item.type, atMs: item.atMs, text: item.text, status };
+  }
+  if (copy !== null) thread.recentItems = copy;
+}

@@ -55,7 +55,10 @@ describe('connection/disconnected', () => {
 
   it('marks the running turn interrupted with a "turn lost" failed signal and interrupts its job', () => {
     const state = midTurn();
+    expect(state.threads[THREAD]!.recentItems.map((i) => `${i.type} ${i.status}`)).toEqual(['userMessage completed', 'commandExecution inProgress']);
     fold([disconnected()], state);
+    // The lost turn's command is no longer shown as running.
+    expect(state.threads[THREAD]!.recentItems.map((i) => `${i.type} ${i.status}`)).toEqual(['userMessage completed', 'commandExecution interrupted']);
     const failed = openSignals(state).find((s) => s.kind === 'failed')!;
     expect(failed).toMatchObject({ threadId: THREAD, turnId: TURN });
     expect(failed.message).toContain('turn lost');
