@@ -2,12 +2,14 @@ import type { SupervisorState } from './model.js';
 
 /**
  * Lookups the reducer makes on most turn events, kept beside the state instead of in it:
- * which signal is open under a dedup key, and which job a turn belongs to.
+ * which signal is open under a dedup key, which job a turn belongs to, and the order in which
+ * the stored signals were raised (for pruning).
  *
- * Both are derived from the records (an open signal is one with `resolvedAtMs === null`; a job
- * names its turn), so they are neither persisted nor copied into snapshots: each state object
- * gets its index built from its records on first use (a fresh, restored or hand-made state)
- * and `reduce` keeps it current, as it is the only writer of a live state (see model.ts).
+ * All are derived from the records (an open signal is one with `resolvedAtMs === null`; a job
+ * names its turn; a signal id carries its number), so they are neither persisted nor copied
+ * into snapshots: each state object gets its index built from its records on first use (a
+ * fresh, restored or hand-made state) and `reduce` keeps it current, as it is the only writer
+ * of a live state (see model.ts).
  *
  * Maps, not plain objects: the keys come fresh from each parsed line, and looking a fresh string
  * up in a plain object interns it first; a miss (most turns are not ours; most turns have no
@@ -52,6 +54,6 @@ function buildIndex(state: SupervisorState): StateIndex {
 }
 
 /** `s12` → 12: signals are numbered in the order they were raised. */
-export function signalNumber(id: string): number {
+function signalNumber(id: string): number {
   return Number(id.slice(1));
 }

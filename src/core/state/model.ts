@@ -6,7 +6,8 @@
  * are never mutated once stored (a change stores a new record); the keyed containers and the
  * feed array are updated in place so one event costs the same with 1 or 200 threads.
  * `snapshotOf` makes the copy that readers get. The reducer's lookup indexes (open signal by
- * key, job by turn) are derived from these records and live beside the state (indexes.ts).
+ * key, job by turn, signal raise order) are derived from these records and live beside the
+ * state (indexes.ts).
  */
 
 import type { Plan } from '../contract/plan.js';
