@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { persistedPart, StateStore } from '../../src/core/persistence/stateStore.js';
 import { STATE_SCHEMA_VERSION } from '../../src/core/persistence/stateSchema.js';
 import { initialState, type SupervisorState } from '../../src/core/state/model.js';
@@ -16,8 +16,15 @@ function liveState(): SupervisorState {
   return fold([...dispatchedJob('plan:a', 't', 'u', at), turnStarted('t', 'u', at + 2), turnCompleted('t', 'u', 'completed', at + 3)], readyState()).state;
 }
 
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 function tempFile(): string {
-  return join(mkdtempSync(join(tmpdir(), 'cm-state-')), 'state.json');
+  const dir = mkdtempSync(join(tmpdir(), 'cm-state-'));
+  dirs.push(dir);
+  return join(dir, 'state.json');
 }
 
 describe('state file', () => {
