@@ -71,7 +71,7 @@ function isRequestId(value: unknown): value is RequestId {
   return typeof value === 'string' || isFiniteNumber(value);
 }
 
-export function classifyMessage(raw: unknown): ClassifyResult {
+function classifyMessage(raw: unknown): ClassifyResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { type: 'invalid', reason: 'not a JSON object' };
   }
