@@ -1,6 +1,6 @@
-import { displayCommand, oneLine } from '../util/text.js';
+import { cut, displayCommand, oneLine } from '../util/text.js';
 import type { ApprovalDecision } from './events.js';
-import type { Blocker, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
+import type { ApprovalRecord, Blocker, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
 
 /** Shared by every digest without blockers (records are never mutated, so neither is this). */
 const NO_BLOCKERS: Blocker[] = [];
@@ -42,7 +42,8 @@ function blockedDigest(state: SupervisorState, thread: ThreadRecord, status: str
     firstQuestion ??= line;
     blockers.push({ kind: 'question', text: `question: ${line}` });
   }
-  if (failed) blockers.push({ kind: 'error', text: `error: ${oneLine(thread.lastError!.message, 80)}` });
+  // Error messages are stored as oneLine cleaned them: only cut here.
+  if (failed) blockers.push({ kind: 'error', text: `error: ${cut(thread.lastError!.message, 80)}` });
   if (thread.stalledSinceMs !== null) blockers.push({ kind: 'stalled', text: 'stalled: no events' });
   if (disconnected) blockers.push({ kind: 'disconnected', text: `app-server ${status}` });
   return {
@@ -53,7 +54,26 @@ function blockedDigest(state: SupervisorState, thread: ThreadRecord, status: str
   };
 }
 
-export function approvalSubject(a: { kind: string; command: string | null; files: string[] }): string {
+type ApprovalFields = Pick<ApprovalRecord, 'kind' | 'command' | 'files'>;
+
+/**
+ * Subjects already worded, by record: a blocked thread's digest is recomputed on each of its
+ * events, and wording a command cleans it again. Records are never mutated, so a subject never
+ * goes stale; it is dropped with its record.
+ */
+const subjects = new WeakMap<ApprovalFields, string>();
+
+/** What an approval asks for, in a few words: the command, the files, or permissions. */
+export function approvalSubject(a: ApprovalFields): string {
+  let subject = subjects.get(a);
+  if (subject === undefined) {
+    subject = wordSubject(a);
+    subjects.set(a, subject);
+  }
+  return subject;
+}
+
+function wordSubject(a: ApprovalFields): string {
   if (a.kind === 'command') return a.command ? `\`${oneLine(displayCommand(a.command), 80)}\`` : 'a command';
   if (a.kind === 'fileChange') return a.files.length > 0 ? `edit ${a.files.length} file(s): ${oneLine(a.files.join(', '), 60)}` : 'file changes';
   return 'extra permissions';
@@ -65,7 +85,8 @@ function nextStep(thread: ThreadRecord, approval: string | null, question: strin
   if (question !== null) return `waiting for your answer: ${question}`;
   if (thread.currentTurnId !== null) {
     const pending = thread.plan.find((s) => s.status !== 'completed');
-    return pending ? oneLine(pending.step, 100) : 'working on the current turn';
+    // Steps are stored cleaned (see plan/updated): only cut here, on every event of a running turn.
+    return pending ? cut(pending.step, 100) : 'working on the current turn';
   }
   if (thread.lastTurn?.status === 'failed') return 'failed: send new instructions or retry';
   return 'idle: awaiting instructions';

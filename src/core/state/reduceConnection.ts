@@ -1,7 +1,7 @@
 import { oneLine } from '../util/text.js';
 import type { Effect, SupervisorEvent } from './events.js';
 import { pushFeed } from './feed.js';
-import { addWarning } from './warnings.js';
+import { addServerWarning, addWarning } from './warnings.js';
 import type { SupervisorState, WorkspaceRecord } from './model.js';
 import { clearRequest } from './reduceRequests.js';
 import { setJobStatus } from './reduceJobs.js';
@@ -120,7 +120,7 @@ export function reduceConnectionEvent(state: SupervisorState, effects: Effect[],
       resolveSignal(state, signalKeys.disconnected(workspace.name), atMs);
       return;
     case 'connection/warning':
-      addWarning(state, `${workspace.name}: ${oneLine(event.message, 300)}`);
+      addServerWarning(state, workspace.name, event.message);
       return;
     case 'protocol/error':
       state.protocolErrors++;

@@ -1,7 +1,7 @@
 import { oneLine, stripControl } from '../util/text.js';
 import { approvalSubject, decisionWord } from './digest.js';
 import type { ApprovalDecision, Effect, SupervisorEvent } from './events.js';
-import { pushFeed } from './feed.js';
+import { pushFeed, pushFeedLine } from './feed.js';
 import type { ApprovalRecord, QuestionRecord, SignalContext, SupervisorState, ThreadRecord } from './model.js';
 import { setJobStatus } from './reduceJobs.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
@@ -35,7 +35,8 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
       const context: SignalContext = { approvalKey: approval.key };
       if (approval.command) context.command = stripControl(approval.command);
       if (approval.cwd) context.cwd = approval.cwd;
-      if (approval.reason) context.reason = oneLine(approval.reason, 300);
+      const reason = approval.reason ? oneLine(approval.reason, 300) : null;
+      if (reason) context.reason = reason;
       raiseSignal(state, effects, {
         key: signalKeys.approval(approval.key),
         kind: 'needs_approval',
@@ -46,12 +47,12 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
         context,
         atMs,
       });
-      pushFeed(state, {
+      pushFeedLine(state, {
         atMs,
         workspace: approval.workspace,
         threadId: approval.threadId,
         kind: 'approval',
-        text: `needs approval: ${subject}${approval.reason ? ` — ${approval.reason}` : ''}`,
+        text: `needs approval: ${subject}${reason ? ` — ${reason}` : ''}`,
         needsInput: true,
         requestKey: approval.key,
       });

@@ -28,6 +28,7 @@ type ThreadEvent = Extract<
 >;
 
 const MAX_DIFF = 64 * 1024;
+const PLAN_STEP_MAX = 500;
 /** How far back a new item's id is looked for (see reduceItem). */
 const NEW_ITEM_LOOK_BACK = 2;
 
@@ -128,7 +129,8 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
     }
     case 'plan/updated': {
       const thread = touched(state, workspace, event.threadId, atMs);
-      thread.plan = event.plan;
+      // Agent text, cleaned once here: the digest's next step is read from it on every event.
+      thread.plan = event.plan.map(({ step, status }) => ({ step: oneLine(step, PLAN_STEP_MAX), status }));
       putThread(state, thread);
       return;
     }

@@ -8,7 +8,7 @@ import { reduceRequestEvent } from './reduceRequests.js';
 import { reduceThreadEvent } from './reduceThreads.js';
 import { raiseSignal, resolveSignal, signalKeys, withTimes } from './signals.js';
 import { copyThread, putThread } from './threadRecords.js';
-import { addWarning } from './warnings.js';
+import { addServerWarning } from './warnings.js';
 import { oneLine } from '../util/text.js';
 
 /** What most events produce: shared, and frozen so that no caller can add to it. */
@@ -74,7 +74,7 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
       break;
     case 'server/warning':
       // Per-turn noise such as "unknown model" stays out of the feed; it is kept for debugging.
-      addWarning(state, `${event.workspace}: ${oneLine(event.message, 300)}`);
+      addServerWarning(state, event.workspace, event.message);
       break;
     case 'notification/unknown':
       state.unknownMethods[event.method] = (state.unknownMethods[event.method] ?? 0) + 1;

@@ -1,3 +1,4 @@
+import { oneLine } from '../util/text.js';
 import type { SupervisorState } from './model.js';
 
 /** Warnings kept for debugging: at least the newest this many, fewer than twice as many. */
@@ -7,4 +8,26 @@ export const WARNINGS_KEPT = 50;
 export function addWarning(state: SupervisorState, text: string): void {
   state.warnings.push(text);
   if (state.warnings.length >= 2 * WARNINGS_KEPT) state.warnings.splice(0, state.warnings.length - WARNINGS_KEPT);
+}
+
+/**
+ * The last few messages as cleaned, with their raw text. Codex repeats the same few warnings
+ * with every thread and turn ("Model metadata for … not found", a missing sandbox tool), and
+ * cleaning a long one again costs more than comparing it with these. A memo of a pure
+ * function: it changes no result.
+ */
+const recent: { raw: string; text: string }[] = [];
+const RECENT_KEPT = 8;
+
+/** A warning from an app-server, cleaned of control sequences and kept on one line. */
+export function addServerWarning(state: SupervisorState, workspace: string, message: string): void {
+  addWarning(state, `${workspace}: ${cleanWarning(message)}`);
+}
+
+function cleanWarning(message: string): string {
+  for (const entry of recent) if (entry.raw === message) return entry.text;
+  const text = oneLine(message, 300);
+  if (recent.length === RECENT_KEPT) recent.pop();
+  recent.unshift({ raw: message, text });
+  return text;
 }
