@@ -66,6 +66,33 @@ const IGNORED_METHODS = new Set<string>([
   'hook/completed',
 ] satisfies Method[]);
 
+/** Notifications normalized one by one (the switch in normalizeNotification). */
+const HANDLED_METHODS = [
+  'thread/started',
+  'thread/status/changed',
+  'thread/closed',
+  'thread/name/updated',
+  'turn/started',
+  'turn/completed',
+  'item/started',
+  'item/completed',
+  'turn/plan/updated',
+  'turn/diff/updated',
+  'thread/tokenUsage/updated',
+  'error',
+  'serverRequest/resolved',
+  'warning',
+  'configWarning',
+] as const satisfies Method[];
+type HandledMethod = (typeof HANDLED_METHODS)[number];
+
+/**
+ * Every method we know, by name, to its name as written here. A method parsed from a line is a
+ * fresh string: each `case` it is compared with costs a string comparison. The canonical string
+ * is compared by identity, and looking it up costs one hash of the name.
+ */
+const KNOWN_METHODS = new Map<string, string>([...PROGRESS_METHODS, ...IGNORED_METHODS, ...HANDLED_METHODS].map((m) => [m, m]));
+
 const ProgressSchema = z.looseObject({ threadId: z.string(), turnId: z.string(), itemId: z.string() });
 
 export function threadTitle(thread: Pick<ThreadInfo, 'name' | 'preview'>): string {
@@ -112,7 +139,8 @@ function isEvent(v: unknown): v is SupervisorEvent {
 /** One app-server notification as a supervisor event (`null`: nothing worth reducing). */
 export function normalizeNotification(workspace: string, n: NotificationEvent): SupervisorEvent | null {
   const atMs = n.emittedAtMs ?? n.receivedAtMs;
-  const { method, params } = n;
+  const { params } = n;
+  const method = KNOWN_METHODS.get(n.method) ?? n.method;
 
   if (PROGRESS_METHODS.has(method)) {
     // Deltas are most of the traffic: check their three ids by hand, zod only words errors.
@@ -123,7 +151,7 @@ export function normalizeNotification(workspace: string, n: NotificationEvent): 
     const p = parseParams(ProgressSchema, workspace, atMs, method, params);
     return isEvent(p) ? p : { type: 'item/progress', atMs, workspace, threadId: p.threadId, turnId: p.turnId, itemId: p.itemId };
   }
-  switch (method as Method) {
+  switch (method as HandledMethod) {
     case 'thread/started': {
       const p = parseParams(ThreadStartedSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: 'thread/seen', atMs, workspace, thread: seenThread(p.thread) };
