@@ -83,6 +83,21 @@ describe('items, plan and diff', () => {
     expect(state.threads[T]!.digest.nextStep).toBe('working on the current turn');
   });
 
+  it('stores plan steps as clean single lines and shows the first open one, cut, as the next step', () => {
+    const long = `run the whole\n  suite \u001b[31m${'again '.repeat(40)}`;
+    const { state } = fold(
+      [turnStarted(T, U, at), { type: 'plan/updated', atMs: at + 1, workspace: WS, threadId: T, turnId: U, plan: [{ step: long, status: 'pending' }] }],
+      readyState(),
+    );
+    const step = state.threads[T]!.plan[0]!.step;
+    expect(step.startsWith('run the whole suite again again')).toBe(true);
+    expect(step).not.toMatch(/[\u001b\n]|\s\s/);
+    const next = state.threads[T]!.digest.nextStep;
+    expect(next).toHaveLength(100);
+    expect(next.endsWith('…')).toBe(true);
+    expect(step.startsWith(next.slice(0, -1))).toBe(true);
+  });
+
   it('keeps the turn diff, truncating a huge one', () => {
     const huge = 'x'.repeat(200 * 1024);
     const { state } = fold([turnStarted(T, U, at), { type: 'diff/updated', atMs: at + 1, workspace: WS, threadId: T, turnId: U, diff: huge }], readyState());

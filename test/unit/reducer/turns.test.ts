@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SupervisorEvent } from '../../../src/core/state/events.js';
 import { openSignals, selectFeed } from '../../../src/core/state/selectors.js';
 import { loadTranscripts } from '../../support/transcripts.js';
 import { fold, readyState, replayTranscript, WS } from '../../support/replay.js';
@@ -62,6 +63,13 @@ describe('text-turn transcript', () => {
     expect(state.warnings.some((w) => w.includes('bubblewrap'))).toBe(true);
     expect(state.warnings.some((w) => w.includes('mock-model'))).toBe(true);
     expect(selectFeed(state, { text: 'bubblewrap' })).toEqual([]);
+  });
+
+  it('keeps each server warning cleaned, with its workspace, also when the same text repeats', () => {
+    const warning = (workspace: string, message: string): SupervisorEvent => ({ type: 'server/warning', atMs: 1, workspace, threadId: null, message });
+    const noisy = 'sandbox tool\n  missing \u001b[1mnow\u001b[0m';
+    const { state } = fold([warning(WS, noisy), warning(WS, 'other'), warning('web', noisy), warning(WS, noisy)], readyState());
+    expect(state.warnings).toEqual([`${WS}: sandbox tool missing now`, `${WS}: other`, 'web: sandbox tool missing now', `${WS}: sandbox tool missing now`]);
   });
 
   it('every recorded transcript replays without unknown methods or protocol errors', () => {
