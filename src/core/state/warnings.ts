@@ -18,6 +18,8 @@ export function addWarning(state: SupervisorState, text: string): void {
  */
 const recent: { raw: string; text: string }[] = [];
 const RECENT_KEPT = 8;
+/** Longer messages are not remembered: the memo must not hold on to a huge one. */
+const REMEMBERED_MAX_LENGTH = 2_000;
 
 /** A warning from an app-server, cleaned of control sequences and kept on one line. */
 export function addServerWarning(state: SupervisorState, workspace: string, message: string): void {
@@ -27,7 +29,9 @@ export function addServerWarning(state: SupervisorState, workspace: string, mess
 function cleanWarning(message: string): string {
   for (const entry of recent) if (entry.raw === message) return entry.text;
   const text = oneLine(message, 300);
-  if (recent.length === RECENT_KEPT) recent.pop();
-  recent.unshift({ raw: message, text });
+  if (message.length <= REMEMBERED_MAX_LENGTH) {
+    if (recent.length === RECENT_KEPT) recent.pop();
+    recent.unshift({ raw: message, text });
+  }
   return text;
 }
