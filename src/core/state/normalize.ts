@@ -104,36 +104,55 @@ export function seenThread(thread: ThreadInfo): SeenThread {
   return { id: thread.id, title: threadTitle(thread), cwd: thread.cwd, status: thread.status, activeTurnId: active?.id ?? null };
 }
 
-function badParams(workspace: string, atMs: number, method: string, error: z.ZodError, params: unknown): SupervisorEvent {
-  return {
-    type: 'protocol/error',
-    atMs,
-    workspace,
-    reason: `unexpected params for ${method}: ${z.prettifyError(error).replace(/\n/g, '; ')}`,
-    line: JSON.stringify(params)?.slice(0, 500) ?? '',
-  };
+type ProtocolError = Extract<SupervisorEvent, { type: 'protocol/error' }>;
+
+/**
+ * Params that did not fit their schema, as a protocol error event. A class, so that telling it
+ * from params is an `instanceof` of our own: params come in many shapes, and reading a field of
+ * each (or zod's `instanceof ZodError`, which reads `_zod` on them) was a slow lookup per event.
+ */
+class BadParams implements ProtocolError {
+  readonly type = 'protocol/error';
+  readonly reason: string;
+  readonly line: string;
+
+  constructor(
+    readonly workspace: string,
+    readonly atMs: number,
+    method: string,
+    error: z.ZodError,
+    params: unknown,
+  ) {
+    this.reason = `unexpected params for ${method}: ${z.prettifyError(error).replace(/\n/g, '; ')}`;
+    this.line = JSON.stringify(params)?.slice(0, 500) ?? '';
+  }
+}
+
+/** Zod's error for params that do not fit (see BadParams for why it is wrapped). */
+class Mismatch {
+  constructor(readonly error: z.ZodError) {}
 }
 
 /**
- * The params as the schema reads them, or zod's error saying why they do not fit. Params that fit
- * are checked without zod's copy (see schemaCheck), so a value that passes is the input itself:
- * callers read only the fields the schema declares.
+ * The params as the schema reads them, or why they do not fit. Params that fit are checked
+ * without zod's copy (see schemaCheck), so a value that passes is the input itself: callers read
+ * only the fields the schema declares.
  */
-function readParams<S extends z.ZodType>(schema: S, params: unknown): z.infer<S> | z.ZodError {
+function readParams<S extends z.ZodType>(schema: S, params: unknown): z.infer<S> | Mismatch {
   if (schemaCheck(schema)?.(params)) return params as z.infer<S>;
   const result = schema.safeParse(params);
-  return result.success ? result.data : result.error;
+  return result.success ? result.data : new Mismatch(result.error);
 }
 
 /** The params as the schema reads them, or the protocol error that says why they do not fit. */
-function parseParams<S extends z.ZodType>(schema: S, workspace: string, atMs: number, method: string, params: unknown): z.infer<S> | SupervisorEvent {
+function parseParams<S extends z.ZodType>(schema: S, workspace: string, atMs: number, method: string, params: unknown): z.infer<S> | BadParams {
   const p = readParams(schema, params);
-  return p instanceof z.ZodError ? badParams(workspace, atMs, method, p, params) : p;
+  return p instanceof Mismatch ? new BadParams(workspace, atMs, method, p.error, params) : p;
 }
 
 // Module-level, like parseParams: closures made per notification cost an allocation each.
-function isEvent(v: unknown): v is SupervisorEvent {
-  return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'protocol/error';
+function isEvent(v: unknown): v is BadParams {
+  return v instanceof BadParams;
 }
 
 /** One app-server notification as a supervisor event (`null`: nothing worth reducing). */
@@ -306,7 +325,7 @@ export function normalizeServerRequest(workspace: string, r: ServerRequestEvent)
   switch (r.method as ServerRequest['method']) {
     case 'item/commandExecution/requestApproval': {
       const p = readParams(CommandApprovalParamsSchema, r.params);
-      if (p instanceof z.ZodError) return unsupported(threadOf(r.params));
+      if (p instanceof Mismatch) return unsupported(threadOf(r.params));
       return approval(p, {
         kind: 'command',
         command: p.command ?? null,
@@ -316,7 +335,7 @@ export function normalizeServerRequest(workspace: string, r: ServerRequestEvent)
     }
     case 'item/fileChange/requestApproval': {
       const p = readParams(FileChangeApprovalParamsSchema, r.params);
-      if (p instanceof z.ZodError) return unsupported(threadOf(r.params));
+      if (p instanceof Mismatch) return unsupported(threadOf(r.params));
       return approval(p, { kind: 'fileChange', cwd: p.grantRoot ?? null, availableDecisions: ALL_DECISIONS });
     }
     case 'item/permissions/requestApproval': {
