@@ -28,13 +28,20 @@ export interface StateIndex {
 }
 
 const built = new WeakMap<SupervisorState, StateIndex>();
+/**
+ * The last state looked up and its index: the loop reduces one state event after event, and
+ * several lookups per event each cost a WeakMap probe otherwise.
+ */
+let last: { state: SupervisorState; index: StateIndex } | null = null;
 
 export function indexOf(state: SupervisorState): StateIndex {
+  if (last !== null && last.state === state) return last.index;
   let index = built.get(state);
   if (index === undefined) {
     index = buildIndex(state);
     built.set(state, index);
   }
+  last = { state, index };
   return index;
 }
 

@@ -87,11 +87,21 @@ const HANDLED_METHODS = [
 type HandledMethod = (typeof HANDLED_METHODS)[number];
 
 /**
- * Every method we know, by name, to its name as written here. A method parsed from a line is a
- * fresh string: each `case` it is compared with costs a string comparison. The canonical string
- * is compared by identity, and looking it up costs one hash of the name.
+ * Every method we know, as written here, by length. A method parsed from a line is a fresh
+ * string: each `case` it is compared with costs a string comparison, and a Map lookup costs a
+ * hash of the whole name. Among the few known names of its length, a comparison mostly stops at
+ * the first character; the canonical string found is then compared by identity.
  */
-const KNOWN_METHODS = new Map<string, string>([...PROGRESS_METHODS, ...IGNORED_METHODS, ...HANDLED_METHODS].map((m) => [m, m]));
+const KNOWN_BY_LENGTH: string[][] = [];
+for (const m of [...PROGRESS_METHODS, ...IGNORED_METHODS, ...HANDLED_METHODS]) (KNOWN_BY_LENGTH[m.length] ??= []).push(m);
+
+function canonicalMethod(method: string): string {
+  const known = KNOWN_BY_LENGTH[method.length];
+  if (known !== undefined) {
+    for (let i = 0; i < known.length; i++) if (known[i] === method) return known[i]!;
+  }
+  return method;
+}
 
 const ProgressSchema = z.looseObject({ threadId: z.string(), turnId: z.string(), itemId: z.string() });
 
@@ -159,7 +169,7 @@ function isEvent(v: unknown): v is BadParams {
 export function normalizeNotification(workspace: string, n: NotificationEvent): SupervisorEvent | null {
   const atMs = n.emittedAtMs ?? n.receivedAtMs;
   const { params } = n;
-  const method = KNOWN_METHODS.get(n.method) ?? n.method;
+  const method = canonicalMethod(n.method);
 
   if (PROGRESS_METHODS.has(method)) {
     // Deltas are most of the traffic: check their three ids by hand, zod only words errors.

@@ -5,7 +5,7 @@ import { pushFeed, pushFeedLine } from './feed.js';
 import { setJobStatus } from './reduceJobs.js';
 import type { ItemSummary, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
-import { closeOpenItems, draftThread, NONE, putThread, UNTITLED, withItem } from './threadRecords.js';
+import { closeOpenItems, copyThread, draftThread, NONE, putThread, UNTITLED, withItem } from './threadRecords.js';
 
 type ThreadEvent = Extract<
   SupervisorEvent,
@@ -120,11 +120,14 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
       return;
     case 'item/progress': {
       const stored = state.threads[event.threadId];
-      const thread = touched(state, workspace, event.threadId, atMs);
-      // Hot path (every streamed delta): only the activity time changes, unless this ends a stall
-      // (or creates the thread), which changes the digest's blockers.
-      if (stored && stored.stalledSinceMs === null) state.threads[event.threadId] = thread;
-      else putThread(state, thread);
+      // Hot path (every streamed delta): only the activity times change, unless this ends a stall
+      // (or creates the thread), which changes the digest's blockers. One lookup of the fresh id.
+      if (stored !== undefined && stored.stalledSinceMs === null) {
+        const thread = copyThread(stored);
+        thread.lastEventAtMs = Math.max(stored.lastEventAtMs ?? 0, atMs);
+        thread.updatedAtMs = atMs;
+        state.threads[stored.id] = thread;
+      } else putThread(state, touched(state, workspace, event.threadId, atMs));
       return;
     }
     case 'plan/updated': {
