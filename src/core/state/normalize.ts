@@ -180,11 +180,8 @@ export function normalizeNotification(workspace: string, n: NotificationEvent): 
     const p = parseParams(ProgressSchema, workspace, atMs, method, params);
     return isEvent(p) ? p : { type: 'item/progress', atMs, workspace, threadId: p.threadId, turnId: p.turnId, itemId: p.itemId };
   }
+  // Most frequent first: each case is a comparison.
   switch (method as HandledMethod) {
-    case 'thread/started': {
-      const p = parseParams(ThreadStartedSchema, workspace, atMs, method, params);
-      return isEvent(p) ? p : { type: 'thread/seen', atMs, workspace, thread: seenThread(p.thread) };
-    }
     case 'thread/status/changed': {
       // Sent several times per turn: the common shapes are checked by hand, zod words errors.
       const q = params as { threadId?: unknown; status?: { type?: unknown; activeFlags?: unknown } } | null | undefined;
@@ -199,38 +196,10 @@ export function normalizeNotification(workspace: string, n: NotificationEvent): 
       const p = parseParams(ThreadStatusChangedSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: 'thread/statusChanged', atMs, workspace, threadId: p.threadId, status: p.status };
     }
-    case 'thread/closed': {
-      const p = parseParams(ThreadIdOnlySchema, workspace, atMs, method, params);
-      return isEvent(p) ? p : { type: 'thread/closed', atMs, workspace, threadId: p.threadId };
-    }
-    case 'thread/name/updated': {
-      const p = parseParams(ThreadNameUpdatedSchema, workspace, atMs, method, params);
-      return isEvent(p) ? p : { type: 'thread/renamed', atMs, workspace, threadId: p.threadId, name: p.threadName ?? null };
-    }
-    case 'turn/started': {
-      const p = parseParams(TurnNotificationSchema, workspace, atMs, method, params);
-      return isEvent(p) ? p : { type: 'turn/started', atMs, workspace, threadId: p.threadId, turnId: p.turn.id };
-    }
-    case 'turn/completed': {
-      const p = parseParams(TurnNotificationSchema, workspace, atMs, method, params);
-      return isEvent(p)
-        ? p
-        : { type: 'turn/completed', atMs, workspace, threadId: p.threadId, turnId: p.turn.id, status: p.turn.status, error: p.turn.error ?? null };
-    }
     case 'item/started':
     case 'item/completed': {
       const p = parseParams(ItemNotificationSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: method as 'item/started' | 'item/completed', atMs, workspace, threadId: p.threadId, turnId: p.turnId, item: p.item };
-    }
-    case 'turn/plan/updated': {
-      const p = parseParams(PlanUpdatedSchema, workspace, atMs, method, params);
-      return isEvent(p)
-        ? p
-        : { type: 'plan/updated', atMs, workspace, threadId: p.threadId, turnId: p.turnId, plan: p.plan.map(({ step, status }) => ({ step, status })) };
-    }
-    case 'turn/diff/updated': {
-      const p = parseParams(DiffUpdatedSchema, workspace, atMs, method, params);
-      return isEvent(p) ? p : { type: 'diff/updated', atMs, workspace, threadId: p.threadId, turnId: p.turnId, diff: p.diff };
     }
     case 'thread/tokenUsage/updated': {
       const p = parseParams(TokenUsageUpdatedSchema, workspace, atMs, method, params);
@@ -246,16 +215,6 @@ export function normalizeNotification(workspace: string, n: NotificationEvent): 
             contextWindow: p.tokenUsage.modelContextWindow ?? null,
           };
     }
-    case 'error': {
-      const p = parseParams(ErrorNotificationSchema, workspace, atMs, method, params);
-      return isEvent(p)
-        ? p
-        : { type: 'turn/error', atMs, workspace, threadId: p.threadId, turnId: p.turnId, error: p.error, willRetry: p.willRetry };
-    }
-    case 'serverRequest/resolved': {
-      const p = parseParams(ServerRequestResolvedSchema, workspace, atMs, method, params);
-      return isEvent(p) ? p : { type: 'serverRequest/resolved', atMs, workspace, threadId: p.threadId, requestId: p.requestId };
-    }
     case 'warning': {
       const p = parseParams(WarningSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: 'server/warning', atMs, workspace, threadId: p.threadId ?? null, message: p.message };
@@ -263,6 +222,48 @@ export function normalizeNotification(workspace: string, n: NotificationEvent): 
     case 'configWarning': {
       const p = parseParams(ConfigWarningSchema, workspace, atMs, method, params);
       return isEvent(p) ? p : { type: 'connection/warning', atMs, workspace, message: p.summary };
+    }
+    case 'turn/started': {
+      const p = parseParams(TurnNotificationSchema, workspace, atMs, method, params);
+      return isEvent(p) ? p : { type: 'turn/started', atMs, workspace, threadId: p.threadId, turnId: p.turn.id };
+    }
+    case 'turn/completed': {
+      const p = parseParams(TurnNotificationSchema, workspace, atMs, method, params);
+      return isEvent(p)
+        ? p
+        : { type: 'turn/completed', atMs, workspace, threadId: p.threadId, turnId: p.turn.id, status: p.turn.status, error: p.turn.error ?? null };
+    }
+    case 'thread/started': {
+      const p = parseParams(ThreadStartedSchema, workspace, atMs, method, params);
+      return isEvent(p) ? p : { type: 'thread/seen', atMs, workspace, thread: seenThread(p.thread) };
+    }
+    case 'serverRequest/resolved': {
+      const p = parseParams(ServerRequestResolvedSchema, workspace, atMs, method, params);
+      return isEvent(p) ? p : { type: 'serverRequest/resolved', atMs, workspace, threadId: p.threadId, requestId: p.requestId };
+    }
+    case 'error': {
+      const p = parseParams(ErrorNotificationSchema, workspace, atMs, method, params);
+      return isEvent(p)
+        ? p
+        : { type: 'turn/error', atMs, workspace, threadId: p.threadId, turnId: p.turnId, error: p.error, willRetry: p.willRetry };
+    }
+    case 'turn/plan/updated': {
+      const p = parseParams(PlanUpdatedSchema, workspace, atMs, method, params);
+      return isEvent(p)
+        ? p
+        : { type: 'plan/updated', atMs, workspace, threadId: p.threadId, turnId: p.turnId, plan: p.plan.map(({ step, status }) => ({ step, status })) };
+    }
+    case 'turn/diff/updated': {
+      const p = parseParams(DiffUpdatedSchema, workspace, atMs, method, params);
+      return isEvent(p) ? p : { type: 'diff/updated', atMs, workspace, threadId: p.threadId, turnId: p.turnId, diff: p.diff };
+    }
+    case 'thread/closed': {
+      const p = parseParams(ThreadIdOnlySchema, workspace, atMs, method, params);
+      return isEvent(p) ? p : { type: 'thread/closed', atMs, workspace, threadId: p.threadId };
+    }
+    case 'thread/name/updated': {
+      const p = parseParams(ThreadNameUpdatedSchema, workspace, atMs, method, params);
+      return isEvent(p) ? p : { type: 'thread/renamed', atMs, workspace, threadId: p.threadId, name: p.threadName ?? null };
     }
     default:
       if (IGNORED_METHODS.has(method)) return null;

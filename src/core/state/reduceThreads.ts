@@ -61,38 +61,33 @@ function setStatus(thread: ThreadRecord, status: ThreadStatus): void {
 export function reduceThreadEvent(state: SupervisorState, effects: Effect[], event: ThreadEvent): void {
   const { atMs, workspace } = event;
   switch (event.type) {
-    case 'thread/seen': {
-      const t = event.thread;
-      const thread = draftThread(state, workspace, t.id, atMs);
-      setStatus(thread, t.status ?? { type: thread.status });
-      thread.title = oneLine(t.title, 200);
-      thread.cwd = t.cwd ?? thread.cwd;
-      thread.currentTurnId = t.activeTurnId ?? thread.currentTurnId;
-      thread.updatedAtMs = atMs;
-      putThread(state, thread);
-      return;
-    }
+    // Most frequent first: each case is a comparison.
     case 'thread/statusChanged': {
       const thread = touched(state, workspace, event.threadId, atMs);
       setStatus(thread, event.status);
       putThread(state, thread);
       return;
     }
-    case 'thread/closed': {
-      if (!state.threads[event.threadId]) return;
-      const thread = draftThread(state, workspace, event.threadId, atMs);
-      if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
-      thread.status = 'notLoaded';
-      thread.currentTurnId = null;
-      thread.stalledSinceMs = null;
-      thread.updatedAtMs = atMs;
-      putThread(state, thread);
+    case 'item/started':
+    case 'item/completed':
+      reduceItem(state, event);
+      return;
+    case 'item/progress': {
+      const stored = state.threads[event.threadId];
+      // Hot path (every streamed delta): only the activity times change, unless this ends a stall
+      // (or creates the thread), which changes the digest's blockers. One lookup of the fresh id.
+      if (stored !== undefined && stored.stalledSinceMs === null) {
+        const thread = copyThread(stored);
+        thread.lastEventAtMs = Math.max(stored.lastEventAtMs ?? 0, atMs);
+        thread.updatedAtMs = atMs;
+        state.threads[stored.id] = thread;
+      } else putThread(state, touched(state, workspace, event.threadId, atMs));
       return;
     }
-    case 'thread/renamed': {
-      const thread = draftThread(state, workspace, event.threadId, atMs);
-      if (event.name) thread.title = oneLine(event.name, 200);
-      thread.updatedAtMs = atMs;
+    case 'tokenUsage/updated': {
+      // Sent after each model response: the turn is alive.
+      const thread = touched(state, workspace, event.threadId, atMs);
+      thread.tokenUsage = { totalTokens: event.totalTokens, lastTokens: event.lastTokens, contextWindow: event.contextWindow };
       putThread(state, thread);
       return;
     }
@@ -114,20 +109,15 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
     case 'turn/completed':
       completeTurn(state, effects, event);
       return;
-    case 'item/started':
-    case 'item/completed':
-      reduceItem(state, event);
-      return;
-    case 'item/progress': {
-      const stored = state.threads[event.threadId];
-      // Hot path (every streamed delta): only the activity times change, unless this ends a stall
-      // (or creates the thread), which changes the digest's blockers. One lookup of the fresh id.
-      if (stored !== undefined && stored.stalledSinceMs === null) {
-        const thread = copyThread(stored);
-        thread.lastEventAtMs = Math.max(stored.lastEventAtMs ?? 0, atMs);
-        thread.updatedAtMs = atMs;
-        state.threads[stored.id] = thread;
-      } else putThread(state, touched(state, workspace, event.threadId, atMs));
+    case 'thread/seen': {
+      const t = event.thread;
+      const thread = draftThread(state, workspace, t.id, atMs);
+      setStatus(thread, t.status ?? { type: thread.status });
+      thread.title = oneLine(t.title, 200);
+      thread.cwd = t.cwd ?? thread.cwd;
+      thread.currentTurnId = t.activeTurnId ?? thread.currentTurnId;
+      thread.updatedAtMs = atMs;
+      putThread(state, thread);
       return;
     }
     case 'plan/updated': {
@@ -143,13 +133,6 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
       putThread(state, thread);
       return;
     }
-    case 'tokenUsage/updated': {
-      // Sent after each model response: the turn is alive.
-      const thread = touched(state, workspace, event.threadId, atMs);
-      thread.tokenUsage = { totalTokens: event.totalTokens, lastTokens: event.lastTokens, contextWindow: event.contextWindow };
-      putThread(state, thread);
-      return;
-    }
     case 'turn/error': {
       const thread = touched(state, workspace, event.threadId, atMs);
       thread.lastError = { message: oneLine(event.error.message, 500), codexErrorKind: errorKind(event.error.codexErrorInfo), atMs, willRetry: event.willRetry };
@@ -161,6 +144,24 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
         kind: 'error',
         text: `${event.willRetry ? 'upstream trouble, retrying' : 'error'}: ${event.error.message}`,
       });
+      return;
+    }
+    case 'thread/closed': {
+      if (!state.threads[event.threadId]) return;
+      const thread = draftThread(state, workspace, event.threadId, atMs);
+      if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
+      thread.status = 'notLoaded';
+      thread.currentTurnId = null;
+      thread.stalledSinceMs = null;
+      thread.updatedAtMs = atMs;
+      putThread(state, thread);
+      return;
+    }
+    case 'thread/renamed': {
+      const thread = draftThread(state, workspace, event.threadId, atMs);
+      if (event.name) thread.title = oneLine(event.name, 200);
+      thread.updatedAtMs = atMs;
+      putThread(state, thread);
       return;
     }
   }

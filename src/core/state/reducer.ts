@@ -30,6 +30,22 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
   const effects = pending;
   state.seq++;
   switch (event.type) {
+    // Most frequent first: each case is a comparison, and this runs for every event.
+    case 'thread/statusChanged':
+    case 'item/started':
+    case 'item/completed':
+    case 'item/progress':
+    case 'tokenUsage/updated':
+    case 'turn/started':
+    case 'turn/completed':
+    case 'thread/seen':
+    case 'plan/updated':
+    case 'diff/updated':
+    case 'turn/error':
+    case 'thread/closed':
+    case 'thread/renamed':
+      reduceThreadEvent(state, effects, event);
+      break;
     case 'workspace/added':
     case 'supervisor/restored':
     case 'connection/starting':
@@ -43,21 +59,6 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'protocol/error':
     case 'thread/resumeFailed':
       reduceConnectionEvent(state, effects, event);
-      break;
-    case 'thread/seen':
-    case 'thread/statusChanged':
-    case 'thread/closed':
-    case 'thread/renamed':
-    case 'turn/started':
-    case 'turn/completed':
-    case 'item/started':
-    case 'item/completed':
-    case 'item/progress':
-    case 'plan/updated':
-    case 'diff/updated':
-    case 'tokenUsage/updated':
-    case 'turn/error':
-      reduceThreadEvent(state, effects, event);
       break;
     case 'approval/requested':
     case 'question/requested':
