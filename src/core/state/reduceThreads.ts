@@ -33,13 +33,12 @@ const PLAN_STEP_MAX = 500;
 const NEW_ITEM_LOOK_BACK = 2;
 
 /**
- * Whether an `active` status carries this flag. The schema's catch-all branch (for status types
- * of a newer Codex) also admits `{type: "active", activeFlags: <not an array>}`, which must not
- * throw here.
+ * The flags of an `active` status. The schema's catch-all branch (for status types of a newer
+ * Codex) also admits `{type: "active", activeFlags: <not an array>}`, which must not throw here.
  */
-function hasFlag(status: ThreadStatus, flag: string): boolean {
-  const flags: unknown = status.type === 'active' && 'activeFlags' in status ? status.activeFlags : null;
-  return Array.isArray(flags) && flags.includes(flag);
+function activeFlags(status: ThreadStatus): readonly unknown[] {
+  const flags: unknown = status.type === 'active' ? (status as { activeFlags?: unknown }).activeFlags : undefined;
+  return Array.isArray(flags) ? flags : NONE;
 }
 
 /** A draft of the thread with this event's activity marked: any event of a live turn ends a stall. */
@@ -53,9 +52,10 @@ function touched(state: SupervisorState, workspace: string, threadId: string, at
 }
 
 function setStatus(thread: ThreadRecord, status: ThreadStatus): void {
+  const flags = activeFlags(status);
   thread.status = status.type;
-  thread.waitingOnApproval = hasFlag(status, 'waitingOnApproval');
-  thread.waitingOnUserInput = hasFlag(status, 'waitingOnUserInput');
+  thread.waitingOnApproval = flags.length > 0 && flags.includes('waitingOnApproval');
+  thread.waitingOnUserInput = flags.length > 0 && flags.includes('waitingOnUserInput');
 }
 
 export function reduceThreadEvent(state: SupervisorState, effects: Effect[], event: ThreadEvent): void {
