@@ -33,6 +33,21 @@ describe('thread events', () => {
     expect(state.threads[T]).toMatchObject({ title: 'Fix CI', cwd: '/repo', status: 'active', waitingOnUserInput: true, waitingOnApproval: false, currentTurnId: U });
   });
 
+  it('status flags: set and cleared by status changes; flags of another shape (a newer Codex) wait on nothing', () => {
+    const status = (atMs: number, s: unknown): SupervisorEvent =>
+      ({ type: 'thread/statusChanged', atMs, workspace: WS, threadId: T, status: s }) as SupervisorEvent;
+    const flagsOf = (events: SupervisorEvent[]) => {
+      const t = fold(events, readyState()).state.threads[T]!;
+      return { status: t.status, waitingOnApproval: t.waitingOnApproval, waitingOnUserInput: t.waitingOnUserInput };
+    };
+    const both = status(at, { type: 'active', activeFlags: ['waitingOnApproval', 'waitingOnUserInput'] });
+    expect(flagsOf([both])).toEqual({ status: 'active', waitingOnApproval: true, waitingOnUserInput: true });
+    expect(flagsOf([both, status(at + 1, { type: 'active', activeFlags: [] })])).toEqual({ status: 'active', waitingOnApproval: false, waitingOnUserInput: false });
+    expect(flagsOf([both, status(at + 1, { type: 'idle' })])).toEqual({ status: 'idle', waitingOnApproval: false, waitingOnUserInput: false });
+    expect(flagsOf([status(at, { type: 'active', activeFlags: 'waitingOnApproval' })])).toEqual({ status: 'active', waitingOnApproval: false, waitingOnUserInput: false });
+    expect(flagsOf([status(at, { type: 'active' })])).toEqual({ status: 'active', waitingOnApproval: false, waitingOnUserInput: false });
+  });
+
   it('thread/renamed renames; a null name keeps the title', () => {
     const { state } = fold(
       [
