@@ -143,11 +143,13 @@ function waitingOnUser(state: SupervisorState, workspace: string, threadId: stri
 
 /** Drops an approval or question (answered, resolved by the server, or lost with its process). */
 export function clearRequest(state: SupervisorState, key: string, atMs: number): void {
+  // A request is an approval or a question, never both: only the container that holds it is
+  // looked into again (each lookup or delete of a fresh key string interns it first).
   const approval = state.pendingApprovals[key];
-  const question = state.openQuestions[key];
-  if (!approval && !question) return;
-  delete state.pendingApprovals[key];
-  delete state.openQuestions[key];
+  const question = approval ? undefined : state.openQuestions[key];
+  if (approval) delete state.pendingApprovals[key];
+  else if (question) delete state.openQuestions[key];
+  else return;
   resolveSignal(state, signalKeys.approval(key), atMs);
   const threadId = (approval ?? question)!.threadId;
   const stored = state.threads[threadId];
