@@ -45,10 +45,15 @@ function activeFlags(status: ThreadStatus): readonly unknown[] {
 function touched(state: SupervisorState, workspace: string, threadId: string, atMs: number): ThreadRecord {
   const thread = draftThread(state, workspace, threadId, atMs);
   if (thread.stalledSinceMs !== null) resolveSignal(state, signalKeys.stalled(thread.id), atMs);
-  thread.lastEventAtMs = Math.max(thread.lastEventAtMs ?? 0, atMs);
   thread.stalledSinceMs = null;
-  thread.updatedAtMs = atMs;
+  markActivity(thread, atMs);
   return thread;
+}
+
+/** On a draft: an event of the thread arrived at `atMs`. */
+function markActivity(thread: ThreadRecord, atMs: number): void {
+  thread.lastEventAtMs = Math.max(thread.lastEventAtMs ?? 0, atMs);
+  thread.updatedAtMs = atMs;
 }
 
 function setStatus(thread: ThreadRecord, status: ThreadStatus): void {
@@ -78,8 +83,7 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
       // (or creates the thread), which changes the digest's blockers. One lookup of the fresh id.
       if (stored !== undefined && stored.stalledSinceMs === null) {
         const thread = copyThread(stored);
-        thread.lastEventAtMs = Math.max(stored.lastEventAtMs ?? 0, atMs);
-        thread.updatedAtMs = atMs;
+        markActivity(thread, atMs);
         state.threads[stored.id] = thread;
       } else putThread(state, touched(state, workspace, event.threadId, atMs));
       return;
