@@ -59,8 +59,8 @@ function markActivity(thread: ThreadRecord, atMs: number): void {
 function setStatus(thread: ThreadRecord, status: ThreadStatus): void {
   const flags = activeFlags(status);
   thread.status = status.type;
-  thread.waitingOnApproval = flags.length > 0 && flags.includes('waitingOnApproval');
-  thread.waitingOnUserInput = flags.length > 0 && flags.includes('waitingOnUserInput');
+  thread.waitingOnApproval = flags.includes('waitingOnApproval');
+  thread.waitingOnUserInput = flags.includes('waitingOnUserInput');
 }
 
 export function reduceThreadEvent(state: SupervisorState, effects: Effect[], event: ThreadEvent): void {

@@ -124,7 +124,7 @@ function keysOf(threadId: string): ThreadSignalKeys {
 
 export const signalKeys = {
   approval: (requestKey: string) => `needs_approval:${requestKey}`,
-  turn: (kind: 'failed' | 'completed', threadId: string) => (kind === 'completed' ? keysOf(threadId).completed : keysOf(threadId).failed),
+  turn: (kind: 'failed' | 'completed', threadId: string) => keysOf(threadId)[kind],
   stalled: (threadId: string) => keysOf(threadId).stalled,
   disconnected: (workspace: string) => `disconnected:${workspace}`,
 };
