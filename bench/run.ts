@@ -2,7 +2,9 @@
  * `npm run bench`: replays the recorded app-server transcripts, multiplied to ≥ 1 million events,
  * through parse → normalize → reduce, and compares events/s with a bare JSON.parse of the same
  * lines in the same run. Target: the full pipeline at ≥ 0.5 of bare parse, with a cost per event
- * that does not grow with the number of threads or the size of the activity feed.
+ * that does not grow with the number of threads or the size of the activity feed. The 200-thread
+ * stream is also fed as bytes through LineDecoder, as the connection reads stdout: that ratio,
+ * framing included, is printed beside the target, which is about parse → normalize → reduce.
  *
  * Environment: BENCH_EVENTS (default 1000000) lines per stream, BENCH_REPS (default 3),
  * BENCH_NODE_FLAGS=default to measure with Node's default V8 flags instead of the daemon's.
@@ -36,7 +38,6 @@ const TARGET = 0.5;
 const MANY_THREADS = 200;
 const CHUNK = 64 * 1024;
 /** Slices for the secondary measurements: they add ~30 s on top of the three 1M-line streams. */
-const DECODER_EVENTS = Math.min(MIN_EVENTS, 200_000);
 const STAGE_EVENTS = Math.min(MIN_EVENTS, 100_000);
 const FEED_EVENTS = Math.min(MIN_EVENTS, 100_000);
 const WARMUP_EVENTS = 50_000;
@@ -56,7 +57,8 @@ interface Row {
   seconds: number;
   /** events/s ÷ bare JSON.parse events/s on the same lines; null: not a parse comparison. */
   ratio: number | null;
-  pipeline: boolean;
+  /** parse → normalize → reduce against a bare parse of the same lines: what the target is about. */
+  target: boolean;
 }
 
 /** What is kept of a run's final state (the state itself is dropped so it cannot weigh on later runs). */
@@ -159,20 +161,31 @@ function warmUp(stream: Stream): void {
 /**
  * Bare JSON.parse and the full pipeline over each whole stream, all interleaved, so that streams
  * compared with each other (1 vs 200 threads) are measured under the same machine conditions.
+ * A stream given with `decoder` is also fed as bytes through LineDecoder in 64 KiB chunks, the
+ * way the connection reads stdout, measured against the same bare parse.
  */
-function headline(streams: { stream: Stream; label: string }[]): void {
-  for (const { stream } of streams) warmUp(stream);
-  const timings = measure(
-    REPS,
-    ...streams.flatMap(({ stream }) => [() => runBareParse(stream.lines, stream.lines.length), () => runPipeline(stream.lines, stream.lines.length, benchState())]),
-  );
+function headline(streams: { stream: Stream; label: string; decoder?: boolean }[]): void {
+  const runs = streams.map(({ stream, decoder }) => {
+    warmUp(stream);
+    const n = stream.lines.length;
+    const bytes = decoder === true ? toBytes(stream.lines, n) : null;
+    if (bytes !== null) runDecoderPipeline(bytes.subarray(0, Math.min(bytes.length, 4 * 1024 * 1024)), CHUNK, benchState());
+    const fns = [() => runBareParse(stream.lines, n), () => runPipeline(stream.lines, n, benchState())];
+    if (bytes !== null) fns.push(() => runDecoderPipeline(bytes, CHUNK, benchState()));
+    return fns;
+  });
+  const timings = measure(REPS, ...runs.flat());
+  let at = 0;
   streams.forEach(({ stream, label }, i) => {
     const n = stream.lines.length;
-    const bare = timings[2 * i]!;
-    const full = timings[2 * i + 1]!;
+    const [bare, full, dec] = timings.slice(at, (at += runs[i]!.length)) as [Timing, Timing, Timing | undefined];
     check(label, full, n);
-    rows.push({ variant: `bare JSON.parse — ${label}`, events: n, seconds: bare.seconds, ratio: 1, pipeline: false });
-    rows.push({ variant: `pipeline — ${label}`, events: n, seconds: full.seconds, ratio: bare.seconds / full.seconds, pipeline: true });
+    rows.push({ variant: `bare JSON.parse — ${label}`, events: n, seconds: bare.seconds, ratio: 1, target: false });
+    rows.push({ variant: `pipeline — ${label}`, events: n, seconds: full.seconds, ratio: bare.seconds / full.seconds, target: true });
+    if (dec !== undefined) {
+      check(`LineDecoder — ${label}`, dec, n);
+      rows.push({ variant: `LineDecoder (64 KiB chunks) + pipeline — ${label}`, events: n, seconds: dec.seconds, ratio: bare.seconds / dec.seconds, target: false });
+    }
     const s = full.summary!;
     if (s.threads !== Math.min(stream.threads, stream.copies)) throw new Error(`bench: ${label}: ${s.threads} threads in the state, expected ${stream.threads}`);
     log(
@@ -180,21 +193,6 @@ function headline(streams: { stream: Stream; label: string }[]): void {
         `${s.pendingApprovals} pending approvals, ${s.protocolErrors} protocol errors, seq ${fmt(s.seq)}`,
     );
   });
-}
-
-/** The pipeline fed as bytes through LineDecoder in 64 KiB chunks, against bare parse of the same lines. */
-function decoderVariant(stream: Stream, label: string): void {
-  const n = Math.min(DECODER_EVENTS, stream.lines.length);
-  const bytes = toBytes(stream.lines, n);
-  runDecoderPipeline(bytes.subarray(0, Math.min(bytes.length, 4 * 1024 * 1024)), CHUNK, benchState());
-  const [bare, dec] = measure(
-    SLICE_REPS,
-    () => runBareParse(stream.lines, n),
-    () => runDecoderPipeline(bytes, CHUNK, benchState()),
-  ) as [Timing, Timing];
-  check('LineDecoder', dec, n);
-  rows.push({ variant: `bare JSON.parse — ${label}, first ${fmt(n)} lines`, events: n, seconds: bare.seconds, ratio: 1, pipeline: false });
-  rows.push({ variant: `LineDecoder (64 KiB chunks) + pipeline — same lines`, events: n, seconds: dec.seconds, ratio: bare.seconds / dec.seconds, pipeline: true });
 }
 
 /** Cumulative runs (parse; classify; classify+normalize; all), differenced into stages. */
@@ -264,7 +262,7 @@ function feedComparison(stream: Stream, label: string): void {
   const timings = measure(SLICE_REPS, ...variants.map((v) => () => runPipeline(stream.lines, n, benchState({ feedLimit: v.feedLimit, prefillFeed: v.prefill }))));
   variants.forEach((v, i) => {
     check(v.name, timings[i]!, n);
-    rows.push({ variant: `pipeline — ${label}, first ${fmt(n)} lines, ${v.name}`, events: n, seconds: timings[i]!.seconds, ratio: null, pipeline: true });
+    rows.push({ variant: `pipeline — ${label}, first ${fmt(n)} lines, ${v.name}`, events: n, seconds: timings[i]!.seconds, ratio: null, target: false });
   });
 }
 
@@ -308,10 +306,9 @@ function main(): void {
   const many = build(corpus, 'natural', MANY_THREADS);
   headline([
     { stream: one, label: label('natural', 1) },
-    { stream: many, label: label('natural', MANY_THREADS) },
+    { stream: many, label: label('natural', MANY_THREADS), decoder: true },
   ]);
   one = null;
-  decoderVariant(many, label('natural', MANY_THREADS));
   stageBreakdown(many, label('natural', MANY_THREADS));
   perMethod(many, label('natural', MANY_THREADS));
   feedComparison(many, label('natural', MANY_THREADS));
@@ -328,14 +325,16 @@ function main(): void {
   log();
   for (const line of report) log(line);
 
-  const worst = Math.min(...rows.filter((r) => r.pipeline && r.ratio !== null).map((r) => r.ratio!));
+  const worst = Math.min(...rows.filter((r) => r.target).map((r) => r.ratio!));
   const scaling = rateOf(`pipeline — natural mix, ${MANY_THREADS} threads`) / rateOf('pipeline — natural mix, 1 thread');
   log(`threads: events/s at ${MANY_THREADS} threads ÷ at 1 thread = ${scaling.toFixed(2)} (natural mix; ≈ 1 means the cost per event does not grow with threads)`);
   const feed = rows.filter((r) => r.variant.includes(', feed ')).map((r) => r.events / r.seconds);
   if (feed.length === 3) {
     log(`feed: events/s with a full feed ÷ with an empty one = ${(feed[1]! / feed[0]!).toFixed(2)} (10,000 entries), ${(feed[2]! / feed[0]!).toFixed(2)} (100,000 entries) (≈ 1 means it does not grow with the feed)`);
   }
-  log(`target: full pipeline ≥ ${TARGET} × bare JSON.parse of the same lines — lowest ratio ${worst.toFixed(2)}: ${worst >= TARGET ? 'MET' : 'NOT MET'}`);
+  log(`target: parse → normalize → reduce ≥ ${TARGET} × bare JSON.parse of the same lines — lowest ratio ${worst.toFixed(2)}: ${worst >= TARGET ? 'MET' : 'NOT MET'}`);
+  const framing = rows.find((r) => r.variant.startsWith('LineDecoder'));
+  if (framing) log(`with the framing before it (stdout bytes → lines through LineDecoder; not part of the target): ${framing.ratio!.toFixed(2)}`);
   log(`bench time ${since(started).toFixed(0)} s; load average now ${loadavg()[0]!.toFixed(1)} (other processes on the machine skew the absolute numbers; ratios are measured interleaved)`);
 }
 
