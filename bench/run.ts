@@ -73,7 +73,10 @@ interface StateSummary {
 }
 
 interface Timing {
+  /** The median run. */
   seconds: number;
+  /** Every run's seconds, in the order they ran. */
+  runs: number[];
   events: number;
   skipped: number;
   summary: StateSummary | null;
@@ -101,7 +104,7 @@ function fmt(n: number): string {
  */
 function measure(reps: number, ...fns: (() => RunResult)[]): Timing[] {
   const times: number[][] = fns.map(() => []);
-  const results: Omit<Timing, 'seconds'>[] = [];
+  const results: Omit<Timing, 'seconds' | 'runs'>[] = [];
   for (let rep = 0; rep < reps; rep++) {
     fns.forEach((fn, i) => {
       gc?.();
@@ -111,10 +114,21 @@ function measure(reps: number, ...fns: (() => RunResult)[]): Timing[] {
       results[i] = { events: result.events, skipped: result.skipped, summary: result.state && summarize(result.state) };
     });
   }
-  return times.map((t, i) => {
-    t.sort((a, b) => a - b);
-    return { seconds: t[Math.floor(t.length / 2)]!, ...results[i]! };
-  });
+  return times.map((t, i) => ({ seconds: median(t), runs: t, ...results[i]! }));
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/**
+ * `base`'s speed ÷ `of`'s: the median of the ratios of runs made one right after the other.
+ * The machine's speed drifts from second to second (other guests on the host); each pair saw
+ * nearly the same machine, where the medians of the two series may come from different moments.
+ */
+function pairedRatio(base: Timing, of: Timing): number {
+  return median(base.runs.map((t, i) => t / of.runs[i]!));
 }
 
 function summarize(s: SupervisorState): StateSummary {
@@ -129,7 +143,7 @@ function summarize(s: SupervisorState): StateSummary {
   };
 }
 
-function check(label: string, result: Omit<Timing, 'seconds'>, expectedEvents: number): void {
+function check(label: string, result: Omit<Timing, 'seconds' | 'runs'>, expectedEvents: number): void {
   if (result.skipped !== 0) throw new Error(`bench: ${label}: ${result.skipped} lines were rejected or were responses`);
   if (result.events !== expectedEvents) throw new Error(`bench: ${label}: saw ${result.events} events, expected ${expectedEvents}`);
 }
@@ -181,10 +195,10 @@ function headline(streams: { stream: Stream; label: string; decoder?: boolean }[
     const [bare, full, dec] = timings.slice(at, (at += runs[i]!.length)) as [Timing, Timing, Timing | undefined];
     check(label, full, n);
     rows.push({ variant: `bare JSON.parse — ${label}`, events: n, seconds: bare.seconds, ratio: 1, target: false });
-    rows.push({ variant: `pipeline — ${label}`, events: n, seconds: full.seconds, ratio: bare.seconds / full.seconds, target: true });
+    rows.push({ variant: `pipeline — ${label}`, events: n, seconds: full.seconds, ratio: pairedRatio(bare, full), target: true });
     if (dec !== undefined) {
       check(`LineDecoder — ${label}`, dec, n);
-      rows.push({ variant: `LineDecoder (64 KiB chunks) + pipeline — ${label}`, events: n, seconds: dec.seconds, ratio: bare.seconds / dec.seconds, target: false });
+      rows.push({ variant: `LineDecoder (64 KiB chunks) + pipeline — ${label}`, events: n, seconds: dec.seconds, ratio: pairedRatio(bare, dec), target: false });
     }
     const s = full.summary!;
     if (s.threads !== Math.min(stream.threads, stream.copies)) throw new Error(`bench: ${label}: ${s.threads} threads in the state, expected ${stream.threads}`);
@@ -228,7 +242,6 @@ function perMethod(stream: Stream, label: string): void {
     gc?.();
     passes.push(runPerMethod(stream.lines, n, benchState()));
   }
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const methods = [...passes[0]!.keys()].map((method) => {
     const events = passes[0]!.get(method)!.events;
     const stage = (k: 'classify' | 'normalize' | 'reduce') =>
@@ -292,7 +305,7 @@ function main(): void {
 
   const flags = process.execArgv.filter((f) => DAEMON_NODE_FLAGS.includes(f));
   log(`V8 flags: ${flags.length > 0 ? `${flags.join(' ')} (the daemon's, src/core/daemon/nodeFlags.ts)` : "Node's defaults (BENCH_NODE_FLAGS=default)"}`);
-  log(`cm-supervisor bench — node ${process.version}, ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}; median of ${REPS} runs per measurement (${SLICE_REPS} for the short slices)${gc ? ', full GC before each' : ''}; ≥ ${fmt(MIN_EVENTS)} lines per stream`);
+  log(`cm-supervisor bench — node ${process.version}, ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}; median of ${REPS} runs per measurement (${SLICE_REPS} for the short slices)${gc ? ', full GC before each' : ''}; a ratio is the median of the ratios of back-to-back runs; ≥ ${fmt(MIN_EVENTS)} lines per stream`);
   log(`transcripts: ${corpus.scenarios.map((s) => `${s.name} (${s.lines.length})`).join(', ')} — ${perRound} notification/server-request lines per round (${corpus.responsesSkipped} response lines skipped)`);
   log(`natural mix, as recorded (the transcripts have few streamed deltas): ${describeMix(naturalMethods)}`);
   log(`delta-heavy mix, each agent message streamed as 20 deltas, as real turns are (${heavyRound.reduce((a, s) => a + s.lines.length, 0)} lines per round): ${describeMix(heavyMethods)}`);
