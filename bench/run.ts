@@ -6,7 +6,7 @@
  * stream is also fed as bytes through LineDecoder, as the connection reads stdout: that ratio,
  * framing included, is printed beside the target, which is about parse → normalize → reduce.
  *
- * Environment: BENCH_EVENTS (default 1000000) lines per stream, BENCH_REPS (default 3),
+ * Environment: BENCH_EVENTS (default 1000000) lines per stream, BENCH_REPS (default 5),
  * BENCH_NODE_FLAGS=default to measure with Node's default V8 flags instead of the daemon's.
  */
 import { spawnSync } from 'node:child_process';
@@ -31,7 +31,7 @@ import { DAEMON_NODE_FLAGS } from '../src/core/daemon/nodeFlags.js';
 import type { SupervisorState } from '../src/core/state/model.js';
 
 const MIN_EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
-const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 3));
+const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 5));
 /** The short slice measurements are cheap: more runs steady their medians on a busy machine. */
 const SLICE_REPS = Math.max(REPS, 5);
 const TARGET = 0.5;
