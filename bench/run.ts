@@ -100,7 +100,8 @@ function fmt(n: number): string {
 
 /**
  * Runs each function `reps` times, interleaved, with a full GC before each run, and keeps each
- * one's median time: a baseline and the pipeline compared with it see the same machine.
+ * one's runs in order and their median: a baseline and the pipeline compared with it see the
+ * same machine (see pairedRatio).
  */
 function measure(reps: number, ...fns: (() => RunResult)[]): Timing[] {
   const times: number[][] = fns.map(() => []);
@@ -179,7 +180,7 @@ function warmUp(stream: Stream): void {
  * way the connection reads stdout, measured against the same bare parse.
  */
 function headline(streams: { stream: Stream; label: string; decoder?: boolean }[]): void {
-  const runs = streams.map(({ stream, decoder }) => {
+  const fnsByStream = streams.map(({ stream, decoder }) => {
     warmUp(stream);
     const n = stream.lines.length;
     const bytes = decoder === true ? toBytes(stream.lines, n) : null;
@@ -188,11 +189,11 @@ function headline(streams: { stream: Stream; label: string; decoder?: boolean }[
     if (bytes !== null) fns.push(() => runDecoderPipeline(bytes, CHUNK, benchState()));
     return fns;
   });
-  const timings = measure(REPS, ...runs.flat());
+  const timings = measure(REPS, ...fnsByStream.flat());
   let at = 0;
   streams.forEach(({ stream, label }, i) => {
     const n = stream.lines.length;
-    const [bare, full, dec] = timings.slice(at, (at += runs[i]!.length)) as [Timing, Timing, Timing | undefined];
+    const [bare, full, dec] = timings.slice(at, (at += fnsByStream[i]!.length)) as [Timing, Timing, Timing | undefined];
     check(label, full, n);
     rows.push({ variant: `bare JSON.parse — ${label}`, events: n, seconds: bare.seconds, ratio: 1, target: false });
     rows.push({ variant: `pipeline — ${label}`, events: n, seconds: full.seconds, ratio: pairedRatio(bare, full), target: true });
