@@ -15,7 +15,21 @@ export class SupervisorError extends Error {
 
 export class CodexNotFoundError extends SupervisorError {}
 
-export class HandshakeError extends SupervisorError {}
+/** The app-server did not complete the handshake; `exitCode`/`stderrTail` of its child when it had one. */
+export class HandshakeError extends SupervisorError {
+  constructor(
+    message: string,
+    exitCode: 1 | 2 = 1,
+    options?: { cause?: unknown; childExitCode?: number | null; stderrTail?: string[] },
+  ) {
+    super(message, exitCode, options);
+    this.childExitCode = options?.childExitCode ?? null;
+    this.stderrTail = options?.stderrTail ?? [];
+  }
+
+  readonly childExitCode: number | null;
+  readonly stderrTail: string[];
+}
 
 export class ConnectionClosedError extends SupervisorError {}
 

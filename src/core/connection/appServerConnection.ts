@@ -6,9 +6,7 @@ import {
   RequestTimeoutError,
   RpcRequestError,
 } from '../errors.js';
-import { spawnChild, type ChildExit, type ManagedChild } from '../process/spawnChild.js';
 import { GENERATED_FROM_CODEX_VERSION } from '../protocol/generated/version.js';
-import { LineDecoder, encodeJsonl } from '../protocol/lineDecoder.js';
 import {
   InitializeResponseSchema,
   classifyLine,
@@ -16,8 +14,9 @@ import {
   type IncomingMessage,
   type RequestId,
 } from '../protocol/wire.js';
+import { openStdioTransport } from '../transport/stdioTransport.js';
+import type { Transport, TransportClosed, TransportEvent, TransportFactory } from '../transport/transport.js';
 import { backoffDelay } from '../util/backoff.js';
-import { RingBuffer } from '../util/ringBuffer.js';
 import { sleep, within } from '../util/timeout.js';
 
 /** JSON-RPC code the app-server uses for backpressure ("Server overloaded; retry later."). */
@@ -26,8 +25,10 @@ export const OVERLOADED_CODE = -32001;
 export const UNHANDLED_REQUEST_CODE = -32601;
 
 export interface ConnectionOptions {
-  /** Command that speaks the app-server protocol on stdio, e.g. `[codexBin, 'app-server']`. */
-  argv: readonly string[];
+  /** How to reach the app-server: a transport to open (see transport/). */
+  transport?: TransportFactory;
+  /** Shorthand for a JSONL child: a command speaking the protocol on stdio, e.g. `[codexBin, 'app-server']`. */
+  argv?: readonly string[];
   cwd?: string;
   env?: Record<string, string | undefined>;
   clientVersion?: string;
@@ -38,6 +39,8 @@ export interface ConnectionOptions {
   handshakeTimeoutMs?: number;
   stopGraceMs?: number;
   stderrTailLines?: number;
+  /** How to fix a binary that cannot be started (ENOENT), e.g. which flag or setting names it. */
+  notFoundHint?: string;
   overloadRetries?: number;
   overloadBaseDelayMs?: number;
   /** Version the protocol bindings were generated from; a different server gets a warning. */
@@ -67,14 +70,8 @@ export interface ServerRequestEvent {
   receivedAtMs: number;
 }
 
-export interface DisconnectEvent {
-  code: number | null;
-  signal: string | null;
-  /** What we saw first: the child exiting, or its stdout closing. */
-  reason: 'exit' | 'stdoutClosed' | 'stopped';
-  stderrTail: string[];
-  atMs: number;
-}
+/** How the app-server went away (see TransportClosed). */
+export type DisconnectEvent = TransportClosed;
 
 export type ConnectionEvent =
   | { type: 'notification'; notification: NotificationEvent }
@@ -98,28 +95,27 @@ interface PendingRequest {
 
 const MAX_LOGGED_LINE = 500;
 
+type ResolvedOptions = Required<Omit<ConnectionOptions, 'transport' | 'argv' | 'cwd' | 'env' | 'optOutNotificationMethods' | 'notFoundHint'>> &
+  Pick<ConnectionOptions, 'optOutNotificationMethods' | 'notFoundHint'>;
+
 /**
- * One `codex app-server` child: JSONL framing, request/response correlation with timeouts,
- * server requests, the initialize handshake, overload retries and a graceful stop.
- * Never throws from event paths: bad lines become `protocolError` events.
+ * One app-server connection over any transport (transport/): the initialize handshake,
+ * request/response correlation with timeouts, server requests, overload retries and a
+ * graceful stop. Never throws from event paths: bad messages become `protocolError` events.
  */
 export class AppServerConnection {
-  private child: ManagedChild | null = null;
+  private transport: Transport | null = null;
+  private readonly openTransport: TransportFactory;
+  private readonly command: readonly string[] | null;
   private nextId = 1;
   private readonly pending = new Map<RequestId, PendingRequest>();
   private readonly listeners = new Set<(event: ConnectionEvent) => void>();
   private requestHandler: ServerRequestHandler | null = null;
-  private readonly stderr: RingBuffer<string>;
-  private closed = false;
-  private stopping = false;
   private info: ServerInfo | null = null;
-  private disconnect: DisconnectEvent | null = null;
-  private readonly opts: Required<
-    Omit<ConnectionOptions, 'cwd' | 'env' | 'optOutNotificationMethods'>
-  > &
-    Pick<ConnectionOptions, 'cwd' | 'env' | 'optOutNotificationMethods'>;
+  private readonly opts: ResolvedOptions;
 
   constructor(options: ConnectionOptions) {
+    const { transport, argv, cwd, env, ...rest } = options;
     this.opts = {
       clientVersion: '0.1.0',
       experimentalApi: false,
@@ -132,30 +128,40 @@ export class AppServerConnection {
       expectedCodexVersion: GENERATED_FROM_CODEX_VERSION,
       random: Math.random,
       now: Date.now,
-      ...options,
+      ...rest,
     };
-    this.stderr = new RingBuffer(this.opts.stderrTailLines);
+    this.command = argv ?? null;
+    if (transport) this.openTransport = transport;
+    else if (argv) {
+      this.openTransport = () =>
+        openStdioTransport({ argv, cwd, env }, { stderrTailLines: this.opts.stderrTailLines, graceMs: this.opts.stopGraceMs, now: this.opts.now });
+    } else throw new Error('AppServerConnection needs a transport or an argv');
   }
 
   get serverInfo(): ServerInfo | null {
     return this.info;
   }
 
+  /** The local child behind the connection (app-server, ssh, proxy), if any. */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.transport?.pid ?? undefined;
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.transport?.isClosed ?? false;
   }
 
-  /** Set once the child is gone. */
+  get framing(): Transport['framing'] | null {
+    return this.transport?.framing ?? null;
+  }
+
+  /** Set once the app-server is gone. */
   get disconnected(): DisconnectEvent | null {
-    return this.disconnect;
+    return this.transport?.closed ?? null;
   }
 
   stderrTail(): string[] {
-    return this.stderr.toArray();
+    return this.transport?.stderrTail() ?? [];
   }
 
   /** Subscribe to notifications, protocol errors, warnings and the disconnect. */
@@ -168,15 +174,12 @@ export class AppServerConnection {
     this.requestHandler = handler;
   }
 
-  /** Spawns the child and performs `initialize` + `initialized`. */
+  /** Opens the transport and performs `initialize` + `initialized`. */
   async start(): Promise<ServerInfo> {
-    if (this.child) throw new Error('connection already started');
-    const child = spawnChild({ argv: this.opts.argv, cwd: this.opts.cwd, env: this.opts.env });
-    this.child = child;
-    const stderrDone = this.pipeStderr(child);
-    const stdoutDone = this.pipeStdout(child);
-    void this.watchExit(child, stdoutDone, stderrDone);
-
+    if (this.transport) throw new Error('connection already started');
+    const transport = await this.openTransport();
+    this.transport = transport;
+    transport.on((event) => this.onTransportEvent(event));
     try {
       const raw = await this.request(
         'initialize',
@@ -192,7 +195,7 @@ export class AppServerConnection {
       );
       const parsed = InitializeResponseSchema.safeParse(raw);
       if (!parsed.success) {
-        throw new HandshakeError(`${this.describeCommand()} answered initialize with an unexpected result: ${JSON.stringify(raw).slice(0, 300)}`);
+        throw new HandshakeError(`${transport.description} answered initialize with an unexpected result: ${JSON.stringify(raw).slice(0, 300)}`);
       }
       this.notify('initialized');
       const codexVersion = codexVersionFromUserAgent(parsed.data.userAgent);
@@ -211,7 +214,7 @@ export class AppServerConnection {
       }
       return this.info;
     } catch (error) {
-      throw await this.handshakeFailure(child, error);
+      throw await this.handshakeFailure(transport, error);
     }
   }
 
@@ -228,7 +231,7 @@ export class AppServerConnection {
       } catch (error) {
         if (!(error instanceof RpcRequestError) || error.code !== OVERLOADED_CODE || attempt >= retries) throw error;
         await sleep(backoffDelay(attempt, this.opts.overloadBaseDelayMs, 5_000, this.opts.random));
-        if (this.closed) throw error;
+        if (this.isClosed) throw error;
       }
     }
   }
@@ -237,25 +240,24 @@ export class AppServerConnection {
     this.write(params === undefined ? { method } : { method, params });
   }
 
-  /** Stops the child: end stdin, SIGTERM after a grace period, SIGKILL last. */
-  async stop(): Promise<ChildExit | null> {
-    if (!this.child) return null;
-    this.stopping = true;
-    return this.child.stop(this.opts.stopGraceMs);
+  /** Ends the connection gracefully: end of input or a close frame, SIGTERM and SIGKILL last. */
+  async stop(): Promise<DisconnectEvent | null> {
+    if (!this.transport) return null;
+    return this.transport.close(this.opts.stopGraceMs);
   }
 
-  /** Kills the child with a signal (tests, and `disconnected` simulations by the user). */
+  /** Kills the child (or drops the socket) with a signal: tests, and pings that time out. */
   kill(signal: NodeJS.Signals): void {
-    this.child?.kill(signal);
+    this.transport?.kill(signal);
   }
 
   private requestOnce(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
-    if (this.closed) return Promise.reject(this.closedError(method));
+    if (this.isClosed) return Promise.reject(this.closedError(method));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new RequestTimeoutError(`${method} got no answer from ${this.describeCommand()} within ${Math.round(timeoutMs / 100) / 10}s`));
+        reject(new RequestTimeoutError(`${method} got no answer from ${this.describe()} within ${Math.round(timeoutMs / 100) / 10}s`));
       }, timeoutMs);
       this.pending.set(id, { method, resolve, reject, timer });
       try {
@@ -269,67 +271,28 @@ export class AppServerConnection {
   }
 
   private write(message: unknown): void {
-    const stdin = this.child?.stdin;
-    if (!stdin || this.closed || !stdin.writable) throw this.closedError('write');
-    stdin.write(encodeJsonl(message));
+    const transport = this.transport;
+    if (!transport || transport.isClosed) throw this.closedError('write');
+    transport.send(JSON.stringify(message));
   }
 
-  private pipeStdout(child: ManagedChild): Promise<void> {
-    const decoder = new LineDecoder();
-    return new Promise((resolve) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        const { lines, oversized } = decoder.push(chunk);
-        for (const line of lines) this.handleLine(line);
-        if (oversized > 0) this.protocolError('line longer than the 64 MiB limit, skipped', '');
-      });
-      child.stdout.once('close', () => {
-        const rest = decoder.flush();
-        if (rest !== null) this.handleLine(rest);
-        resolve();
-      });
-    });
-  }
-
-  private pipeStderr(child: ManagedChild): Promise<void> {
-    const decoder = new LineDecoder(1024 * 1024);
-    return new Promise((resolve) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        for (const line of decoder.push(chunk).lines) this.stderr.push(line);
-      });
-      child.stderr.once('close', () => {
-        const rest = decoder.flush();
-        if (rest !== null) this.stderr.push(rest);
-        resolve();
-      });
-    });
-  }
-
-  /** The child is gone when it exits or closes stdout, whichever comes first. */
-  private async watchExit(child: ManagedChild, stdoutDone: Promise<void>, stderrDone: Promise<void>): Promise<void> {
-    const first = await Promise.race([
-      child.exited.then(() => 'exit' as const),
-      stdoutDone.then(() => 'stdoutClosed' as const),
-    ]);
-    let reason: DisconnectEvent['reason'] = 'exit';
-    if (first === 'stdoutClosed') {
-      // stdout usually closes a moment before the exit is reported; a peer that closed stdout
-      // and lives on can no longer answer anything, so it is stopped.
-      if ((await within(child.exited, this.opts.stopGraceMs)) === null) {
-        reason = 'stdoutClosed';
-        await child.stop(this.opts.stopGraceMs);
-      }
+  private onTransportEvent(event: TransportEvent): void {
+    switch (event.type) {
+      case 'message':
+        this.handleLine(event.text);
+        return;
+      case 'oversized':
+        this.protocolError(`message longer than the ${Math.round(event.limitBytes / 1024 / 1024)} MiB limit, skipped`, '');
+        return;
+      case 'closed':
+        for (const [id, pending] of this.pending) {
+          clearTimeout(pending.timer);
+          this.pending.delete(id);
+          pending.reject(this.closedError(pending.method));
+        }
+        this.emit({ type: 'disconnected', disconnect: event.closed });
+        return;
     }
-    const exit = await child.exited;
-    // stderr may still hold the crash message; give it a moment to drain.
-    await within(stderrDone, 200);
-    this.closed = true;
-    this.disconnect = { code: exit.code, signal: exit.signal, reason: this.stopping ? 'stopped' : reason, stderrTail: this.stderrTail(), atMs: this.opts.now() };
-    for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
-      this.pending.delete(id);
-      pending.reject(this.closedError(pending.method));
-    }
-    this.emit({ type: 'disconnected', disconnect: this.disconnect });
   }
 
   private handleLine(line: string): void {
@@ -392,11 +355,11 @@ export class AppServerConnection {
   }
 
   private reply(id: RequestId, body: { result: unknown } | { error: { code: number; message: string } }): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     try {
       this.write({ id, ...body });
     } catch {
-      // The child died before we answered; the disconnect event says so.
+      // The app-server went away before we answered; the disconnect event says so.
     }
   }
 
@@ -419,35 +382,37 @@ export class AppServerConnection {
   }
 
   private closedError(what: string): ConnectionClosedError {
-    const d = this.disconnect;
-    const how = d ? (d.signal ? `was killed by ${d.signal}` : `exited with code ${d.code}`) : 'is not running';
-    return new ConnectionClosedError(`${what}: ${this.describeCommand()} ${how}`);
+    const d = this.disconnected;
+    const how = !d ? 'is not running' : d.signal ? `was killed by ${d.signal}` : d.reason === 'socketClosed' ? 'closed the connection' : `exited with code ${d.code}`;
+    return new ConnectionClosedError(`${what}: ${this.describe()} ${how}`);
   }
 
-  private async handshakeFailure(child: ManagedChild, error: unknown): Promise<Error> {
-    const exit = await within(child.exited, 1_000);
-    if (exit?.spawnError) {
-      const file = this.opts.argv[0] ?? '';
-      const missing = exit.spawnError.code === 'ENOENT' || exit.spawnError.code === 'EACCES';
-      if (missing) {
-        const hint = basename(file).startsWith('codex')
-          ? `codex not found at ${file}; set --codex-bin or CM_SUPERVISOR_CODEX_BIN`
-          : `${file} not found (from the command "${this.opts.argv.join(' ')}"); fix the workspace command`;
-        return new CodexNotFoundError(hint, 1, { cause: error });
-      }
-      return new HandshakeError(`could not start ${this.describeCommand()}: ${exit.spawnError.message}`, 1, { cause: error });
+  private async handshakeFailure(transport: Transport, error: unknown): Promise<Error> {
+    const closed = transport.closed ?? (await within(new Promise<TransportClosed>((resolve) => transport.on((e) => e.type === 'closed' && resolve(e.closed))), 1_000));
+    if (closed?.spawnError) {
+      const missing = closed.spawnError.code === 'ENOENT' || closed.spawnError.code === 'EACCES';
+      if (missing) return new CodexNotFoundError(this.notFoundMessage(), 1, { cause: error });
+      return new HandshakeError(`could not start ${transport.description}: ${closed.spawnError.message}`, 1, { cause: error });
     }
-    if (exit === null) await this.stop();
-    const tail = this.stderrTail().slice(-15);
-    const stderr = tail.length > 0 ? `\nits stderr ended with:\n  ${tail.join('\n  ')}` : ' (it wrote nothing on stderr)';
+    if (closed === null) await transport.close(this.opts.stopGraceMs);
+    const tail = transport.stderrTail().slice(-15);
+    const stderr = tail.length > 0 ? `\nits stderr ended with:\n  ${tail.join('\n  ')}` : transport.pid !== null ? ' (it wrote nothing on stderr)' : '';
     const what =
-      exit === null
+      closed === null
         ? `did not complete the handshake: ${error instanceof Error ? error.message : String(error)}`
-        : `exited during the handshake (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`})`;
-    return new HandshakeError(`${this.describeCommand()} ${what}${stderr}`, 1, { cause: error });
+        : closed.spawnError === null && transport.pid !== null
+          ? `exited during the handshake (${closed.signal ? `signal ${closed.signal}` : `code ${closed.code}`})`
+          : `closed the connection during the handshake`;
+    return new HandshakeError(`${transport.description} ${what}${stderr}`, 1, { cause: error, childExitCode: closed?.code ?? null, stderrTail: tail });
   }
 
-  private describeCommand(): string {
-    return `"${this.opts.argv.join(' ')}"`;
+  private notFoundMessage(): string {
+    const file = this.command?.[0] ?? this.transport?.description ?? '';
+    const what = basename(file).startsWith('codex') ? `codex not found at ${file}` : `${file} not found (from the command "${this.command?.join(' ') ?? file}")`;
+    return `${what}; ${this.opts.notFoundHint ?? (basename(file).startsWith('codex') ? 'set --codex-bin or CM_SUPERVISOR_CODEX_BIN' : 'fix the workspace command')}`;
+  }
+
+  private describe(): string {
+    return this.transport?.description ?? (this.command ? `"${this.command.join(' ')}"` : 'the app-server');
   }
 }

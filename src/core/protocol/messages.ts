@@ -201,3 +201,15 @@ export const ElicitationParamsSchema = z.object({
 export const ThreadStartResponseSchema = z.object({ thread: ThreadSchema });
 export const TurnStartResponseSchema = z.object({ turn: TurnSchema });
 export const ThreadListResponseSchema = z.object({ data: z.array(ThreadSchema), nextCursor: z.string().nullable().optional() });
+export const ThreadLoadedListResponseSchema = z.object({ data: z.array(z.string()), nextCursor: z.string().nullable().optional() });
+/** A page of turns; their items (a summary: the final agent message) give the turn's answer. */
+export const ThreadTurnsListResponseSchema = z.object({
+  data: z.array(TurnSchema.extend({ items: z.array(z.looseObject({ type: z.string(), text: z.string().optional() })).optional() })),
+  nextCursor: z.string().nullable().optional(),
+});
+/** thread/read with turns: the user messages' `clientId` finds a turn by our idempotency key. */
+export const ThreadReadWithItemsResponseSchema = z.object({
+  thread: ThreadSchema.extend({
+    turns: z.array(TurnSchema.extend({ items: z.array(z.looseObject({ type: z.string(), clientId: z.string().nullable().optional() })) })),
+  }),
+});

@@ -1,0 +1,76 @@
+import type { ThreadListParams } from '../protocol/generated/v2/ThreadListParams.js';
+import type { ThreadResumeParams } from '../protocol/generated/v2/ThreadResumeParams.js';
+import type { ThreadStartParams } from '../protocol/generated/v2/ThreadStartParams.js';
+import type { ThreadTurnsListParams } from '../protocol/generated/v2/ThreadTurnsListParams.js';
+import type { TurnInterruptParams } from '../protocol/generated/v2/TurnInterruptParams.js';
+import type { TurnStartParams } from '../protocol/generated/v2/TurnStartParams.js';
+import {
+  ThreadListResponseSchema,
+  ThreadLoadedListResponseSchema,
+  ThreadReadWithItemsResponseSchema,
+  ThreadStartResponseSchema,
+  ThreadTurnsListResponseSchema,
+  TurnStartResponseSchema,
+} from '../protocol/messages.js';
+import type { z } from 'zod';
+import type { AppServerConnection } from './appServerConnection.js';
+
+type RequestOptions = { timeoutMs?: number; retryOverload?: boolean };
+
+/**
+ * The Codex requests cm-supervisor makes, typed by the generated params and each response
+ * parsed at the edge (a response that does not fit throws, naming the method). Everything that
+ * talks to an app-server goes through this, whatever transport is below.
+ */
+export class CodexClient {
+  constructor(
+    readonly connection: AppServerConnection,
+    /** Told of every thread this connection starts or resumes: it receives that thread's events. */
+    private readonly onThreadLoaded: (threadId: string) => void = () => {},
+  ) {}
+
+  async threadStart(params: ThreadStartParams) {
+    const started = await this.call('thread/start', params, ThreadStartResponseSchema);
+    this.onThreadLoaded(started.thread.id);
+    return started;
+  }
+
+  async threadResume(params: ThreadResumeParams) {
+    const resumed = await this.call('thread/resume', params, ThreadStartResponseSchema);
+    this.onThreadLoaded(resumed.thread.id);
+    return resumed;
+  }
+
+  threadList(params: ThreadListParams, options?: RequestOptions) {
+    return this.call('thread/list', params, ThreadListResponseSchema, options);
+  }
+
+  /** The thread with its turns and their items (for finding a turn by its clientId). */
+  threadReadWithItems(threadId: string) {
+    return this.call('thread/read', { threadId, includeTurns: true }, ThreadReadWithItemsResponseSchema);
+  }
+
+  threadTurnsList(params: ThreadTurnsListParams) {
+    return this.call('thread/turns/list', params, ThreadTurnsListResponseSchema);
+  }
+
+  /** Threads loaded in the app-server's memory: cheap, so it also serves as the liveness ping. */
+  threadLoadedList(options?: RequestOptions) {
+    return this.call('thread/loaded/list', {}, ThreadLoadedListResponseSchema, options);
+  }
+
+  turnStart(params: TurnStartParams) {
+    return this.call('turn/start', params, TurnStartResponseSchema);
+  }
+
+  async turnInterrupt(params: TurnInterruptParams): Promise<void> {
+    await this.connection.request('turn/interrupt', params);
+  }
+
+  private async call<S extends z.ZodType>(method: string, params: unknown, schema: S, options?: RequestOptions): Promise<z.infer<S>> {
+    const raw = await this.connection.request(method, params, options);
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) throw new Error(`${method} answered with an unexpected result: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(result)'}: ${i.message}`).join('; ')}`);
+    return parsed.data;
+  }
+}
