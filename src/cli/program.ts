@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { closest } from '../core/contract/validatePlan.js';
+import { CODEX_DAEMON_MODES } from '../core/hosts/hostSpec.js';
 import { packageInfo } from '../core/packageInfo.js';
 import { chatCommand, type ChatCliOptions } from './commands/chat.js';
 import { dispatchCommand, type DispatchCliOptions } from './commands/dispatch.js';
@@ -7,6 +8,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { attachCommand, demoCommand, tuiCommand } from './commands/tui.js';
 import { daemonRun, daemonStart, daemonStatus, daemonStop } from './commands/daemon.js';
 import { schemaCommand } from './commands/schema.js';
+import { hostAdd, hostList, hostRemove, hostSet, type HostCliOptions, type HostSetCliOptions } from './commands/host.js';
 import { feedCommand, statusCommand } from './commands/status.js';
 import { workspaceAdd, workspaceList, workspaceRemove } from './commands/workspace.js';
 import { resolveGlobalOptions } from './globalOptions.js';
@@ -31,6 +33,39 @@ function onApprovalOption(): Option {
   ]);
 }
 
+/** A repeatable option's values in order (`--env A=1 --env B=2`); undefined when not given. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** `args` without `option` (`--opt VALUE`, `--opt=VALUE`) before any `--`, and the taken words. */
+function withoutOption(args: string[], option: string): [string[], string[]] {
+  const kept: string[] = [];
+  const taken: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      kept.push(...args.slice(i));
+      break;
+    }
+    if (arg === option) {
+      taken.push(arg, ...args.slice(i + 1, i + 2));
+      i++;
+    } else if (arg.startsWith(`${option}=`)) taken.push(arg);
+    else kept.push(arg);
+  }
+  return [kept, taken];
+}
+
+/** The settings `host add` and `host set` share. */
+function hostSettingOptions(command: Command): Command {
+  return command
+    .option('--ssh-option <option>', 'an ssh option as in ssh_config, passed as `ssh -o OPTION` (e.g. ConnectTimeout=5); repeat for more', collect)
+    .option('--codex-bin <path>', 'the codex binary on that host (default: codex on its PATH; for local: the bundled one)')
+    .addOption(new Option('--codex-daemon <mode>', "attach to Codex's own daemon when it runs (attach, default), start it first (start), or always a private app-server (never)").choices(CODEX_DAEMON_MODES))
+    .option('--env <KEY=VALUE>', "the app-server's environment on that host (e.g. CODEX_HOME, a provider key variable; ssh passes none); repeat for more", collect);
+}
+
 /** `outcome.exitCode` lets a command report "the work failed" (1) without an error message. */
 export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCode: 0 }): Command {
   const program = new Command('cm-supervisor');
@@ -48,6 +83,27 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .showHelpAfterError('(run cm-supervisor --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
+
+  // `host add|set --codex-bin` is that host's binary, but commander lets the root take its own
+  // options anywhere on the line. So the root first reads its options before the command word
+  // (commander's positional options), then those after it, leaving `--codex-bin` after
+  // `host add|set` to that command. Every other option keeps working anywhere.
+  const parseRootOptions = program.parseOptions.bind(program);
+  program.parseOptions = (args) => {
+    program.enablePositionalOptions(true);
+    let head: ReturnType<typeof parseRootOptions>;
+    try {
+      head = parseRootOptions(args);
+    } finally {
+      program.enablePositionalOptions(false);
+    }
+    const [word] = head.operands;
+    if (head.operands.length !== 1 || !program.commands.some((c) => c.name() === word)) return head;
+    const hostSettings = word === 'host' && (head.unknown[0] === 'add' || head.unknown[0] === 'set');
+    const [rest, hostOnly] = hostSettings ? withoutOption(head.unknown, '--codex-bin') : [head.unknown, []];
+    const tail = parseRootOptions(rest);
+    return { operands: [word!, ...tail.operands], unknown: [...hostOnly, ...tail.unknown] };
+  };
 
   const globals = () => resolveGlobalOptions(program.opts<{ home?: string; codexBin?: string; daemon?: boolean }>(), io);
   const color = () => program.opts<{ color: boolean }>().color && !io.env.NO_COLOR;
@@ -96,10 +152,9 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
 
   program
     .command('doctor')
-    .description('start one codex app-server, check the handshake and report its version')
+    .description("connect to every host's codex app-server as the supervisor would; report transport, version and ping")
     .option('--json', 'print the report as JSON')
-    .option('--cwd <dir>', 'directory to start the app-server in')
-    .action(async (opts: { json?: boolean; cwd?: string }) => doctorCommand(globals(), opts, io));
+    .action(async (opts: { json?: boolean }) => doctorCommand(globals(), opts, io));
 
   program
     .command('status')
@@ -146,15 +201,34 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .description('print the JSON Schema of plan files (for editors and planners)')
     .action(() => schemaCommand(io));
 
+  const host = program.command('host').description('configure the hosts (machines) that run app-servers; `local` is this machine');
+  hostSettingOptions(host.command('add <name> <url>').description('add an ssh host: URL is ssh://[user@]host[:port]')).action(
+    (name: string, url: string, opts: HostCliOptions) => hostAdd(globals(), name, url, opts, io),
+  );
+  hostSettingOptions(host.command('set <name>').description('change a host (also `local`); a repeated option replaces its list'))
+    .option('--url <url>', 'move the host to ssh://[user@]host[:port]')
+    .option('--clear-ssh-options', 'remove all ssh options (before any --ssh-option given with it)')
+    .option('--clear-env', 'remove all environment variables (before any --env given with it)')
+    .action((name: string, opts: HostSetCliOptions) => hostSet(globals(), name, opts, io));
+  host
+    .command('list')
+    .description('the hosts with their settings and workspaces (environment names only, never values)')
+    .option('--json', 'print as JSON')
+    .action((opts: { json?: boolean }) => hostList(globals(), opts, io));
+  host
+    .command('remove <name>')
+    .description('remove a host no workspace uses')
+    .action((name: string) => hostRemove(globals(), name, io));
+
   const workspace = program.command('workspace').description('configure the workspaces (repositories) to supervise');
   workspace
-    .command('add <path>')
-    .description('supervise the repository at PATH')
+    .command('add <target>')
+    .description('supervise the repository at [HOST:]PATH: a local path, or an absolute path on an ssh host (`build1:/srv/repo`)')
     .option('--name <name>', 'workspace name (default: the directory name)')
-    .action((path: string, opts: { name?: string }) => workspaceAdd(globals(), path, opts, io));
+    .action(async (target: string, opts: { name?: string }) => workspaceAdd(globals(), target, opts, io));
   workspace
     .command('list')
-    .description('list the configured workspaces')
+    .description('list the configured workspaces and their hosts')
     .option('--json', 'print as JSON')
     .action((opts: { json?: boolean }) => workspaceList(globals(), opts, io));
   workspace

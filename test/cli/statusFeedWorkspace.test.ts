@@ -37,7 +37,7 @@ describe('workspace, status and feed commands (built CLI, real codex)', () => {
     expect(badName.code).toBe(2);
     expect(badName.stderr).toContain('"has space" is not a valid workspace name');
     const list = await runBuiltCli(['workspace', 'list', '--json'], { env: cliEnv });
-    expect(JSON.parse(list.stdout)).toEqual([{ name: 'api', path: repo }]);
+    expect(JSON.parse(list.stdout)).toEqual([{ name: 'api', host: 'local', path: repo }]);
     const removeUnknown = await runBuiltCli(['workspace', 'remove', 'nope'], { env: cliEnv });
     expect(removeUnknown).toMatchObject({ code: 2, stderr: expect.stringContaining('no workspace named "nope"; configured: api') });
   });
@@ -55,11 +55,13 @@ describe('workspace, status and feed commands (built CLI, real codex)', () => {
     const doc = JSON.parse(json.stdout);
     expect(doc.mode).toBe('in-process');
     expect(doc.workspaces).toHaveLength(1);
-    expect(doc.workspaces[0]).toMatchObject({ name: 'api', path: repo, status: 'ready', codexVersion: '0.171.0' });
+    expect(doc.workspaces[0]).toMatchObject({ name: 'api', host: 'local', path: repo, status: 'ready' });
+    expect(doc.hosts).toEqual([expect.objectContaining({ name: 'local', status: 'ready', transport: 'private', codexVersion: '0.171.0', workspaces: ['api'] })]);
     expect(doc.workspaces[0].threads).toEqual([expect.objectContaining({ title: 'write the changelog', status: 'notLoaded' })]);
 
     const text = await runBuiltCli(['status'], { env: cliEnv });
-    expect(text.stdout).toContain('api  [ready] codex 0.171.0');
+    expect(text.stdout).toContain('local  [ready]  this machine · private app-server · codex 0.171.0');
+    expect(text.stdout).toContain('api  [ready]  ');
     expect(text.stdout).toContain('write the changelog');
     expect(text.stdout).toContain('next:     idle: awaiting instructions');
   });

@@ -1,30 +1,46 @@
-import { ConfigStore } from '../../core/config/config.js';
+import { existsSync } from 'node:fs';
+import { ConfigStore, hostSpecs, parseWorkspaceTarget, verifyRemoteDirectory, workspaceHost } from '../../core/config/config.js';
+import { LOCAL_HOST } from '../../core/hosts/hostSpec.js';
 import type { GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
 
-export function workspaceAdd(globals: GlobalOptions, path: string, opts: { name?: string }, io: CliIo): void {
+/** `workspace add [HOST:]PATH`: a local directory, or an absolute one on an ssh host (checked over ssh). */
+export async function workspaceAdd(globals: GlobalOptions, targetArg: string, opts: { name?: string }, io: CliIo): Promise<void> {
   const store = new ConfigStore(globals.home);
-  const ws = store.addWorkspace(path, { name: opts.name, cwd: process.cwd() });
-  io.out(`added workspace "${ws.name}" (${ws.path}) to ${store.path}\n`);
+  const hosts = hostSpecs(store.read());
+  const target = parseWorkspaceTarget(targetArg, hosts, process.cwd(), existsSync);
+  // Name and duplicates first: they need no network.
+  store.prepareWorkspace(target, opts);
+  const host = hosts.find((h) => h.name === target.host);
+  if (host?.kind === 'ssh') await verifyRemoteDirectory(host, target.path);
+  const ws = store.addWorkspace(target, opts);
+  const where = ws.host === LOCAL_HOST ? ws.path : `${ws.host}:${ws.path}`;
+  io.out(`added workspace "${ws.name}" (${where}) to ${store.path}\n`);
 }
 
 export function workspaceList(globals: GlobalOptions, opts: { json?: boolean }, io: CliIo): void {
   const store = new ConfigStore(globals.home);
-  const { workspaces } = store.read();
+  const rows = store.read().workspaces.map((w) => ({ name: w.name, host: workspaceHost(w), path: w.path, command: w.command }));
   if (opts.json) {
-    io.out(`${JSON.stringify(workspaces, null, 2)}\n`);
+    io.out(`${JSON.stringify(
+      rows.map(({ name, host, path }) => ({ name, host, path })),
+      null,
+      2,
+    )}\n`);
     return;
   }
-  if (workspaces.length === 0) {
-    io.out('no workspaces configured: add one with `cm-supervisor workspace add PATH`\n');
+  if (rows.length === 0) {
+    io.out('no workspaces configured: add one with `cm-supervisor workspace add [HOST:]PATH`\n');
     return;
   }
-  const width = Math.max(...workspaces.map((w) => w.name.length));
-  io.out(`${workspaces.map((w) => `${w.name.padEnd(width)}  ${w.path}${w.command ? `  (command: ${w.command.join(' ')})` : ''}`).join('\n')}\n`);
+  const nameWidth = Math.max(...rows.map((w) => w.name.length));
+  const hostWidth = Math.max(...rows.map((w) => w.host.length));
+  const lines = rows.map((w) => `${w.name.padEnd(nameWidth)}  ${w.host.padEnd(hostWidth)}  ${w.path}${w.command ? `  (command: ${w.command.join(' ')})` : ''}`);
+  io.out(`${lines.join('\n')}\n`);
 }
 
 export function workspaceRemove(globals: GlobalOptions, name: string, io: CliIo): void {
   const store = new ConfigStore(globals.home);
   const ws = store.removeWorkspace(name);
-  io.out(`removed workspace "${ws.name}" (${ws.path})\n`);
+  io.out(`removed workspace "${ws.name}" (${ws.host && ws.host !== LOCAL_HOST ? `${ws.host}:${ws.path}` : ws.path})\n`);
 }
