@@ -8,6 +8,7 @@ import { reduce } from '../src/core/state/reducer.js';
 /** The stages the supervisor runs on every stdout line: what one event costs. */
 
 export const WORKSPACE = 'bench';
+export const HOST = 'local';
 const START_MS = 1_795_696_738_000;
 
 /** Keeps results observable so no stage can be optimized away. */
@@ -23,8 +24,9 @@ export interface RunResult {
 /** A state with one ready workspace, as the loop has it once its app-server is up. */
 export function benchState(options: { feedLimit?: number; prefillFeed?: number } = {}): SupervisorState {
   let state = initialState(options.feedLimit === undefined ? {} : { feedLimit: options.feedLimit });
-  state = reduce(state, { type: 'workspace/added', atMs: START_MS, name: WORKSPACE, path: '/tmp/bench', command: ['codex', 'app-server'], stallAfterMs: 120_000 })[0];
-  state = reduce(state, { type: 'connection/ready', atMs: START_MS, workspace: WORKSPACE, pid: 1, codexVersion: '0.171.0' })[0];
+  state = reduce(state, { type: 'host/added', atMs: START_MS, name: HOST, kind: 'local', target: 'this machine' })[0];
+  state = reduce(state, { type: 'workspace/added', atMs: START_MS, name: WORKSPACE, host: HOST, path: '/tmp/bench', stallAfterMs: 120_000 })[0];
+  state = reduce(state, { type: 'connection/ready', atMs: START_MS, host: HOST, pid: 1, codexVersion: '0.171.0', transport: 'private' })[0];
   const prefill = options.prefillFeed ?? 0;
   for (let i = 0; i < prefill; i++) {
     const entry: FeedEntry = {
@@ -109,7 +111,7 @@ export function runDecoderPipeline(bytes: Buffer, chunkSize: number, state: Supe
 function toEvent(line: string, receivedAtMs: number): SupervisorEvent | null | undefined {
   const m = classifyLine(line);
   if (m.type === 'notification') {
-    return normalizeNotification(WORKSPACE, { method: m.method, params: m.params, emittedAtMs: m.emittedAtMs, receivedAtMs });
+    return normalizeNotification(HOST, WORKSPACE, { method: m.method, params: m.params, emittedAtMs: m.emittedAtMs, receivedAtMs });
   }
   if (m.type === 'serverRequest') {
     return normalizeServerRequest(WORKSPACE, { id: m.id, method: m.method, params: m.params, receivedAtMs });
@@ -152,7 +154,7 @@ export function runPerMethod(lines: readonly string[], count: number, state: Sup
     if (m.type !== 'notification' && m.type !== 'serverRequest') continue;
     const event =
       m.type === 'notification'
-        ? normalizeNotification(WORKSPACE, { method: m.method, params: m.params, emittedAtMs: m.emittedAtMs, receivedAtMs: now++ })
+        ? normalizeNotification(HOST, WORKSPACE, { method: m.method, params: m.params, emittedAtMs: m.emittedAtMs, receivedAtMs: now++ })
         : normalizeServerRequest(WORKSPACE, { id: m.id, method: m.method, params: m.params, receivedAtMs: now++ });
     const t2 = performance.now();
     if (event !== null) state = reduce(state, event)[0];

@@ -212,8 +212,9 @@ function buildState(baseMs: number): { state: SupervisorState; threads: ThreadRe
   let at = baseMs;
   for (let w = 0; w < WORKSPACES; w++) {
     const workspace = wsName(w);
-    apply({ type: 'workspace/added', atMs: at, name: workspace, path: `/work/${workspace}`, command: ['codex', 'app-server'], stallAfterMs: 3_600_000 });
-    apply({ type: 'connection/ready', atMs: at, workspace, pid: 10_000 + w, codexVersion: '0.171.0' });
+    apply({ type: 'host/added', atMs: at, name: 'local', kind: 'local', target: 'this machine' });
+    apply({ type: 'workspace/added', atMs: at, name: workspace, host: 'local', path: `/work/${workspace}`, stallAfterMs: 3_600_000 });
+    apply({ type: 'connection/ready', atMs: at, host: 'local', pid: 10_000, codexVersion: '0.171.0', transport: 'private' });
     for (let t = 0; t < THREADS_PER_WORKSPACE; t++) {
       const threadId = threadIdOf(w, t);
       const turnId = `turn-${w}-${t}-1`;

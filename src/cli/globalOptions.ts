@@ -21,6 +21,10 @@ export function resolveGlobalOptions(raw: { home?: string; codexBin?: string; da
  * config.json, then the bundled binary (or `codex` on PATH). Every command decides it here.
  */
 export function codexBinFor(globals: GlobalOptions, config: { codexBin?: string | undefined }): string {
-  const explicit = globals.codex.source === 'flag' || globals.codex.source === 'env';
-  return explicit ? globals.codex.path : (config.codexBin ?? globals.codex.path);
+  return codexBinIsExplicit(globals) ? globals.codex.path : (config.codexBin ?? globals.codex.path);
+}
+
+/** The user named the codex binary for this run (flag or environment): it beats config.json. */
+export function codexBinIsExplicit(globals: GlobalOptions): boolean {
+  return globals.codex.source === 'flag' || globals.codex.source === 'env';
 }

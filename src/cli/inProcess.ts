@@ -1,15 +1,24 @@
-import { ConfigStore, workspaceSpecs } from '../core/config/config.js';
-import { Supervisor } from '../core/loop/supervisor.js';
-import { codexBinFor, type GlobalOptions } from './globalOptions.js';
+import { ConfigStore, hostSpecs, withNamedCodexBin, workspaceSpecs, type Config } from '../core/config/config.js';
+import { Supervisor, type SupervisorOptions } from '../core/loop/supervisor.js';
+import { codexBinFor, codexBinIsExplicit, type GlobalOptions } from './globalOptions.js';
 
-/** Starts a supervisor in this process for the configured workspaces. */
-export async function startInProcessSupervisor(globals: GlobalOptions): Promise<Supervisor> {
-  const config = new ConfigStore(globals.home).read();
-  const supervisor = new Supervisor({
+/** A supervisor for the configured hosts and workspaces (not started), with `extra` options. */
+export function configuredSupervisor(globals: GlobalOptions, config: Config, extra: Partial<SupervisorOptions> = {}): Supervisor {
+  const codexBin = codexBinFor(globals, config);
+  const hosts = hostSpecs(config);
+  return new Supervisor({
+    hosts: codexBinIsExplicit(globals) ? withNamedCodexBin(hosts) : hosts,
     workspaces: workspaceSpecs(config),
-    codexBin: codexBinFor(globals, config),
+    codexBin,
     ...(config.pollIntervalSec ? { pollIntervalMs: config.pollIntervalSec * 1000 } : {}),
+    ...(config.stallAfterSec ? { stallAfterMs: config.stallAfterSec * 1000 } : {}),
+    ...extra,
   });
+}
+
+/** Starts a supervisor in this process for the configured hosts and workspaces. */
+export async function startInProcessSupervisor(globals: GlobalOptions): Promise<Supervisor> {
+  const supervisor = configuredSupervisor(globals, new ConfigStore(globals.home).read());
   await supervisor.start();
   return supervisor;
 }

@@ -6,7 +6,7 @@ import type { SignalKind, SignalRecord, SupervisorState } from '../core/state/mo
 import { approvalSubject, decisionWord } from '../core/state/digest.js';
 import { needsInputNow, openSignals } from '../core/state/selectors.js';
 import { oneLine } from '../core/util/text.js';
-import type { ChatReply } from '../core/chat/chatService.js';
+import type { ChatReply } from '../core/api/supervisorApi.js';
 import { ApprovalsView } from './components/ApprovalsView.js';
 import { ChatView } from './components/ChatView.js';
 import { Line } from './components/Line.js';

@@ -1,6 +1,7 @@
-import type { ApprovalRecord, FeedEntry, QuestionRecord, SupervisorState, ThreadRecord, WorkspaceRecord } from '../core/state/model.js';
+import type { ApprovalRecord, FeedEntry, HostRecord, QuestionRecord, SupervisorState, ThreadRecord, WorkspaceRecord } from '../core/state/model.js';
 import { openSignals, selectFeed, signalCounts } from '../core/state/selectors.js';
 import { approvalSubject } from '../core/state/digest.js';
+import { hostHealth, transportWords } from '../core/state/hostText.js';
 import { oneLine } from '../core/util/text.js';
 import { relativeTime } from '../core/util/time.js';
 
@@ -17,7 +18,7 @@ export interface StatusCell {
   tone: Tone;
 }
 
-export function workspaceStatus(w: WorkspaceRecord): StatusCell {
+export function workspaceStatus(w: Pick<WorkspaceRecord, 'status'>): StatusCell {
   switch (w.status) {
     case 'ready':
       return { glyph: '●', word: 'ready', tone: 'ok' };
@@ -46,7 +47,7 @@ export function threadStatus(t: ThreadRecord): StatusCell {
 
 export interface OpsRow {
   key: string;
-  kind: 'workspace' | 'thread';
+  kind: 'host' | 'workspace' | 'thread';
   workspace: string;
   threadId: string | null;
   status: StatusCell;
@@ -79,13 +80,20 @@ function threadsByWorkspace(state: SupervisorState): Map<string, ThreadRecord[]>
   return byWorkspace;
 }
 
+/** Each host that serves workspaces, its health, then its workspaces, each followed by its threads. */
 export function operationsRows(state: SupervisorState, nowMs: number): OpsRow[] {
   const rows: OpsRow[] = [];
   // Grouped once: filtering all threads per workspace costs workspaces × threads on every frame.
   const threads = threadsByWorkspace(state);
-  for (const w of Object.values(state.workspaces)) {
-    rows.push(remembered(w, nowMs, workspaceRow));
-    for (const t of threads.get(w.name) ?? []) rows.push(remembered(t, nowMs, threadRow));
+  const workspaces = new Map<string, WorkspaceRecord[]>();
+  for (const w of Object.values(state.workspaces)) workspaces.set(w.host, [...(workspaces.get(w.host) ?? []), w]);
+  for (const [name, list] of workspaces) {
+    const host = state.hosts[name];
+    if (host) rows.push(remembered(host, nowMs, hostRow));
+    for (const w of list) {
+      rows.push(remembered(w, nowMs, workspaceRow));
+      for (const t of threads.get(w.name) ?? []) rows.push(remembered(t, nowMs, threadRow));
+    }
   }
   return rows;
 }
@@ -94,9 +102,9 @@ export function operationsRows(state: SupervisorState, nowMs: number): OpsRow[] 
  * Rows by record and time: records are replaced, never changed, when state changes, and a
  * change touches a thread or two, so the other rows are not derived again on every frame.
  */
-const rowCache = new WeakMap<WorkspaceRecord | ThreadRecord, { nowMs: number; row: OpsRow }>();
+const rowCache = new WeakMap<HostRecord | WorkspaceRecord | ThreadRecord, { nowMs: number; row: OpsRow }>();
 
-function remembered<R extends WorkspaceRecord | ThreadRecord>(record: R, nowMs: number, derive: (record: R, nowMs: number) => OpsRow): OpsRow {
+function remembered<R extends HostRecord | WorkspaceRecord | ThreadRecord>(record: R, nowMs: number, derive: (record: R, nowMs: number) => OpsRow): OpsRow {
   const hit = rowCache.get(record);
   if (hit && hit.nowMs === nowMs) return hit.row;
   const row = derive(record, nowMs);
@@ -104,8 +112,26 @@ function remembered<R extends WorkspaceRecord | ThreadRecord>(record: R, nowMs: 
   return row;
 }
 
-function workspaceRow(w: WorkspaceRecord, nowMs: number): OpsRow {
-  const error = w.status !== 'ready' && w.lastError ? oneLine(w.lastError.message, 200) : '';
+function hostRow(h: HostRecord, nowMs: number): OpsRow {
+  const error = h.status !== 'ready' && h.lastError ? oneLine(h.lastError.message, 200) : '';
+  const up = h.status === 'ready' && h.connectedAtMs ? `up ${relativeTime(h.connectedAtMs, nowMs).replace(' ago', '')}` : '';
+  return {
+    key: `host:${h.name}`,
+    kind: 'host',
+    workspace: '',
+    threadId: null,
+    status: workspaceStatus(h),
+    name: `▣ ${h.name}`,
+    task: [h.target, transportWords(h)].filter(Boolean).join(' · '),
+    // connectedAtMs outlives the connection (the restart backoff uses it): only a ready host is "up".
+    last: h.status === 'ready' ? [up, hostHealth(h)].filter(Boolean).join(' · ') : error && h.lastError ? `${relativeTime(h.lastError.atMs, nowMs)} ${error}` : '',
+    next: h.status === 'restarting' ? `reconnect #${h.restartCount}` : h.status === 'disconnected' ? 'down: see the error' : '',
+    blockers: error,
+    blockerTone: error ? 'error' : 'plain',
+  };
+}
+
+function workspaceRow(w: WorkspaceRecord): OpsRow {
   return {
     key: `ws:${w.name}`,
     kind: 'workspace',
@@ -114,16 +140,10 @@ function workspaceRow(w: WorkspaceRecord, nowMs: number): OpsRow {
     status: workspaceStatus(w),
     name: w.name,
     task: w.path,
-    // connectedAtMs outlives the connection (the restart backoff uses it): only a ready server is "up".
-    last:
-      w.status === 'ready' && w.connectedAtMs
-        ? `up since ${relativeTime(w.connectedAtMs, nowMs).replace(' ago', '')}${w.pid ? ` · pid ${w.pid}` : ''}`
-        : error && w.lastError
-          ? `${relativeTime(w.lastError.atMs, nowMs)} ${error}`
-          : '',
-    next: w.status === 'restarting' ? `restart #${w.restartCount}` : w.status === 'disconnected' ? 'down: see the error' : '',
-    blockers: error,
-    blockerTone: error ? 'error' : 'plain',
+    last: '',
+    next: w.status === 'disconnected' ? `host ${w.host} is down` : '',
+    blockers: '',
+    blockerTone: 'plain',
   };
 }
 
@@ -192,7 +212,7 @@ export function headerModel(state: SupervisorState): HeaderModel {
     badges: Object.entries(counts)
       .filter(([, n]) => n > 0)
       .map(([kind, count]) => ({ kind, count, tone: BADGE_TONES[kind] ?? 'plain' })),
-    codexVersions: [...new Set(ws.flatMap((w) => (w.codexVersion ? [w.codexVersion] : [])))],
+    codexVersions: [...new Set(Object.values(state.hosts).flatMap((h) => (h.codexVersion ? [h.codexVersion] : [])))],
   };
 }
 

@@ -32,7 +32,7 @@ describe('cm-supervisor CLI skeleton (built binary)', () => {
   it('a missing codex binary is named with the fix, exit 1', async () => {
     const flag = await runBuiltCli(['--codex-bin', '/nowhere/codex', 'doctor']);
     expect(flag.code).toBe(1);
-    expect(flag.stderr).toBe('cm-supervisor: codex not found at /nowhere/codex; set --codex-bin or CM_SUPERVISOR_CODEX_BIN');
+    expect(flag.stderr).toBe('cm-supervisor: codex not found at /nowhere/codex; set --codex-bin or CM_SUPERVISOR_CODEX_BIN, or `cm-supervisor host set local --codex-bin PATH`');
     const env = await runBuiltCli(['doctor'], { env: { CM_SUPERVISOR_CODEX_BIN: '/elsewhere/codex' } });
     expect(env.code).toBe(1);
     expect(env.stderr).toContain('codex not found at /elsewhere/codex');

@@ -101,7 +101,7 @@ describe('cm-supervisor daemon (built CLI, real codex)', () => {
     });
 
     it('`status` and `feed` use the daemon; `--no-daemon` forces in-process', async () => {
-      let doc: { mode: string; workspaces: { name: string; status: string; codexVersion: string | null }[] } | null = null;
+      let doc: { mode: string; workspaces: { name: string; status: string; host: string }[]; hosts: { name: string; codexVersion: string | null }[] } | null = null;
       await expect
         .poll(
           async () => {
@@ -113,7 +113,8 @@ describe('cm-supervisor daemon (built CLI, real codex)', () => {
         )
         .toBe('ready');
       expect(doc!.mode).toBe('daemon');
-      expect(doc!.workspaces[0]).toMatchObject({ name: 'api', codexVersion: '0.171.0' });
+      expect(doc!.workspaces[0]).toMatchObject({ name: 'api', host: 'local' });
+      expect(doc!.hosts).toEqual([expect.objectContaining({ name: 'local', codexVersion: '0.171.0', workspaces: ['api'] })]);
       const text = await cli(['status']);
       expect(text.code).toBe(0);
       expect(text.stdout).toContain('cm-supervisor (daemon)');
@@ -157,7 +158,7 @@ describe('cm-supervisor daemon (built CLI, real codex)', () => {
       const client = await DaemonClient.connect(socket);
       const before = await client.status();
       client.close();
-      const appServers = before.workspaces.map((w) => w.pid!);
+      const appServers = before.hosts.flatMap((h) => (h.pid ? [h.pid] : []));
       for (const p of appServers) seenPids.add(p);
       const session = spawnInTerminal(process.execPath, [CLI, 'attach'], { cols: 120, rows: 30, env: cliEnv });
       try {
@@ -174,7 +175,7 @@ describe('cm-supervisor daemon (built CLI, real codex)', () => {
       for (const p of appServers) expect(isAlive(p)).toBe(true);
       const after = await cli(['daemon', 'status', '--json']);
       expect(after.code).toBe(0);
-      expect(JSON.parse(after.stdout)).toMatchObject({ running: true, pid, workspaces: [{ name: 'api', status: 'ready', pid: appServers[0] }] });
+      expect(JSON.parse(after.stdout)).toMatchObject({ running: true, pid, hosts: [{ name: 'local', status: 'ready', pid: appServers[0] }], workspaces: [{ name: 'api', host: 'local', status: 'ready' }] });
     });
 
     it('`daemon stop` is graceful: state saved, lock and socket removed, app-servers gone; waiting commands and attached TUIs are told', async () => {
@@ -182,12 +183,13 @@ describe('cm-supervisor daemon (built CLI, real codex)', () => {
       expect(status.code).toBe(0);
       const doc = JSON.parse(status.stdout);
       expect(doc).toMatchObject({ running: true, pid, home, socket, version: expect.any(String), uptimeMs: expect.any(Number) });
-      const appServers: number[] = doc.workspaces.map((w: { pid: number }) => w.pid);
+      const appServers: number[] = doc.hosts.map((h: { pid: number }) => h.pid);
       expect(appServers).toHaveLength(1);
       for (const p of appServers) seenPids.add(p);
       const text = await cli(['daemon', 'status']);
       expect(text.stdout).toContain(`daemon running: pid ${pid}`);
-      expect(text.stdout).toContain(`api  [ready] pid ${appServers[0]}`);
+      expect(text.stdout).toContain(`host local  [ready] private pid ${appServers[0]}`);
+      expect(text.stdout).toContain('api  [ready] on local');
 
       // A `dispatch` still waiting on the daemon when it stops.
       const plan = join(home, 'hang.json');
@@ -230,7 +232,8 @@ describe('cm-supervisor daemon (built CLI, real codex)', () => {
       const saved = JSON.parse(readFileSync(daemonPaths(home).state, 'utf8'));
       expect(saved.state.jobs['cli:one'].status).toBe('completed');
       expect(saved.state.jobs['hang:h']).toMatchObject({ status: 'interrupted', error: 'the app-server stopped' });
-      expect(saved.state.workspaces.api).toMatchObject({ status: 'stopped', pid: null });
+      expect(saved.state.workspaces.api).toMatchObject({ status: 'stopped' });
+      expect(saved.state.hosts.local).toMatchObject({ status: 'stopped', pid: null });
 
       const after = await cli(['daemon', 'status']);
       expect(after.code).toBe(1);

@@ -120,7 +120,7 @@ describe('cm-supervisor dispatch (built CLI, real codex)', () => {
     expect(r.code).toBe(1);
     const result = JSON.parse(r.stdout).results[0];
     expect(result.status).toBe('failed');
-    expect(result.error).toContain('workspace "api" has no running app-server (restarting)');
+    expect(result.error).toContain('workspace "api" is on host "local", which is not connected (restarting)');
     expect(result.error).toContain('exited');
     const fixed = JSON.parse((await dispatch(['--plan', plan, '--json'])).stdout).results[0];
     expect(fixed).toMatchObject({ status: 'completed', finalMessage: 'Done: after the fix' });

@@ -58,12 +58,13 @@ export function describeSupervisorApiContract(name: string, setup: () => Promise
       await ctx?.cleanup();
     });
 
-    it('snapshot lists the configured workspaces, ready, with their Codex version', async () => {
+    it('snapshot lists the configured workspaces, ready on their host, and the host with its Codex version', async () => {
       const state = await waitForState(api, (s) => ['api', 'web'].every((n) => s.workspaces[n]?.status === 'ready'));
       expect(Object.keys(state.workspaces).sort()).toEqual(['api', 'web']);
       for (const w of ctx.workspaces) {
-        expect(state.workspaces[w.name]).toMatchObject({ name: w.name, path: w.path, status: 'ready', codexVersion: '0.171.0', pid: expect.any(Number) });
+        expect(state.workspaces[w.name]).toMatchObject({ name: w.name, host: 'local', path: w.path, status: 'ready' });
       }
+      expect(state.hosts.local).toMatchObject({ status: 'ready', transport: 'private', codexVersion: '0.171.0', pid: expect.any(Number) });
     });
 
     it('dispatch of two actions: both jobs complete with their final messages', async () => {

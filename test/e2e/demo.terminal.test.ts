@@ -33,9 +33,10 @@ describe('the offline demo in a real terminal (built binary, real codex)', () =>
     expect(s.isAlternateScreen()).toBe(true);
     expect(s.screen()).toMatch(/needs_approval 1/);
     const children = childPids(s.pid);
-    expect(children.length).toBeGreaterThanOrEqual(3);
+    expect(children.length).toBeGreaterThanOrEqual(1);
+    // One app-server on this machine serves the three workspaces.
     const appServers = children.filter((pid) => cmd(pid).includes('app-server'));
-    expect(appServers).toHaveLength(3);
+    expect(appServers).toHaveLength(1);
 
     s.write('3');
     await s.waitForText("command    echo '2.4.0: CRLF input, cache expiry' > RELEASE_NOTES.md");
@@ -64,7 +65,7 @@ describe('the offline demo in a real terminal (built binary, real codex)', () =>
     await s.waitForText('Needs you (1)', 30_000);
     const children = childPids(s.pid);
     const appServers = children.filter((pid) => cmd(pid).includes('app-server'));
-    expect(appServers).toHaveLength(3);
+    expect(appServers).toHaveLength(1);
     s.kill('SIGTERM');
     const exit = await s.waitForExit(15_000);
     expect(exit.exitCode).toBe(0);

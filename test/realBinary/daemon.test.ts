@@ -200,8 +200,10 @@ describe('daemon: kill -9 in the middle of a turn, then start again', () => {
       throw new Error(`${error.message}; saved jobs ${JSON.stringify(saved?.jobs)}, signals ${JSON.stringify(saved?.signals)}; log:\n${first.log()}`);
     });
     const status = await c1.status();
-    const oldAppServers = status.workspaces.map((w) => w.pid!);
-    expect(oldAppServers).toHaveLength(2);
+    // One app-server on the local host serves both workspaces.
+    const oldAppServers = status.hosts.flatMap((h) => (h.pid ? [h.pid] : []));
+    expect(oldAppServers).toHaveLength(1);
+    expect(status.workspaces.map((w) => w.host)).toEqual(['local', 'local']);
     for (const pid of oldAppServers) strayPids.add(pid);
     const oldPid = first.child.pid!;
     expect(status.pid).toBe(oldPid);
@@ -230,13 +232,11 @@ describe('daemon: kill -9 in the middle of a turn, then start again', () => {
         s.threads[hang.threadId!]?.status === 'idle' &&
         s.threads[notes.threadId!]?.status === 'idle',
     );
-    // Workspaces: back, on new processes.
+    // Workspaces: back, on a new process.
     expect(Object.keys(back.workspaces).sort()).toEqual(['api', 'web']);
-    for (const w of Object.values(back.workspaces)) {
-      expect(w.pid).not.toBeNull();
-      expect(oldAppServers).not.toContain(w.pid);
-      expect(w.codexVersion).toBe('0.171.0');
-    }
+    expect(back.hosts.local!.pid).not.toBeNull();
+    expect(oldAppServers).not.toContain(back.hosts.local!.pid);
+    expect(back.hosts.local!.codexVersion).toBe('0.171.0');
     // Threads, with their digests.
     const notesThread = back.threads[notes.threadId!]!;
     expect(notesThread.digest.currentTask).toBe('write the notes');
@@ -248,13 +248,13 @@ describe('daemon: kill -9 in the middle of a turn, then start again', () => {
     expect(hangThread.lastTurn).toMatchObject({ id: hang.turnId, status: 'interrupted' });
     // Jobs: the completed one intact, the lost ones interrupted.
     expect(back.jobs['crash:notes']).toMatchObject({ status: 'completed', finalMessage: 'Done: write the notes' });
-    expect(back.jobs['crash:hang']).toMatchObject({ status: 'interrupted', error: expect.stringContaining('went down with the daemon') });
+    expect(back.jobs['crash:hang']).toMatchObject({ status: 'interrupted', error: expect.stringContaining('went down with the previous cm-supervisor') });
     expect(back.jobs['crash:touch']!.status).toBe('interrupted');
     // Signals: the acknowledgement survived; the lost turn is a failed signal; the approval that
     // can no longer be answered is gone.
     expect(back.signals[completedSignal.id]).toMatchObject({ acknowledgedAtMs: ackedAt, kind: 'completed' });
     const lost = openSignals(back).find((x) => x.kind === 'failed' && x.threadId === hang.threadId);
-    expect(lost).toMatchObject({ workspace: 'api', turnId: hang.turnId, message: expect.stringContaining('turn lost: the app-server went down with the daemon') });
+    expect(lost).toMatchObject({ workspace: 'api', turnId: hang.turnId, message: expect.stringContaining('turn lost: the app-server went down with the previous cm-supervisor') });
     expect(openSignals(back).some((x) => x.kind === 'needs_approval')).toBe(false);
     expect(back.pendingApprovals).toEqual({});
     expect(await c2.feed({ needsInput: true })).toEqual([]);
@@ -262,7 +262,7 @@ describe('daemon: kill -9 in the middle of a turn, then start again', () => {
     // Feed: every entry saved before the kill is back, followed by the lost turn.
     const feed = await c2.feed();
     for (const entry of saved.activityFeed) expect(feed).toContainEqual(entry);
-    expect(feed).toContainEqual(expect.objectContaining({ workspace: 'api', threadId: hang.threadId, kind: 'turn_interrupted', text: 'turn lost: the app-server went down with the daemon' }));
+    expect(feed).toContainEqual(expect.objectContaining({ workspace: 'api', threadId: hang.threadId, kind: 'turn_interrupted', text: 'turn lost: the app-server went down with the previous cm-supervisor' }));
     expect(feed.map((e) => e.seq)).toEqual([...new Set(feed.map((e) => e.seq))].sort((a, b) => a - b));
     expect(existsSync(join(web, 'never.txt'))).toBe(false);
 
@@ -274,7 +274,7 @@ describe('daemon: kill -9 in the middle of a turn, then start again', () => {
     // New work on the thread closes the lost turn's signal.
     expect(done.signals[lost!.id]!.resolvedAtMs).not.toBeNull();
 
-    const newAppServers = (await c2.status()).workspaces.map((w) => w.pid!);
+    const newAppServers = (await c2.status()).hosts.flatMap((h) => (h.pid ? [h.pid] : []));
     await c2.stop();
     expect(await second.exited).toEqual({ code: 0, signal: null });
     expect(existsSync(paths.lock)).toBe(false);
@@ -336,7 +336,8 @@ describe('daemon: the state file', () => {
     daemons.splice(daemons.indexOf(daemon), 1);
     const saved = await readFile(join(home, 'state.json'));
     // The app-server's exit was reported before the last save.
-    expect(readStateFile(home)!.workspaces.api).toMatchObject({ status: 'stopped', pid: null });
+    expect(readStateFile(home)!.workspaces.api).toMatchObject({ status: 'stopped' });
+    expect(readStateFile(home)!.hosts.local).toMatchObject({ status: 'stopped', pid: null });
     // An event after stop (a late exit report) schedules no save: the store's 0 ms timer, had it
     // been set, would fire before this one.
     daemon.supervisor.reportProblem('late', 'reported after stop');
@@ -602,7 +603,7 @@ describe('daemon: every socket request is validated', () => {
     expect(await raw.ask('{"id":1,"method":"supervisor.snapshot"}')).toMatchObject({ id: 1, error: { code: ERROR_CODES.notHello, message: expect.stringContaining('send "hello"') } });
     expect(await raw.ask(JSON.stringify({ id: 2, method: 'hello', params: { protocolVersion: 99, client: 'future' } }))).toMatchObject({
       id: 2,
-      error: { code: ERROR_CODES.supervisor, message: expect.stringContaining('the daemon speaks protocol 1, this client 99'), data: { exitCode: 2 } },
+      error: { code: ERROR_CODES.supervisor, message: expect.stringContaining('the daemon speaks protocol 2, this client 99'), data: { exitCode: 2 } },
     });
     // Still not greeted after a refused hello.
     expect(await raw.ask('{"id":1,"method":"supervisor.snapshot"}')).toMatchObject({ id: 1, error: { code: ERROR_CODES.notHello } });
@@ -648,7 +649,7 @@ describe('daemon: every socket request is validated', () => {
     expect(await raw.ask('{"id":30,"method":"supervisor.snapshot"}')).toMatchObject({ id: 30, result: { workspaces: { api: expect.any(Object) } } });
     const other = await clientOf(daemon.socketPath);
     const state = await waitForState(other, (s) => s.workspaces.api?.status === 'ready');
-    expect(state.workspaces.api!.codexVersion).toBe('0.171.0');
+    expect(state.hosts.local!.codexVersion).toBe('0.171.0');
     // A peer that vanishes mid-request does not bother the daemon either.
     const rude = await rawConnection(daemon.socketPath);
     rude.socket.write('{"id":1,"method":"hel');

@@ -111,13 +111,15 @@ describe('Supervisor against the real codex app-server', () => {
     expect(after.signals[stalled.id]!.resolvedAtMs).not.toBeNull();
   });
 
-  it('kill -9 of an app-server: disconnected, restarted, thread resumed, signal resolved', async () => {
+  it("kill -9 of the host's app-server: its workspaces disconnected, restarted, thread resumed, signals resolved", async () => {
     const { supervisor: sup } = await startSupervisor(['api', 'web'], { restart: { baseDelayMs: 100 } });
     const result = await sup.dispatch({ version: 1, actions: [{ id: 'k', workspace: 'api', prompt: '[silent] long task', thread: 'new' }] });
     const threadId = result.results[0]!.threadId!;
     await sup.waitUntil((s) => s.threads[threadId]?.currentTurnId !== null && s.threads[threadId]?.currentTurnId !== undefined, WAIT_MS);
     const before = await sup.snapshot();
-    const pid = before.workspaces.api!.pid!;
+    // One app-server serves both workspaces.
+    const pid = before.hosts.local!.pid!;
+    expect(before.hosts.local).toMatchObject({ status: 'ready', transport: 'private' });
     process.kill(pid, 'SIGKILL');
 
     const down = await sup.waitUntil((s) => !!openOf(s, 'disconnected', 'api'), WAIT_MS);
@@ -125,12 +127,14 @@ describe('Supervisor against the real codex app-server', () => {
     expect(disconnected.message).toContain('killed by SIGKILL');
     expect(openOf(down, 'failed', 'api')?.message).toContain('turn lost');
     expect(down.jobs[result.results[0]!.jobKey]!.status).toBe('interrupted');
+    expect(openOf(down, 'disconnected', 'web')).toBeDefined();
 
     const up = await sup.waitUntil((s) => s.workspaces.api!.status === 'ready' && s.threads[threadId]!.status === 'idle', WAIT_MS);
-    expect(up.workspaces.api!.pid).not.toBe(pid);
-    expect(up.workspaces.api!.restartCount).toBe(1);
+    expect(up.hosts.local!.pid).not.toBe(pid);
+    expect(up.hosts.local!.restartCount).toBe(1);
     expect(up.signals[disconnected.id]!.resolvedAtMs).not.toBeNull();
     expect(up.workspaces.web!.status).toBe('ready');
+    expect(openOf(up, 'disconnected', 'web')).toBeUndefined();
 
     // The resumed thread takes new work on the new process.
     const again = await sup.dispatch({ version: 1, actions: [{ id: 'k2', workspace: 'api', prompt: 'carry on', thread: threadId }] });

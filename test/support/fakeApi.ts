@@ -1,4 +1,4 @@
-import type { ChatReply, SendOptions } from '../../src/core/chat/chatService.js';
+import type { ChatReply, SendOptions } from '../../src/core/api/supervisorApi.js';
 import type { Plan } from '../../src/core/contract/plan.js';
 import type { DispatchOptions, DispatchResult, StateChange, SupervisorApi } from '../../src/core/api/supervisorApi.js';
 import type { ApprovalDecision, SupervisorEvent } from '../../src/core/state/events.js';

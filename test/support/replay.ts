@@ -15,11 +15,15 @@ export const WS = 'ws1';
 export const T0 = 1_795_696_000_000;
 export const STALL_AFTER_MS = 60_000;
 
-/** `workspace/added` + `connection/ready`: a workspace whose app-server is up. */
-export function readyEvents(workspace = WS, atMs = T0, stallAfterMs = STALL_AFTER_MS): SupervisorEvent[] {
+/** The host of the replayed workspaces unless a test names another. */
+export const HOST = 'local';
+
+/** `host/added` + `workspace/added` + `connection/ready`: a workspace whose host's app-server is up. */
+export function readyEvents(workspace = WS, atMs = T0, stallAfterMs = STALL_AFTER_MS, host = HOST): SupervisorEvent[] {
   return [
-    { type: 'workspace/added', atMs, name: workspace, path: `/work/${workspace}`, command: ['codex', 'app-server'], stallAfterMs },
-    { type: 'connection/ready', atMs, workspace, pid: 4242, codexVersion: '0.171.0' },
+    { type: 'host/added', atMs, name: host, kind: host === HOST ? 'local' : 'ssh', target: host === HOST ? 'this machine' : `ssh://${host}` },
+    { type: 'workspace/added', atMs, name: workspace, host, path: `/work/${workspace}`, stallAfterMs },
+    { type: 'connection/ready', atMs, host, pid: 4242, codexVersion: '0.171.0', transport: 'private' },
   ];
 }
 
@@ -59,7 +63,7 @@ export function replayTranscript(
     if (m.type === 'invalid') throw new Error(`transcript line does not classify: ${m.reason}: ${line.slice(0, 200)}`);
     if (m.type === 'notification') {
       clock = m.emittedAtMs ?? clock + 1;
-      const event = normalizeNotification(workspace, { method: m.method, params: m.params, emittedAtMs: m.emittedAtMs, receivedAtMs: clock });
+      const event = normalizeNotification(HOST, workspace, { method: m.method, params: m.params, emittedAtMs: m.emittedAtMs, receivedAtMs: clock });
       if (event) events.push(event);
     } else if (m.type === 'serverRequest') {
       clock += 1;

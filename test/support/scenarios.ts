@@ -44,12 +44,12 @@ export function everyStatusEvents(): SupervisorEvent[] {
     // th1: known from disk, not loaded
     { type: 'thread/seen', atMs: T0 + 5, workspace: WS, thread: { id: 'th1', title: 'old session', cwd: '/work/ws1', status: { type: 'notLoaded' } } },
     { type: 'health/tick', atMs: T0 + 60_003 },
-    // ws2: its app-server died; ws3: died and is being restarted
-    ...readyEvents('ws2', T0),
-    { type: 'connection/disconnected', atMs: T0 + 30_000, workspace: 'ws2', exit: 'exited with code 1', stderrTail: ['panic: out of memory'] },
-    ...readyEvents('ws3', T0),
-    { type: 'connection/disconnected', atMs: T0 + 40_000, workspace: 'ws3', exit: 'was killed by SIGKILL', stderrTail: [] },
-    { type: 'connection/restarting', atMs: T0 + 40_001, workspace: 'ws3', attempt: 1, delayMs: 500 },
+    // ws2: its host's app-server died; ws3: its host's died and is being reconnected
+    ...readyEvents('ws2', T0, undefined, 'h2'),
+    { type: 'connection/disconnected', atMs: T0 + 30_000, host: 'h2', exit: 'exited with code 1', stderrTail: ['panic: out of memory'] },
+    ...readyEvents('ws3', T0, undefined, 'h3'),
+    { type: 'connection/disconnected', atMs: T0 + 40_000, host: 'h3', exit: 'was killed by SIGKILL', stderrTail: [] },
+    { type: 'connection/restarting', atMs: T0 + 40_001, host: 'h3', attempt: 1, delayMs: 500 },
   ];
 }
 

@@ -95,7 +95,8 @@ describe('command line', () => {
     const api = signalsApi();
     const r = renderApp(api);
     await r.waitFor('install deps');
-    // Rows: ws1, tB (failed), tA (approval).
+    // Rows: the host, ws1, tB (failed), tA (approval).
+    await r.tap('j');
     await r.tap('j');
     await r.press('x', 'acknowledged 1 signal(s)');
     await r.waitFor(/^cm-supervisor needs_approval 1 · /m);

@@ -36,7 +36,8 @@ describe('detail view', () => {
     api.emitAll(failedThreadEvents());
     const r = renderApp(api);
     await r.waitFor('└ fix the flaky');
-    await r.tap('j'); // from the workspace row to the thread row
+    await r.tap('j'); // from the host row to the workspace row
+    await r.tap('j'); // to the thread row
     await r.press('\r', 'recent items (3)');
     expect(r.lines()[2]).toBe('fix the flaky test');
     expect(r.lineWith('ws1 · tF · failed')).toBeTruthy();
@@ -55,12 +56,14 @@ describe('detail view', () => {
     expect(r.frame()).toContain('WORKSPACE / THREAD');
   });
 
-  it('Enter on a workspace row opens nothing', async () => {
+  it('Enter on a host or workspace row opens nothing', async () => {
     const api = new FakeApi();
     api.emitAll(failedThreadEvents());
     const r = renderApp(api);
     await r.waitFor('└ fix the flaky');
-    // Enter on the (first, selected) workspace row is a no-op: only the next key shows up.
+    // Enter on the (first, selected) host row and on the workspace row is a no-op: only the next key shows up.
+    r.stdin.write('\r');
+    await r.tap('j');
     r.stdin.write('\r');
     await r.press('?', 'Keys — operations view');
   });
@@ -74,6 +77,7 @@ describe('detail view', () => {
     ]);
     const r = renderApp(api, { width: 120, height: 40 });
     await r.waitFor('migrate the schema');
+    await r.tap('j');
     await r.tap('j');
     await r.press('\r', 'recent items (1)');
     expect(r.frame()).toContain('☑ dump the data');

@@ -20,6 +20,9 @@ describe('moving through the operations view', () => {
     const r = renderApp(everyStatusApi());
     await r.waitFor('old session');
     const highlighted = () => plain(r.lines().slice(3).find((l) => l.includes(INVERSE)) ?? '');
+    // The host comes first, its workspaces and their threads below it.
+    expect(highlighted()).toMatch(/^● ready\s+▣ local/);
+    await r.tap('j');
     expect(highlighted()).toMatch(/^● ready\s+ws1/);
     await r.tap('j');
     expect(highlighted()).toContain('└ install deps');

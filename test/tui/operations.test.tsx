@@ -13,22 +13,26 @@ describe('operations view at 80x24', () => {
   it('shows each workspace and thread with its status glyph and word on the row of its name', async () => {
     const r = renderApp(everyStatusApi());
     await r.waitFor('old session');
-    expect(r.lineWith(' ws1 ')).toMatch(/^● ready\s+ws1\s+up since 1m · pid 4242/);
+    expect(r.lineWith('▣ local')).toMatch(/^● ready\s+▣ local\s+up 1m · codex 0.171.0/);
+    expect(r.frame()).toMatch(/^● ready\s+ws1\s*$/m);
     expect(r.lineWith('install deps')).toMatch(/^! approval\s+└ install deps\s+\d+s ago started a turn\s+waiting for your appro/);
     expect(r.lineWith('refactor parser')).toMatch(/^▶ running\s+└ refactor parser\s+\d+s ago started a turn\s+working on the current/);
     expect(r.lineWith('run migrations')).toMatch(/^✗ failed\s+└ run migrations\s+15s ago failed: data.*failed: send new/);
     expect(r.lineWith('write docs')).toMatch(/^✓ done\s+└ write docs\s+39s ago replied: docs.*idle: awaiting/);
     expect(r.lineWith('long build')).toMatch(/^⏸ stalled\s+└ long build/);
     expect(r.lineWith('old session')).toMatch(/^· not loaded\s+└ old session/);
-    expect(r.lineWith(' ws2 ')).toMatch(/^✕ down\s+ws2\s+30s ago app-server e.*down: see the error/);
-    expect(r.lineWith(' ws3 ')).toMatch(/^↻ restarting\s+ws3\s+20s ago app-server.*restart #1/);
+    expect(r.lineWith('▣ h2')).toMatch(/^✕ down\s+▣ h2\s+30s ago the app-serv.*down: see the error/);
+    expect(r.lineWith(' ws2 ')).toMatch(/^✕ down\s+ws2\s+host h2 is down/);
+    expect(r.lineWith('▣ h3')).toMatch(/^↻ restarting\s+▣ h3\s+20s ago the app-serv.*reconnect #1/);
+    expect(r.frame()).toMatch(/^↻ restarting\s+ws3\s*$/m);
   });
 
-  it('does not call a down workspace "up since" (its last connection time outlives the connection)', async () => {
+  it('does not call a down host "up" (its last connection time outlives the connection)', async () => {
     const r = renderApp(everyStatusApi());
     await r.waitFor(' ws2 ');
-    expect(r.lineWith(' ws2 ')).not.toContain('up since');
-    expect(r.lineWith(' ws3 ')).not.toContain('up since');
+    expect(r.lineWith('▣ local')).toContain(' up 1m');
+    expect(r.lineWith('▣ h2')).not.toMatch(/ up \d/);
+    expect(r.lineWith('▣ h3')).not.toMatch(/ up \d/);
   });
 
   it('shows LAST ACTIVITY and NEXT STEP, but no TASK or BLOCKERS column', async () => {
@@ -88,7 +92,7 @@ describe('operations view at 120x40', () => {
     expect(r.lineWith('└ run migrations')).toMatch(/run migrations\s+run migrations\s+15s ago failed.*error: database is/);
     expect(r.lineWith('└ long build')).toContain('stalled: no events');
     expect(r.lineWith(' ws1 ')).toContain('/work/ws1');
-    expect(r.lineWith(' ws2 ')).toMatch(/down: see the error\s+app-server exited w/);
+    expect(r.lineWith('▣ h2')).toMatch(/ssh:\/\/h2 · private.*down: see the error\s+the app-server on h/);
   });
 
   it('fits the terminal: 40 rows, none wider than 120 columns', async () => {

@@ -68,6 +68,7 @@ describe('agent text never reaches the terminal as control sequences', () => {
     await r.press('j', 'Branch: which branch?  (main)');
     await r.press('1', 'WORKSPACE / THREAD');
     await r.tap('j');
+    await r.tap('j');
     await r.press('\r', 'recent items');
     expect(r.frame()).toContain('deploy to prod');
     expect(r.frame()).toContain('error  upstream 500');

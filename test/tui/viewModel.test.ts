@@ -24,6 +24,6 @@ describe('operationsRows', () => {
     const [early, late] = [operationsRows(after, T0 + 10_000), operationsRows(after, T0 + 70_000)];
     expect(row(early, 'tB').last).toMatch(/^8s ago/);
     expect(row(late, 'tB').last).toMatch(/^1m ago/);
-    expect(late[0]!.last).toBe('up since 1m · pid 4242');
+    expect(late[0]!.last).toBe('up 1m · codex 0.171.0 · pid 4242');
   });
 });

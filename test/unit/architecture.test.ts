@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -46,4 +46,34 @@ describe('architecture boundaries', () => {
     const offenders = sources('src/tui').flatMap((f) => imports(f).filter((i) => banned.includes(i)).map((i) => `${f} imports ${i}`));
     expect(offenders).toEqual([]);
   });
+
+  it('has no import cycles in src (type imports included: they couple layers just the same)', () => {
+    const files = sources('src');
+    const edges = new Map(files.map((f) => [f, localImports(f)]));
+    const cycles: string[] = [];
+    const state = new Map<string, 'visiting' | 'done'>();
+    const stack: string[] = [];
+    const visit = (file: string) => {
+      state.set(file, 'visiting');
+      stack.push(file);
+      for (const next of edges.get(file) ?? []) {
+        if (state.get(next) === 'visiting') cycles.push([...stack.slice(stack.indexOf(next)), next].join(' → '));
+        else if (!state.has(next)) visit(next);
+      }
+      stack.pop();
+      state.set(file, 'done');
+    };
+    for (const file of files) if (!state.has(file)) visit(file);
+    expect(cycles).toEqual([]);
+  });
 });
+
+/** The files under src that `file` imports (relative specifiers, `.js` mapped back to the source). */
+function localImports(file: string): string[] {
+  return imports(file).flatMap((specifier) => {
+    if (!specifier.startsWith('.')) return [];
+    const target = relative(root, resolve(root, dirname(file), specifier));
+    const source = [target.replace(/\.js$/, '.ts'), target.replace(/\.js$/, '.tsx')].find((candidate) => existsSync(join(root, candidate)));
+    return source && !source.includes('/generated/') ? [source] : [];
+  });
+}

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localHost } from '../../src/core/hosts/hostSpec.js';
 import { Supervisor } from '../../src/core/loop/supervisor.js';
 import { openSignals, selectFeed } from '../../src/core/state/selectors.js';
 
@@ -13,7 +14,8 @@ afterEach(async () => {
 
 function start(args: string[], options: Partial<ConstructorParameters<typeof Supervisor>[0]> = {}) {
   supervisor = new Supervisor({
-    workspaces: [{ name: 'ws', path: process.cwd(), command: [process.execPath, fake, ...args] }],
+    hosts: [localHost({ name: 'fake', kind: 'command', command: [process.execPath, fake, ...args] })],
+    workspaces: [{ name: 'ws', host: 'fake', path: process.cwd() }],
     codexBin: 'unused',
     connection: { stopGraceMs: 200, handshakeTimeoutMs: 5_000 },
     ...options,
@@ -27,26 +29,26 @@ describe('Supervisor loop recovery (fake app-server)', () => {
     await sup.start();
     const state = await sup.waitUntil((s) => selectFeed(s).some((e) => e.text.includes('gave up')), 10_000);
     expect(state.workspaces.ws!.status).toBe('disconnected');
-    expect(state.workspaces.ws!.restartCount).toBe(2);
+    expect(state.hosts.fake!.restartCount).toBe(2);
     const signals = openSignals(state).filter((s) => s.kind === 'disconnected');
     expect(signals).toHaveLength(1);
     expect(signals[0]!.message).toContain('exited during the handshake (code 3)');
     expect(signals[0]!.context.stderrTail).toContain('fatal: could not read config.toml: invalid key');
     expect(selectFeed(state).map((e) => e.text)).toEqual(
-      expect.arrayContaining([expect.stringContaining('restarting app-server (attempt 1)'), expect.stringContaining('restarting app-server (attempt 2)')]),
+      expect.arrayContaining([expect.stringContaining('reconnecting to the app-server (attempt 1)'), expect.stringContaining('reconnecting to the app-server (attempt 2)')]),
     );
   });
 
   it('a server that stops answering pings is killed, reported and restarted', async () => {
     const sup = start(['--no-ping-reply'], { pollIntervalMs: 100, pingTimeoutMs: 300, restart: { baseDelayMs: 10, maxAttempts: 1 } });
     await sup.start();
-    const firstPid = (await sup.snapshot()).workspaces.ws!.pid;
+    const firstPid = (await sup.snapshot()).hosts.fake!.pid;
     const down = await sup.waitUntil((s) => openSignals(s).some((x) => x.kind === 'disconnected'), 10_000);
     expect(openSignals(down).find((x) => x.kind === 'disconnected')!.message).toBe(
       'disconnected: app-server stopped answering (no reply to a ping within 0.3s) and was killed',
     );
-    const up = await sup.waitUntil((s) => s.workspaces.ws!.status === 'ready' && s.workspaces.ws!.pid !== firstPid, 10_000);
-    expect(up.workspaces.ws!.restartCount).toBe(1);
+    const up = await sup.waitUntil((s) => s.workspaces.ws!.status === 'ready' && s.hosts.fake!.pid !== firstPid, 10_000);
+    expect(up.hosts.fake!.restartCount).toBe(1);
   });
 
   it('stop() stops every server and reports the workspace stopped, not disconnected', async () => {

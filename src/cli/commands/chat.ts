@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import type { ChatReply } from '../../core/chat/chatService.js';
-import { ConfigStore, workspaceSpecs } from '../../core/config/config.js';
+import type { ChatReply } from '../../core/api/supervisorApi.js';
+import { ConfigStore } from '../../core/config/config.js';
 import type { OnApproval } from '../../core/dispatch/awaitCompletion.js';
 import { DispatchLedger } from '../../core/dispatch/ledger.js';
-import { Supervisor } from '../../core/loop/supervisor.js';
 import type { ChatMessage } from '../../core/state/model.js';
 import { stripControl } from '../../core/util/text.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exitCodes.js';
-import { codexBinFor, type GlobalOptions } from '../globalOptions.js';
+import type { GlobalOptions } from '../globalOptions.js';
+import { configuredSupervisor } from '../inProcess.js';
 import type { CliIo } from '../io.js';
 import { waitForTurns } from '../waitForTurns.js';
 import { openApi } from '../apiHandle.js';
@@ -34,12 +34,7 @@ export async function chatCommand(globals: GlobalOptions, text: string, opts: Ch
   const handle = await openApi(globals, async () => {
     const ledger = new DispatchLedger(join(globals.home, 'dispatch-ledger.json'));
     if (ledger.setAside) io.err(`the dispatch ledger could not be read; it was moved to ${ledger.setAside} and a new one started\n`);
-    const supervisor = new Supervisor({
-      workspaces: workspaceSpecs(config),
-      codexBin: codexBinFor(globals, config),
-      ledger,
-      plannerDir: join(globals.home, 'planner'),
-    });
+    const supervisor = configuredSupervisor(globals, config, { ledger, plannerDir: join(globals.home, 'planner') });
     await supervisor.start();
     return supervisor;
   });

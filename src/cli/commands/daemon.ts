@@ -10,7 +10,7 @@ import { sleep } from '../../core/util/timeout.js';
 import { formatDuration } from '../../core/util/time.js';
 import { connectToDaemon } from '../apiHandle.js';
 import { ConfigStore } from '../../core/config/config.js';
-import { codexBinFor, type GlobalOptions } from '../globalOptions.js';
+import { codexBinFor, codexBinIsExplicit, type GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
 import { shutdownSignal } from '../shutdown.js';
 
@@ -22,6 +22,7 @@ export async function daemonRun(globals: GlobalOptions, io: CliIo): Promise<void
   const daemon = await startDaemon({
     home: globals.home,
     codexBin: codexBinFor(globals, new ConfigStore(globals.home).read()),
+    codexBinExplicit: codexBinIsExplicit(globals),
     log: (line) => io.err(`${new Date().toISOString()} ${line}\n`),
   });
   abort.addEventListener('abort', () => void daemon.stop(), { once: true });
@@ -99,7 +100,8 @@ export async function daemonStatus(globals: GlobalOptions, opts: { json?: boolea
           `daemon running: pid ${status.pid}, up ${formatDuration(uptimeMs)}, cm-supervisor ${status.version}`,
           `  home    ${status.home}`,
           `  socket  ${status.socket}`,
-          ...status.workspaces.map((w) => `  ${w.name}  [${w.status}]${w.pid ? ` pid ${w.pid}` : ''}`),
+          ...status.hosts.map((h) => `  host ${h.name}  [${h.status}]${h.transport ? ` ${h.transport}` : ''}${h.pid ? ` pid ${h.pid}` : ''}`),
+          ...status.workspaces.map((w) => `  ${w.name}  [${w.status}] on ${w.host}`),
           '',
         ].join('\n'),
       );

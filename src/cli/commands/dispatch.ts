@@ -5,9 +5,9 @@ import { readPlanFile, validatePlanText, type PlanProblem } from '../../core/con
 import type { FinalActionResult, OnApproval } from '../../core/dispatch/awaitCompletion.js';
 import { DispatchLedger } from '../../core/dispatch/ledger.js';
 import { PlanValidationError } from '../../core/errors.js';
-import { Supervisor } from '../../core/loop/supervisor.js';
 import { LiveLines, resultsTable } from '../format/dispatchText.js';
-import { codexBinFor, type GlobalOptions } from '../globalOptions.js';
+import type { GlobalOptions } from '../globalOptions.js';
+import { configuredSupervisor } from '../inProcess.js';
 import type { CliIo } from '../io.js';
 import { openApi } from '../apiHandle.js';
 import { waitForTurns } from '../waitForTurns.js';
@@ -48,9 +48,8 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
     const ledger = new DispatchLedger(join(globals.home, 'dispatch-ledger.json'));
     if (ledger.setAside) io.err(`the dispatch ledger could not be read; it was moved to ${ledger.setAside} and a new one started\n`);
     // In-process, only the workspaces the plan names are started.
-    const supervisor = new Supervisor({
+    const supervisor = configuredSupervisor(globals, config, {
       workspaces: workspaceSpecs(config).filter((w) => targeted.has(w.name)),
-      codexBin: codexBinFor(globals, config),
       ledger,
       listKnownThreads: false,
     });

@@ -1,5 +1,5 @@
 import type { SupervisorApi } from '../../core/api/supervisorApi.js';
-import { ConfigStore, workspaceSpecs, type Config } from '../../core/config/config.js';
+import { ConfigStore, type Config } from '../../core/config/config.js';
 import type { DaemonClient } from '../../core/daemon/client.js';
 import { connectToDaemon } from '../apiHandle.js';
 import { readPlanFile, validatePlanText } from '../../core/contract/validatePlan.js';
@@ -7,7 +7,8 @@ import { createDemoEnvironment } from '../../core/demo/demoEnvironment.js';
 import { SupervisorError } from '../../core/errors.js';
 import { Supervisor } from '../../core/loop/supervisor.js';
 import { runTui } from '../../tui/runTui.js';
-import { codexBinFor, type GlobalOptions } from '../globalOptions.js';
+import type { GlobalOptions } from '../globalOptions.js';
+import { configuredSupervisor } from '../inProcess.js';
 import type { CliIo } from '../io.js';
 import { shutdownSignal } from '../shutdown.js';
 import { dirname, join, resolve } from 'node:path';
@@ -61,7 +62,7 @@ export async function tuiCommand(globals: GlobalOptions, opts: { color: boolean 
   const config = new ConfigStore(globals.home).read();
   const client = globals.noDaemon ? null : await connectToDaemon(globals);
   if (client) return attachedTui(client, config, opts, abort);
-  const supervisor = new Supervisor({ workspaces: workspaceSpecs(config), codexBin: codexBinFor(globals, config), plannerDir: join(globals.home, 'planner') });
+  const supervisor = configuredSupervisor(globals, config, { plannerDir: join(globals.home, 'planner') });
   const starting = supervisor.start();
   try {
     await runTui({

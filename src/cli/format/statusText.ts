@@ -1,3 +1,4 @@
+import { hostHealth, transportWords } from '../../core/state/hostText.js';
 import { openSignals, signalCounts, threadsOf } from '../../core/state/selectors.js';
 import type { SupervisorState } from '../../core/state/model.js';
 import { oneLine } from '../../core/util/text.js';
@@ -8,6 +9,7 @@ export function statusDocument(state: SupervisorState, mode: 'in-process' | 'dae
   return {
     mode,
     counts: { signals: signalCounts(state) },
+    hosts: Object.values(state.hosts).map((h) => ({ ...h, workspaces: Object.values(state.workspaces).flatMap((w) => (w.host === h.name ? [w.name] : [])) })),
     workspaces: Object.values(state.workspaces).map((w) => ({
       ...w,
       threads: threadsOf(state, w.name).map((t) => ({
@@ -38,11 +40,21 @@ export function statusText(state: SupervisorState, nowMs: number, mode: 'in-proc
   const workspaces = Object.values(state.workspaces);
   lines.push(`cm-supervisor (${mode}) — ${workspaces.length} workspace(s), ${Object.keys(state.threads).length} thread(s)${badges.length ? ` — ${badges.join(', ')}` : ''}`);
   if (workspaces.length === 0) lines.push('no workspaces configured: add one with `cm-supervisor workspace add PATH`');
-  for (const w of workspaces) {
-    const version = w.codexVersion ? ` codex ${w.codexVersion}` : '';
+  const used = new Set(workspaces.map((w) => w.host));
+  const hosts = Object.values(state.hosts).filter((h) => used.has(h.name));
+  if (hosts.length > 0) {
     lines.push('');
-    lines.push(`${w.name}  [${w.status}]${version}${w.pid ? ` pid ${w.pid}` : ''}  ${w.path}`);
-    if (w.lastError && w.status !== 'ready') lines.push(`  error: ${oneLine(w.lastError.message, 200)}`);
+    lines.push('hosts:');
+    for (const h of hosts) {
+      const served = workspaces.filter((w) => w.host === h.name).map((w) => w.name);
+      lines.push(`  ${h.name}  [${h.status}]  ${[h.target, transportWords(h), hostHealth(h)].filter(Boolean).join(' · ')}`);
+      lines.push(`    serves: ${served.join(', ')}`);
+      if (h.lastError && h.status !== 'ready') lines.push(`    error: ${oneLine(h.lastError.message, 300)}`);
+    }
+  }
+  for (const w of workspaces) {
+    lines.push('');
+    lines.push(`${w.name}  [${w.status}]  ${w.host === 'local' ? w.path : `${w.host}:${w.path}`}`);
     const threads = threadsOf(state, w.name);
     if (threads.length === 0) lines.push('  (no threads)');
     for (const t of threads) {

@@ -1,6 +1,6 @@
-import type { ChatReply, SendOptions } from '../chat/chatService.js';
+import type { Plan } from '../contract/plan.js';
 import type { ApprovalDecision, SupervisorEvent } from '../state/events.js';
-import type { FeedEntry, SignalRecord, SupervisorState } from '../state/model.js';
+import type { ChatMessage, FeedEntry, SignalRecord, SupervisorState } from '../state/model.js';
 import type { FeedFilter } from '../state/selectors.js';
 
 /** One reduced event, as subscribers see it. `seq` increases by one per event: a gap means missed changes. */
@@ -38,6 +38,42 @@ export interface DispatchOptions {
 export interface DispatchResult {
   planId: string;
   results: ActionDispatchResult[];
+}
+
+// ---- the supervisor chat (chat/chatService.ts implements it) ----
+
+export type ProposalStatus = 'pending' | 'confirmed' | 'rejected';
+
+/** A validated plan waiting for the user: confirm (possibly edited) or reject it. */
+export interface Proposal {
+  id: string;
+  plan: Plan;
+  /** The readable header and one line per action, as shown in the chat. */
+  text: string;
+  status: ProposalStatus;
+  /** Directory paths in the plan resolve against this. */
+  baseDir: string;
+}
+
+export interface SendOptions {
+  /** The approval the user has selected (the TUI passes it); `/approve KEY` overrides it. */
+  approvalKey?: string;
+  /** The user's directory, for `/plan FILE` and relative workspace paths (a daemon's cwd is not theirs). */
+  baseDir?: string;
+}
+
+/**
+ * What one call did. `invalid`: the input was wrong (usage, unknown name, invalid plan);
+ * `failed`: the work could not be done (planner failure, a dispatch failed).
+ */
+export interface ChatReply {
+  status: 'ok' | 'invalid' | 'failed';
+  /** The messages this call recorded, the user's own line first. */
+  messages: ChatMessage[];
+  /** A new proposal waiting for confirm/reject. */
+  proposal: Proposal | null;
+  /** Turns this call started (a slash dispatch, a mention or a confirmed proposal). */
+  dispatched: DispatchResult | null;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import type { DispatchResult, SupervisorApi } from '../api/supervisorApi.js';
+import type { ChatReply, DispatchResult, Proposal, SendOptions, SupervisorApi } from '../api/supervisorApi.js';
 import type { Plan } from '../contract/plan.js';
 import { closest, readPlanFile, validatePlanText, validatePlanValue, type PlanValidation } from '../contract/validatePlan.js';
 import { planIdOf } from '../dispatch/dispatchPlan.js';
@@ -27,40 +27,6 @@ export interface ChatServiceDeps {
   /** `/plan FILE` paths are relative to this (the user's directory); default: the cwd. */
   baseDir?: string;
   now?: () => number;
-}
-
-export type ProposalStatus = 'pending' | 'confirmed' | 'rejected';
-
-/** A validated plan waiting for the user: confirm (possibly edited) or reject it. */
-export interface Proposal {
-  id: string;
-  plan: Plan;
-  /** The readable header and one line per action, as shown in the chat. */
-  text: string;
-  status: ProposalStatus;
-  /** Directory paths in the plan resolve against this. */
-  baseDir: string;
-}
-
-export interface SendOptions {
-  /** The approval the user has selected (the TUI passes it); `/approve KEY` overrides it. */
-  approvalKey?: string;
-  /** The user's directory, for `/plan FILE` and relative workspace paths (a daemon's cwd is not theirs). */
-  baseDir?: string;
-}
-
-/**
- * What one call did. `invalid`: the input was wrong (usage, unknown name, invalid plan);
- * `failed`: the work could not be done (planner failure, a dispatch failed).
- */
-export interface ChatReply {
-  status: 'ok' | 'invalid' | 'failed';
-  /** The messages this call recorded, the user's own line first. */
-  messages: ChatMessage[];
-  /** A new proposal waiting for confirm/reject. */
-  proposal: Proposal | null;
-  /** Turns this call started (a slash dispatch, a mention or a confirmed proposal). */
-  dispatched: DispatchResult | null;
 }
 
 type Extra = { proposalId?: string; plan?: Plan };

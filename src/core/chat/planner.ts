@@ -1,13 +1,10 @@
 import type { AppServerConnection, ConnectionEvent } from '../connection/appServerConnection.js';
+import { CodexClient } from '../connection/codexClient.js';
+import type { JsonValue } from '../protocol/generated/serde_json/JsonValue.js';
 import type { Plan } from '../contract/plan.js';
 import { validatePlanValue, type PlanProblem } from '../contract/validatePlan.js';
 import { SupervisorError } from '../errors.js';
-import {
-  ItemNotificationSchema,
-  ThreadStartResponseSchema,
-  TurnNotificationSchema,
-  TurnStartResponseSchema,
-} from '../protocol/messages.js';
+import { ItemNotificationSchema, TurnNotificationSchema } from '../protocol/messages.js';
 import type { SupervisorState } from '../state/model.js';
 import { formatProblems } from './renderPlan.js';
 import { dropNulls, strictPlanJsonSchema } from './strictPlanSchema.js';
@@ -106,17 +103,18 @@ export class Planner {
   private async ensureThread(connection: AppServerConnection): Promise<string> {
     if (this.thread !== null && this.loadedOn === connection) return this.thread;
     // The connection's cwd is the planner's directory, so the thread starts there without `cwd`.
-    const settings = { approvalPolicy: 'never', sandbox: 'read-only', developerInstructions: PLANNER_INSTRUCTIONS };
+    const settings = { approvalPolicy: 'never', sandbox: 'read-only', developerInstructions: PLANNER_INSTRUCTIONS } as const;
+    const client = new CodexClient(connection);
     if (this.thread !== null) {
       try {
-        const resumed = ThreadStartResponseSchema.parse(await connection.request('thread/resume', { threadId: this.thread, excludeTurns: true, ...settings }));
+        const resumed = await client.threadResume({ threadId: this.thread, excludeTurns: true, ...settings });
         this.loadedOn = connection;
         return resumed.thread.id;
       } catch {
         // Gone, or held by another process ("active writer"): a fresh thread serves as well.
       }
     }
-    const started = ThreadStartResponseSchema.parse(await connection.request('thread/start', settings));
+    const started = await client.threadStart(settings);
     this.thread = started.thread.id;
     this.loadedOn = connection;
     return started.thread.id;
@@ -164,14 +162,15 @@ export class Planner {
         } else return;
         check();
       });
+      const client = new CodexClient(connection);
       const timer = setTimeout(() => {
-        if (turnId !== null) void connection.request('turn/interrupt', { threadId, turnId }).catch(() => {});
+        if (turnId !== null) void client.turnInterrupt({ threadId, turnId }).catch(() => {});
         finish(new PlannerError(`the planner did not answer within ${Math.round(timeoutMs / 1000)}s`));
       }, timeoutMs);
-      connection
-        .request('turn/start', { threadId, input: [{ type: 'text', text, text_elements: [] }], outputSchema: this.schema })
-        .then((raw) => {
-          turnId = TurnStartResponseSchema.parse(raw).turn.id;
+      client
+        .turnStart({ threadId, input: [{ type: 'text', text, text_elements: [] }], outputSchema: this.schema as JsonValue })
+        .then(({ turn }) => {
+          turnId = turn.id;
           check();
         })
         .catch((error: unknown) => finish(error instanceof Error ? error : new Error(String(error))));

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { DispatchOptions, DispatchResult, StateChange, SupervisorApi } from '../api/supervisorApi.js';
-import type { ChatReply, SendOptions } from '../chat/chatService.js';
+import type { ChatReply, SendOptions } from '../api/supervisorApi.js';
 import { ConnectionClosedError, PlanValidationError, RequestTimeoutError, SupervisorError } from '../errors.js';
 import { LineDecoder } from '../protocol/lineDecoder.js';
 import type { ApprovalDecision } from '../state/events.js';

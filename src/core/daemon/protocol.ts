@@ -7,7 +7,7 @@ import { APPROVAL_DECISIONS } from '../state/events.js';
  * `daemon.status` / `daemon.stop`. Every request is validated here before it reaches the
  * supervisor: any local process of the same user can connect.
  */
-export const DAEMON_PROTOCOL_VERSION = 1;
+export const DAEMON_PROTOCOL_VERSION = 2;
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 export const RequestEnvelopeSchema = z.object({ id: z.number().int().nonnegative(), method: z.string(), params: z.unknown().optional() });
@@ -77,7 +77,8 @@ export const DaemonStatusSchema = z.object({
   version: z.string(),
   home: z.string(),
   socket: z.string(),
-  workspaces: z.array(z.object({ name: z.string(), status: z.string(), pid: z.number().nullable() })),
+  hosts: z.array(z.object({ name: z.string(), status: z.string(), transport: z.string().nullable(), pid: z.number().nullable() })),
+  workspaces: z.array(z.object({ name: z.string(), host: z.string(), status: z.string() })),
 });
 export type DaemonStatus = z.infer<typeof DaemonStatusSchema>;
 

@@ -1,5 +1,5 @@
 import { unlinkSync } from 'node:fs';
-import { ConfigStore, workspaceSpecs, type Config } from '../config/config.js';
+import { ConfigStore, hostSpecs, withNamedCodexBin, workspaceSpecs, type Config } from '../config/config.js';
 import { DispatchLedger } from '../dispatch/ledger.js';
 import { Supervisor } from '../loop/supervisor.js';
 import { packageInfo } from '../packageInfo.js';
@@ -12,6 +12,8 @@ export interface DaemonOptions {
   home: string;
   /** Decided by the caller (flag, environment, config.json, bundled). */
   codexBin: string;
+  /** The user named it (flag or environment): it is the binary of every local host, whatever config.json says. */
+  codexBinExplicit?: boolean;
   /** Added to every app-server's environment (tests point CODEX_HOME at a mock). */
   env?: Record<string, string>;
   pollIntervalMs?: number;
@@ -64,7 +66,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       },
     });
     const loaded = store.load();
+    const hosts = hostSpecs(config);
     supervisor = new Supervisor({
+      hosts: options.codexBinExplicit ? withNamedCodexBin(hosts) : hosts,
       workspaces: workspaceSpecs(config),
       codexBin: options.codexBin,
       ledger: new DispatchLedger(paths.ledger),
@@ -95,7 +99,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         version: packageInfo().version,
         home: options.home,
         socket: paths.socket,
-        workspaces: Object.values(sup.liveState().workspaces).map((w) => ({ name: w.name, status: w.status, pid: w.pid })),
+        hosts: Object.values(sup.liveState().hosts).map((h) => ({ name: h.name, status: h.status, transport: h.transport, pid: h.pid })),
+        workspaces: Object.values(sup.liveState().workspaces).map((w) => ({ name: w.name, host: w.host, status: w.status })),
       }),
       stop: () => void stop(),
     });

@@ -2,12 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Plan } from '../contract/plan.js';
-import type { WorkspaceSpec } from '../loop/supervisor.js';
+import type { WorkspaceInput } from '../loop/supervisor.js';
 import { createOfflineCodexHome } from '../mockModel/codexHome.js';
 import { startMockResponsesServer, type MockReply, type MockRequest } from '../mockModel/mockResponsesServer.js';
 
 export interface DemoEnvironment {
-  workspaces: WorkspaceSpec[];
+  workspaces: WorkspaceInput[];
   /** The supervisor chat's planner works here. */
   plannerDir: string;
   /** Environment for the app-servers: the offline CODEX_HOME and the mock provider's key. */
@@ -59,7 +59,7 @@ export async function createDemoEnvironment(): Promise<DemoEnvironment> {
   try {
     const home = await createOfflineCodexHome({ baseUrl: mock.baseUrl, parentDir: root, streamIdleTimeoutMs: 10_000 });
     const names = ['billing-api', 'web-app', 'infra'];
-    const workspaces: WorkspaceSpec[] = [];
+    const workspaces: WorkspaceInput[] = [];
     for (const name of names) {
       const path = await mkdtemp(join(root, `${name}-`));
       await writeFile(join(path, 'README.md'), `# ${name}\n\nA demo repository created by cm-supervisor.\n`);

@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { ActionDispatchResult, DispatchOptions, DispatchResult } from '../api/supervisorApi.js';
-import type { AppServerConnection } from '../connection/appServerConnection.js';
+import type { CodexClient } from '../connection/codexClient.js';
 import type { Plan, PlanAction } from '../contract/plan.js';
 import type { PlanTarget } from '../contract/validatePlan.js';
-import { ThreadListResponseSchema, ThreadStartResponseSchema, TurnStartResponseSchema } from '../protocol/messages.js';
 import { seenThread } from '../state/normalize.js';
 import type { SupervisorEvent } from '../state/events.js';
 import type { SupervisorState } from '../state/model.js';
 import type { DispatchLedger, LedgerEntry } from './ledger.js';
-import { z } from 'zod';
 
 /** What the dispatcher needs from the loop: state to read, events to emit, ready connections. */
 export interface DispatchTarget {
@@ -17,8 +15,8 @@ export interface DispatchTarget {
   emit: (event: SupervisorEvent) => void;
   /** Raises a problem of the supervisor itself (a signal under the supervisor's pseudo-workspace). */
   problem: (key: string, message: string) => void;
-  /** The running app-server of a workspace, starting one for a plain directory if needed. */
-  connectionFor: (target: PlanTarget) => Promise<AppServerConnection>;
+  /** The client of the host serving the target's workspace (a plain directory becomes a workspace on `local`). */
+  clientFor: (target: PlanTarget) => Promise<CodexClient>;
   ledger: DispatchLedger | null;
 }
 
@@ -106,11 +104,11 @@ async function dispatchAction(
   if (sent) return { ...result, status: 'skipped', threadId: sent.threadId, turnId: sent.turnId, error: null };
   if (!options.dryRun) target.emit({ type: 'job/queued', atMs: target.now(), key, planId, actionId: action.id, workspace, prompt: action.prompt });
   try {
-    const connection = await target.connectionFor(planTarget);
+    const client = await target.clientFor(planTarget);
     const cwd = target.state().workspaces[workspace]!.path;
     if (unfinished) {
       // A crash came between the two ledger writes: the turn may exist already.
-      const found = await findTurnByClientId(connection, cwd, unfinished.threadId, unfinished.clientUserMessageId);
+      const found = await findTurnByClientId(client, cwd, unfinished.threadId, unfinished.clientUserMessageId);
       if (found && options.dryRun) return { ...result, status: 'skipped', threadId: found.threadId, turnId: found.turnId };
       if (found) {
         await target.ledger?.markSent(key, found.threadId, found.turnId);
@@ -119,15 +117,15 @@ async function dispatchAction(
       }
     }
     if (options.dryRun) {
-      const threadId = await previewThread(connection, cwd, action);
+      const threadId = await previewThread(client, cwd, action);
       return { ...result, status: 'planned', threadId };
     }
-    const threadId = await selectThread(target, connection, workspace, cwd, action, unfinished?.threadId ?? null);
+    const threadId = await selectThread(target, client, workspace, cwd, action, unfinished?.threadId ?? null);
     result.threadId = threadId;
     // Not awaited: it only narrows the search after a crash; the entry is already `sending`.
     target.ledger?.recordThread(key, threadId).catch(() => {});
     await attempt.recorded;
-    const raw = await connection.request('turn/start', {
+    const { turn } = await client.turnStart({
       threadId,
       input: [{ type: 'text', text: action.prompt, text_elements: [] }],
       clientUserMessageId: attempt.clientUserMessageId,
@@ -135,7 +133,6 @@ async function dispatchAction(
       ...(action.effort ? { effort: action.effort } : {}),
       ...(action.approvalPolicy ? { approvalPolicy: action.approvalPolicy } : {}),
     });
-    const turn = TurnStartResponseSchema.parse(raw).turn;
     result.turnId = turn.id;
     result.status = 'dispatched';
     target.emit({ type: 'job/dispatched', atMs: target.now(), key, threadId, turnId: turn.id });
@@ -158,50 +155,39 @@ function threadOverrides(cwd: string, action: PlanAction) {
   };
 }
 
-async function latestThread(connection: AppServerConnection, cwd: string): Promise<string | null> {
-  const listed = ThreadListResponseSchema.parse(await connection.request('thread/list', { cwd, limit: 1, sortKey: 'updated_at' }));
+async function latestThread(client: CodexClient, cwd: string): Promise<string | null> {
+  const listed = await client.threadList({ cwd, limit: 1, sortKey: 'updated_at' });
   return listed.data[0]?.id ?? null;
 }
 
 /** The thread a dry run would use: an id, or null for a new one. */
-async function previewThread(connection: AppServerConnection, cwd: string, action: PlanAction): Promise<string | null> {
+async function previewThread(client: CodexClient, cwd: string, action: PlanAction): Promise<string | null> {
   if (action.thread === 'new') return null;
-  if (action.thread === 'latest') return latestThread(connection, cwd);
+  if (action.thread === 'latest') return latestThread(client, cwd);
   return action.thread;
 }
 
 async function selectThread(
   target: DispatchTarget,
-  connection: AppServerConnection,
+  client: CodexClient,
   workspace: string,
   cwd: string,
   action: PlanAction,
   reuse: string | null,
 ): Promise<string> {
   let threadId = reuse ?? (action.thread === 'new' || action.thread === 'latest' ? null : action.thread);
-  if (threadId === null && action.thread === 'latest') threadId = await latestThread(connection, cwd);
+  if (threadId === null && action.thread === 'latest') threadId = await latestThread(client, cwd);
   const overrides = threadOverrides(cwd, action);
   if (threadId === null) {
-    const started = ThreadStartResponseSchema.parse(await connection.request('thread/start', overrides));
+    const started = await client.threadStart(overrides);
     target.emit({ type: 'thread/seen', atMs: target.now(), workspace, thread: seenThread(started.thread) });
     return started.thread.id;
   }
   // Resuming a thread this process already has loaded is harmless and applies the overrides.
-  const resumed = ThreadStartResponseSchema.parse(await connection.request('thread/resume', { threadId, excludeTurns: true, ...overrides }));
+  const resumed = await client.threadResume({ threadId, excludeTurns: true, ...overrides });
   target.emit({ type: 'thread/seen', atMs: target.now(), workspace, thread: seenThread(resumed.thread) });
   return resumed.thread.id;
 }
-
-const ThreadWithTurnsSchema = z.looseObject({
-  thread: z.looseObject({
-    turns: z.array(
-      z.looseObject({
-        id: z.string(),
-        items: z.array(z.looseObject({ type: z.string(), clientId: z.string().nullable().optional() })),
-      }),
-    ),
-  }),
-});
 
 /** Threads searched for a lost turn when the ledger never learnt its thread. */
 const RECENT_THREADS_SEARCHED = 5;
@@ -211,7 +197,7 @@ const RECENT_THREADS_SEARCHED = 5;
  * in the recorded thread, else in the workspace's most recently updated threads.
  */
 async function findTurnByClientId(
-  connection: AppServerConnection,
+  client: CodexClient,
   cwd: string,
   threadId: string | null,
   clientId: string,
@@ -219,9 +205,9 @@ async function findTurnByClientId(
   try {
     const candidates = threadId
       ? [threadId]
-      : ThreadListResponseSchema.parse(await connection.request('thread/list', { cwd, limit: RECENT_THREADS_SEARCHED, sortKey: 'updated_at' })).data.map((t) => t.id);
+      : (await client.threadList({ cwd, limit: RECENT_THREADS_SEARCHED, sortKey: 'updated_at' })).data.map((t) => t.id);
     for (const candidate of candidates) {
-      const read = ThreadWithTurnsSchema.parse(await connection.request('thread/read', { threadId: candidate, includeTurns: true }));
+      const read = await client.threadReadWithItems(candidate);
       const turn = read.thread.turns.find((t) => t.items.some((i) => i.type === 'userMessage' && i.clientId === clientId));
       if (turn) return { threadId: candidate, turnId: turn.id };
     }

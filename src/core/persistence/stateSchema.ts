@@ -5,6 +5,7 @@ import type {
   ApprovalRecord,
   ChatMessage,
   FeedEntry,
+  HostRecord,
   JobRecord,
   QuestionRecord,
   SignalRecord,
@@ -19,16 +20,30 @@ import type {
 
 const nullableNumber = z.number().nullable();
 
-const WorkspaceSchema = z.object({
+const ConnectionStatusSchema = z.enum(['starting', 'ready', 'disconnected', 'restarting', 'stopped']);
+
+const HostSchema = z.object({
   name: z.string(),
-  path: z.string(),
-  command: z.array(z.string()),
-  status: z.enum(['starting', 'ready', 'disconnected', 'restarting', 'stopped']),
+  kind: z.enum(['local', 'ssh', 'command']),
+  target: z.string(),
+  status: ConnectionStatusSchema,
+  transport: z.enum(['attached', 'private']).nullable(),
   codexVersion: z.string().nullable(),
   pid: nullableNumber,
+  rssBytes: nullableNumber,
+  pingMs: nullableNumber,
   restartCount: z.number(),
   lastError: z.object({ message: z.string(), stderrTail: z.array(z.string()), atMs: z.number() }).nullable(),
   connectedAtMs: nullableNumber,
+  awaySinceMs: nullableNumber,
+});
+assertType<Equal<z.infer<typeof HostSchema>, HostRecord>>();
+
+const WorkspaceSchema = z.object({
+  name: z.string(),
+  host: z.string(),
+  path: z.string(),
+  status: ConnectionStatusSchema,
   stallAfterMs: z.number(),
   resumeThreadIds: z.array(z.string()),
 });
@@ -181,6 +196,7 @@ assertType<Equal<z.infer<typeof ChatMessageSchema>, ChatMessage>>();
 
 /** What is persisted: the records, not the per-process bookkeeping (unknown methods, warnings). */
 export const PersistedStateSchema = z.object({
+  hosts: z.record(z.string(), HostSchema),
   workspaces: z.record(z.string(), WorkspaceSchema),
   threads: z.record(z.string(), ThreadSchema),
   jobs: z.record(z.string(), JobSchema),
@@ -194,7 +210,7 @@ export const PersistedStateSchema = z.object({
 });
 export type PersistedState = z.infer<typeof PersistedStateSchema>;
 
-export const STATE_SCHEMA_VERSION = 2;
+export const STATE_SCHEMA_VERSION = 3;
 
 export const StateFileSchema = z.object({
   schemaVersion: z.literal(STATE_SCHEMA_VERSION),

@@ -12,6 +12,36 @@ const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => Record<string
     const { jobByTurn: _jobs, openSignalKeys: _signals, ...state } = (raw.state ?? {}) as Record<string, unknown>;
     return { ...raw, state };
   },
+  // 3: hosts own the app-servers. Each workspace was its own private app-server: it becomes a
+  // workspace on `local`, whose record starts from what its workspaces knew.
+  2: (raw) => {
+    const state = (raw.state ?? {}) as Record<string, unknown>;
+    const old = state.workspaces;
+    // Content of the wrong shape is left for validation to name.
+    if (typeof old !== 'object' || old === null || Array.isArray(old)) return { ...raw, state: { ...state, hosts: {} } };
+    const workspaces: Record<string, unknown> = {};
+    let local: Record<string, unknown> | null = null;
+    for (const [name, value] of Object.entries(old as Record<string, Record<string, unknown>>)) {
+      const { command: _command, codexVersion, pid: _pid, restartCount, lastError, connectedAtMs, ...rest } = value;
+      workspaces[name] = { ...rest, host: 'local' };
+      local ??= {
+        name: 'local',
+        kind: 'local',
+        target: 'this machine',
+        status: 'stopped',
+        transport: 'private',
+        codexVersion: codexVersion ?? null,
+        pid: null,
+        rssBytes: null,
+        pingMs: null,
+        restartCount: restartCount ?? 0,
+        lastError: lastError ?? null,
+        connectedAtMs: connectedAtMs ?? null,
+        awaySinceMs: null,
+      };
+    }
+    return { ...raw, state: { ...state, workspaces, hosts: local ? { local } : {} } };
+  },
 };
 
 export type LoadResult =
@@ -21,6 +51,7 @@ export type LoadResult =
 
 export function persistedPart(state: SupervisorState): PersistedState {
   return {
+    hosts: state.hosts,
     workspaces: state.workspaces,
     threads: state.threads,
     jobs: state.jobs,

@@ -1,33 +1,30 @@
 import type { ThreadItem, ThreadStatus, TurnError } from '../protocol/messages.js';
-import type { ApprovalRecord, ChatMessage, PlanStep, QuestionRecord } from './model.js';
+import type { ApprovalRecord, ChatMessage, HostRecord, HostTransport, PlanStep, QuestionRecord } from './model.js';
 
 /**
  * Everything that can happen to the supervisor, as past-tense facts. Time (`atMs`) and ids
  * travel inside the events so that `reduce` stays deterministic.
  */
 export type SupervisorEvent =
-  // ---- connection lifecycle (from the loop) ----
-  | { type: 'workspace/added'; atMs: number; name: string; path: string; command: string[]; stallAfterMs: number }
-  | { type: 'connection/starting'; atMs: number; workspace: string }
-  | { type: 'connection/ready'; atMs: number; workspace: string; pid: number | null; codexVersion: string | null }
-  | { type: 'connection/startFailed'; atMs: number; workspace: string; message: string; stderrTail: string[] }
-  | {
-      type: 'connection/disconnected';
-      atMs: number;
-      workspace: string;
-      exit: string;
-      stderrTail: string[];
-    }
-  | { type: 'connection/restarting'; atMs: number; workspace: string; attempt: number; delayMs: number }
-  | { type: 'connection/gaveUp'; atMs: number; workspace: string; attempts: number }
-  | { type: 'connection/stopped'; atMs: number; workspace: string }
-  | { type: 'connection/warning'; atMs: number; workspace: string; message: string }
+  // ---- hosts and their connections (from the loop) ----
+  | { type: 'host/added'; atMs: number; name: string; kind: HostRecord['kind']; target: string }
+  | { type: 'workspace/added'; atMs: number; name: string; host: string; path: string; stallAfterMs: number }
+  | { type: 'connection/starting'; atMs: number; host: string }
+  | { type: 'connection/ready'; atMs: number; host: string; pid: number | null; codexVersion: string | null; transport: HostTransport }
+  | { type: 'connection/startFailed'; atMs: number; host: string; message: string; stderrTail: string[] }
+  | { type: 'connection/disconnected'; atMs: number; host: string; exit: string; stderrTail: string[] }
+  | { type: 'connection/restarting'; atMs: number; host: string; attempt: number; delayMs: number }
+  | { type: 'connection/gaveUp'; atMs: number; host: string; attempts: number }
+  /** We closed the connection: a private app-server ended with it, Codex's daemon runs on. */
+  | { type: 'connection/stopped'; atMs: number; host: string }
+  | { type: 'connection/warning'; atMs: number; host: string; message: string }
+  | { type: 'host/health'; atMs: number; host: string; pingMs: number; rssBytes: number | null }
   /** The daemon started from a persisted state: nothing of the old processes is alive. */
   | { type: 'supervisor/restored'; atMs: number }
   /** A problem of the supervisor itself (state file unreadable, a write failed), by key. */
   | { type: 'supervisor/problem'; atMs: number; key: string; message: string }
   | { type: 'supervisor/problemCleared'; atMs: number; key: string }
-  | { type: 'protocol/error'; atMs: number; workspace: string; reason: string; line: string }
+  | { type: 'protocol/error'; atMs: number; host: string; reason: string; line: string }
   // ---- normalized notifications ----
   | { type: 'thread/seen'; atMs: number; workspace: string; thread: SeenThread }
   | { type: 'thread/statusChanged'; atMs: number; workspace: string; threadId: string; status: ThreadStatus }
@@ -42,6 +39,8 @@ export type SupervisorEvent =
       turnId: string;
       status: string;
       error: TurnError | null;
+      /** Learnt on reconnecting: the turn ended while cm-supervisor was away. */
+      whileAway?: boolean;
     }
   | { type: 'item/started'; atMs: number; workspace: string; threadId: string; turnId: string; item: ThreadItem }
   | { type: 'item/completed'; atMs: number; workspace: string; threadId: string; turnId: string; item: ThreadItem }
@@ -77,6 +76,11 @@ export type SupervisorEvent =
   // ---- pull ----
   | { type: 'health/tick'; atMs: number }
   | { type: 'thread/resumeFailed'; atMs: number; workspace: string; threadId: string; message: string }
+  /**
+   * On (re)connecting: a known thread as the server lists it now, with its last turn, so what
+   * happened while cm-supervisor was away (another client's turn, a turn that ended) is told.
+   */
+  | { type: 'thread/caughtUp'; atMs: number; workspace: string; thread: SeenThread; lastTurn: CaughtUpTurn | null }
   // ---- user actions ----
   | { type: 'signal/acknowledged'; atMs: number; signalId: string }
   | { type: 'approval/answered'; atMs: number; key: string; decision: ApprovalDecision }
@@ -98,6 +102,18 @@ export interface SeenThread {
   status: ThreadStatus | null;
   /** The id of a turn still in progress, when the server told us (thread/resume with turns). */
   activeTurnId?: string | null;
+  /** When the server last changed it (thread/list), for telling news from old history. */
+  updatedAtMs?: number;
+}
+
+export interface CaughtUpTurn {
+  id: string;
+  status: string;
+  error: TurnError | null;
+  /** The turn's last agent message, when the server gave it. */
+  finalMessage: string | null;
+  /** When it ended (the server keeps seconds); null while it runs. */
+  completedAtMs: number | null;
 }
 
 /** What the reducer asks the loop to do; the loop is the only code that performs IO. */

@@ -14,18 +14,45 @@ import type { Plan } from '../contract/plan.js';
 
 export type ConnectionStatus = 'starting' | 'ready' | 'disconnected' | 'restarting' | 'stopped';
 
-export interface WorkspaceRecord {
+/**
+ * How a host reaches its app-server: `attached` to Codex's own daemon (it outlives
+ * cm-supervisor, and so do its turns), or a `private` child of ours (over ssh for ssh hosts).
+ */
+export type HostTransport = 'attached' | 'private';
+
+/** Where app-servers run: this machine, another one over ssh, or a workspace's own command. */
+export interface HostRecord {
   name: string;
-  path: string;
-  command: string[];
+  kind: 'local' | 'ssh' | 'command';
+  /** The ssh URL, the command, or `this machine`. */
+  target: string;
   status: ConnectionStatus;
+  /** Of the current connection, or the last one. */
+  transport: HostTransport | null;
   codexVersion: string | null;
+  /** The local child behind the connection (app-server, ssh or proxy). */
   pid: number | null;
+  /** Resident memory of a local app-server child (a private local host); null otherwise. */
+  rssBytes: number | null;
+  /** Round trip of the last health ping. */
+  pingMs: number | null;
   restartCount: number;
   lastError: { message: string; stderrTail: string[]; atMs: number } | null;
   connectedAtMs: number | null;
+  /** When the last connection ended: what threads did after it is told "while you were away". */
+  awaySinceMs: number | null;
+}
+
+export interface WorkspaceRecord {
+  name: string;
+  /** The host whose app-server serves this workspace. */
+  host: string;
+  /** A directory on that host. */
+  path: string;
+  /** Its host's connection status. */
+  status: ConnectionStatus;
   stallAfterMs: number;
-  /** Threads that were loaded when the app-server died: resumed once it is back. */
+  /** Threads that were loaded when the app-server went away: resumed once it is back. */
   resumeThreadIds: string[];
 }
 
@@ -202,6 +229,7 @@ export interface FeedEntry {
 export interface SupervisorState {
   /** Number of events reduced so far; subscribers see it as the change sequence. */
   seq: number;
+  hosts: Record<string, HostRecord>;
   workspaces: Record<string, WorkspaceRecord>;
   threads: Record<string, ThreadRecord>;
   jobs: Record<string, JobRecord>;
@@ -228,6 +256,7 @@ export const SUPERVISOR_WORKSPACE = '(supervisor)';
 export function initialState(options: { feedLimit?: number } = {}): SupervisorState {
   return {
     seq: 0,
+    hosts: {},
     workspaces: {},
     threads: {},
     jobs: {},
@@ -249,6 +278,7 @@ export function initialState(options: { feedLimit?: number } = {}): SupervisorSt
 export function snapshotOf(state: SupervisorState): SupervisorState {
   return {
     ...state,
+    hosts: { ...state.hosts },
     workspaces: { ...state.workspaces },
     threads: { ...state.threads },
     jobs: { ...state.jobs },

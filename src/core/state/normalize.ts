@@ -127,7 +127,7 @@ class BadParams implements ProtocolError {
   readonly line: string;
 
   constructor(
-    readonly workspace: string,
+    readonly host: string,
     readonly atMs: number,
     method: string,
     error: z.ZodError,
@@ -155,9 +155,9 @@ function readParams<S extends z.ZodType>(schema: S, params: unknown): z.infer<S>
 }
 
 /** The params as the schema reads them, or the protocol error that says why they do not fit. */
-function parseParams<S extends z.ZodType>(schema: S, workspace: string, atMs: number, method: string, params: unknown): z.infer<S> | BadParams {
+function parseParams<S extends z.ZodType>(schema: S, host: string, atMs: number, method: string, params: unknown): z.infer<S> | BadParams {
   const p = readParams(schema, params);
-  return p instanceof Mismatch ? new BadParams(workspace, atMs, method, p.error, params) : p;
+  return p instanceof Mismatch ? new BadParams(host, atMs, method, p.error, params) : p;
 }
 
 // Module-level, like parseParams: closures made per notification cost an allocation each.
@@ -165,8 +165,12 @@ function isEvent(v: unknown): v is BadParams {
   return v instanceof BadParams;
 }
 
-/** One app-server notification as a supervisor event (`null`: nothing worth reducing). */
-export function normalizeNotification(workspace: string, n: NotificationEvent): SupervisorEvent | null {
+/**
+ * One app-server notification of `host` as a supervisor event (`null`: nothing worth reducing).
+ * `workspace` is where the host's loop routed it (by thread, or by cwd for a new thread); a
+ * notification about no thread carries the host's name there.
+ */
+export function normalizeNotification(host: string, workspace: string, n: NotificationEvent): SupervisorEvent | null {
   const atMs = n.emittedAtMs ?? n.receivedAtMs;
   const { params } = n;
   const method = canonicalMethod(n.method);
@@ -177,7 +181,7 @@ export function normalizeNotification(workspace: string, n: NotificationEvent): 
     if (q && typeof q.threadId === 'string' && typeof q.turnId === 'string' && typeof q.itemId === 'string') {
       return { type: 'item/progress', atMs, workspace, threadId: q.threadId, turnId: q.turnId, itemId: q.itemId };
     }
-    const p = parseParams(ProgressSchema, workspace, atMs, method, params);
+    const p = parseParams(ProgressSchema, host, atMs, method, params);
     return isEvent(p) ? p : { type: 'item/progress', atMs, workspace, threadId: p.threadId, turnId: p.turnId, itemId: p.itemId };
   }
   // Most frequent first: each case is a comparison.
@@ -193,16 +197,16 @@ export function normalizeNotification(workspace: string, n: NotificationEvent): 
           return { type: 'thread/statusChanged', atMs, workspace, threadId: q.threadId, status: q.status as ThreadStatus };
         }
       }
-      const p = parseParams(ThreadStatusChangedSchema, workspace, atMs, method, params);
+      const p = parseParams(ThreadStatusChangedSchema, host, atMs, method, params);
       return isEvent(p) ? p : { type: 'thread/statusChanged', atMs, workspace, threadId: p.threadId, status: p.status };
     }
     case 'item/started':
     case 'item/completed': {
-      const p = parseParams(ItemNotificationSchema, workspace, atMs, method, params);
+      const p = parseParams(ItemNotificationSchema, host, atMs, method, params);
       return isEvent(p) ? p : { type: method as 'item/started' | 'item/completed', atMs, workspace, threadId: p.threadId, turnId: p.turnId, item: p.item };
     }
     case 'thread/tokenUsage/updated': {
-      const p = parseParams(TokenUsageUpdatedSchema, workspace, atMs, method, params);
+      const p = parseParams(TokenUsageUpdatedSchema, host, atMs, method, params);
       return isEvent(p)
         ? p
         : {
@@ -216,53 +220,53 @@ export function normalizeNotification(workspace: string, n: NotificationEvent): 
           };
     }
     case 'warning': {
-      const p = parseParams(WarningSchema, workspace, atMs, method, params);
+      const p = parseParams(WarningSchema, host, atMs, method, params);
       return isEvent(p) ? p : { type: 'server/warning', atMs, workspace, threadId: p.threadId ?? null, message: p.message };
     }
     case 'configWarning': {
-      const p = parseParams(ConfigWarningSchema, workspace, atMs, method, params);
-      return isEvent(p) ? p : { type: 'connection/warning', atMs, workspace, message: p.summary };
+      const p = parseParams(ConfigWarningSchema, host, atMs, method, params);
+      return isEvent(p) ? p : { type: 'connection/warning', atMs, host, message: p.summary };
     }
     case 'turn/started': {
-      const p = parseParams(TurnNotificationSchema, workspace, atMs, method, params);
+      const p = parseParams(TurnNotificationSchema, host, atMs, method, params);
       return isEvent(p) ? p : { type: 'turn/started', atMs, workspace, threadId: p.threadId, turnId: p.turn.id };
     }
     case 'turn/completed': {
-      const p = parseParams(TurnNotificationSchema, workspace, atMs, method, params);
+      const p = parseParams(TurnNotificationSchema, host, atMs, method, params);
       return isEvent(p)
         ? p
         : { type: 'turn/completed', atMs, workspace, threadId: p.threadId, turnId: p.turn.id, status: p.turn.status, error: p.turn.error ?? null };
     }
     case 'thread/started': {
-      const p = parseParams(ThreadStartedSchema, workspace, atMs, method, params);
+      const p = parseParams(ThreadStartedSchema, host, atMs, method, params);
       return isEvent(p) ? p : { type: 'thread/seen', atMs, workspace, thread: seenThread(p.thread) };
     }
     case 'serverRequest/resolved': {
-      const p = parseParams(ServerRequestResolvedSchema, workspace, atMs, method, params);
+      const p = parseParams(ServerRequestResolvedSchema, host, atMs, method, params);
       return isEvent(p) ? p : { type: 'serverRequest/resolved', atMs, workspace, threadId: p.threadId, requestId: p.requestId };
     }
     case 'error': {
-      const p = parseParams(ErrorNotificationSchema, workspace, atMs, method, params);
+      const p = parseParams(ErrorNotificationSchema, host, atMs, method, params);
       return isEvent(p)
         ? p
         : { type: 'turn/error', atMs, workspace, threadId: p.threadId, turnId: p.turnId, error: p.error, willRetry: p.willRetry };
     }
     case 'turn/plan/updated': {
-      const p = parseParams(PlanUpdatedSchema, workspace, atMs, method, params);
+      const p = parseParams(PlanUpdatedSchema, host, atMs, method, params);
       return isEvent(p)
         ? p
         : { type: 'plan/updated', atMs, workspace, threadId: p.threadId, turnId: p.turnId, plan: p.plan.map(({ step, status }) => ({ step, status })) };
     }
     case 'turn/diff/updated': {
-      const p = parseParams(DiffUpdatedSchema, workspace, atMs, method, params);
+      const p = parseParams(DiffUpdatedSchema, host, atMs, method, params);
       return isEvent(p) ? p : { type: 'diff/updated', atMs, workspace, threadId: p.threadId, turnId: p.turnId, diff: p.diff };
     }
     case 'thread/closed': {
-      const p = parseParams(ThreadIdOnlySchema, workspace, atMs, method, params);
+      const p = parseParams(ThreadIdOnlySchema, host, atMs, method, params);
       return isEvent(p) ? p : { type: 'thread/closed', atMs, workspace, threadId: p.threadId };
     }
     case 'thread/name/updated': {
-      const p = parseParams(ThreadNameUpdatedSchema, workspace, atMs, method, params);
+      const p = parseParams(ThreadNameUpdatedSchema, host, atMs, method, params);
       return isEvent(p) ? p : { type: 'thread/renamed', atMs, workspace, threadId: p.threadId, name: p.threadName ?? null };
     }
     default:

@@ -2,7 +2,9 @@ import { oneLine } from '../util/text.js';
 import type { Effect, SupervisorEvent } from './events.js';
 import { pushFeed } from './feed.js';
 import { addServerWarning, addWarning } from './warnings.js';
-import type { SupervisorState, WorkspaceRecord } from './model.js';
+import type { HostRecord, SupervisorState, WorkspaceRecord } from './model.js';
+import { approvalSubject } from './digest.js';
+import { transportWords } from './hostText.js';
 import { clearRequest } from './reduceRequests.js';
 import { setJobStatus } from './reduceJobs.js';
 import { pruneResolved, raiseSignal, resolveSignal, signalKeys } from './signals.js';
@@ -12,6 +14,7 @@ type ConnectionEvent = Extract<
   SupervisorEvent,
   {
     type:
+      | 'host/added'
       | 'workspace/added'
       | 'supervisor/restored'
       | 'connection/starting'
@@ -22,115 +25,171 @@ type ConnectionEvent = Extract<
       | 'connection/gaveUp'
       | 'connection/stopped'
       | 'connection/warning'
+      | 'host/health'
       | 'protocol/error'
       | 'thread/resumeFailed';
   }
 >;
 
+/**
+ * Hosts own the connections; each event about a connection applies to the host and to every
+ * workspace on it (their status, their threads' blockers, their `disconnected` signals).
+ */
 export function reduceConnectionEvent(state: SupervisorState, effects: Effect[], event: ConnectionEvent): void {
   const { atMs } = event;
-  if (event.type === 'workspace/added') {
-    const existing = state.workspaces[event.name];
-    state.workspaces[event.name] = {
-      name: event.name,
-      path: event.path,
-      command: event.command,
-      status: existing?.status ?? 'stopped',
-      codexVersion: existing?.codexVersion ?? null,
-      pid: existing?.pid ?? null,
-      restartCount: existing?.restartCount ?? 0,
-      lastError: existing?.lastError ?? null,
-      connectedAtMs: existing?.connectedAtMs ?? null,
-      stallAfterMs: event.stallAfterMs,
-      resumeThreadIds: existing?.resumeThreadIds ?? [],
-    };
-    return;
-  }
-  if (event.type === 'supervisor/restored') {
-    pruneResolved(state);
-    // Every app-server died with the previous daemon: its turns are lost, its approvals can
-    // no longer be answered, and its loaded threads are resumed once the servers are back.
-    for (const ws of Object.values(state.workspaces)) {
-      const lost = loseLiveWork(state, effects, ws.name, 'went down with the daemon', atMs);
-      state.workspaces[ws.name] = { ...ws, status: 'stopped', pid: null, resumeThreadIds: [...new Set([...ws.resumeThreadIds, ...lost])] };
+  switch (event.type) {
+    case 'host/added': {
+      const existing = state.hosts[event.name];
+      state.hosts[event.name] = {
+        name: event.name,
+        kind: event.kind,
+        target: event.target,
+        status: existing?.status ?? 'stopped',
+        transport: existing?.transport ?? null,
+        codexVersion: existing?.codexVersion ?? null,
+        pid: existing?.pid ?? null,
+        rssBytes: null,
+        pingMs: null,
+        restartCount: existing?.restartCount ?? 0,
+        lastError: existing?.lastError ?? null,
+        connectedAtMs: existing?.connectedAtMs ?? null,
+        awaySinceMs: existing?.awaySinceMs ?? null,
+      };
+      return;
     }
-    return;
+    case 'workspace/added': {
+      const existing = state.workspaces[event.name];
+      state.workspaces[event.name] = {
+        name: event.name,
+        host: event.host,
+        path: event.path,
+        status: state.hosts[event.host]?.status ?? existing?.status ?? 'stopped',
+        stallAfterMs: event.stallAfterMs,
+        resumeThreadIds: existing?.resumeThreadIds ?? [],
+      };
+      return;
+    }
+    case 'supervisor/restored':
+      pruneResolved(state);
+      for (const host of Object.values(state.hosts)) {
+        // Codex's daemon outlived us: its turns ran on and are caught up with on connecting.
+        // A private app-server died with the previous process, and its turns with it.
+        const survived = host.transport === 'attached';
+        state.hosts[host.name] = { ...host, status: 'stopped', pid: null, rssBytes: null, pingMs: null, awaySinceMs: host.awaySinceMs ?? atMs };
+        for (const ws of workspacesOf(state, host.name)) {
+          const loaded = survived ? liveThreads(state, ws.name) : loseLiveWork(state, effects, ws.name, 'went down with the previous cm-supervisor', atMs);
+          state.workspaces[ws.name] = { ...ws, status: 'stopped', resumeThreadIds: [...new Set([...ws.resumeThreadIds, ...loaded])] };
+        }
+      }
+      return;
+    case 'thread/resumeFailed':
+      if (!state.workspaces[event.workspace]) return;
+      pushFeed(state, { atMs, workspace: event.workspace, threadId: event.threadId, kind: 'error', text: `could not resume thread: ${event.message}` });
+      return;
   }
-  const workspace = state.workspaces[event.workspace];
-  if (!workspace) return;
-  const put = (ws: WorkspaceRecord) => {
-    state.workspaces[ws.name] = ws;
-    refreshWorkspaceThreads(state, ws.name);
+  const host = state.hosts[event.host];
+  if (!host) return;
+  const put = (next: HostRecord) => {
+    state.hosts[next.name] = next;
+    for (const ws of workspacesOf(state, next.name)) {
+      if (ws.status === next.status) continue;
+      state.workspaces[ws.name] = { ...ws, status: next.status };
+      refreshWorkspaceThreads(state, ws.name);
+    }
   };
 
   switch (event.type) {
     case 'connection/starting':
-      put({ ...workspace, status: workspace.restartCount > 0 ? 'restarting' : 'starting' });
+      put({ ...host, status: host.restartCount > 0 ? 'restarting' : 'starting' });
       return;
     case 'connection/ready': {
-      put({ ...workspace, status: 'ready', pid: event.pid, codexVersion: event.codexVersion, connectedAtMs: atMs, lastError: null, resumeThreadIds: [] });
-      resolveSignal(state, signalKeys.disconnected(workspace.name), atMs);
-      if (workspace.resumeThreadIds.length > 0) {
-        effects.push({ type: 'resumeThreads', workspace: workspace.name, threadIds: workspace.resumeThreadIds });
-      }
-      if (workspace.restartCount > 0) {
-        pushFeed(state, { atMs, workspace: workspace.name, threadId: null, kind: 'connection', text: `app-server restarted (pid ${event.pid ?? '?'})` });
+      put({ ...host, status: 'ready', transport: event.transport, pid: event.pid, codexVersion: event.codexVersion, connectedAtMs: atMs, lastError: null });
+      for (const ws of workspacesOf(state, host.name)) {
+        resolveSignal(state, signalKeys.disconnected(ws.name), atMs);
+        if (ws.resumeThreadIds.length > 0) {
+          effects.push({ type: 'resumeThreads', workspace: ws.name, threadIds: ws.resumeThreadIds });
+          state.workspaces[ws.name] = { ...state.workspaces[ws.name]!, resumeThreadIds: [] };
+        }
+        if (host.restartCount > 0) {
+          pushFeed(state, { atMs, workspace: ws.name, threadId: null, kind: 'connection', text: `${hostWords(host)} reconnected (${transportWords({ kind: host.kind, transport: event.transport })}${event.pid ? `, pid ${event.pid}` : ''})` });
+        }
       }
       return;
     }
     case 'connection/startFailed':
-      put({ ...workspace, status: 'disconnected', pid: null, lastError: { message: event.message, stderrTail: event.stderrTail, atMs } });
-      raiseDisconnected(state, effects, workspace.name, event.message, event.stderrTail, atMs);
+      put({ ...host, status: 'disconnected', pid: null, rssBytes: null, lastError: { message: event.message, stderrTail: event.stderrTail, atMs } });
+      for (const ws of workspacesOf(state, host.name)) raiseDisconnected(state, effects, ws.name, event.message, event.stderrTail, atMs);
       return;
     case 'connection/disconnected': {
-      const lostThreads = loseLiveWork(state, effects, workspace.name, event.exit, atMs);
+      const message = `${appServerWords(host)} ${event.exit}`;
+      for (const ws of workspacesOf(state, host.name)) {
+        const loaded = host.transport === 'attached' ? detach(state, ws.name, host, atMs) : loseLiveWork(state, effects, ws.name, event.exit, atMs);
+        state.workspaces[ws.name] = { ...ws, resumeThreadIds: [...new Set([...ws.resumeThreadIds, ...loaded])] };
+      }
       put({
-        ...workspace,
+        ...host,
         status: 'disconnected',
         pid: null,
-        lastError: { message: `app-server ${event.exit}`, stderrTail: event.stderrTail, atMs },
-        resumeThreadIds: [...new Set([...workspace.resumeThreadIds, ...lostThreads])],
+        rssBytes: null,
+        lastError: { message, stderrTail: event.stderrTail, atMs },
+        awaySinceMs: host.status === 'ready' ? atMs : host.awaySinceMs,
       });
-      raiseDisconnected(state, effects, workspace.name, `app-server ${event.exit}`, event.stderrTail, atMs);
+      for (const ws of workspacesOf(state, host.name)) raiseDisconnected(state, effects, ws.name, message, event.stderrTail, atMs);
       return;
     }
     case 'connection/restarting':
-      put({ ...workspace, status: 'restarting', restartCount: event.attempt });
-      pushFeed(state, {
-        atMs,
-        workspace: workspace.name,
-        threadId: null,
-        kind: 'connection',
-        text: `restarting app-server (attempt ${event.attempt}) in ${Math.round(event.delayMs / 100) / 10}s`,
-      });
+      put({ ...host, status: 'restarting', restartCount: event.attempt });
+      for (const ws of workspacesOf(state, host.name)) {
+        pushFeed(state, {
+          atMs,
+          workspace: ws.name,
+          threadId: null,
+          kind: 'connection',
+          text: `reconnecting to ${hostWords(host)} (attempt ${event.attempt}) in ${Math.round(event.delayMs / 100) / 10}s`,
+        });
+      }
       return;
     case 'connection/gaveUp':
-      put({ ...workspace, status: 'disconnected' });
-      pushFeed(state, {
-        atMs,
-        workspace: workspace.name,
-        threadId: null,
-        kind: 'connection',
-        text: `gave up restarting the app-server after ${event.attempts} attempts`,
-      });
+      put({ ...host, status: 'disconnected' });
+      for (const ws of workspacesOf(state, host.name)) {
+        pushFeed(state, { atMs, workspace: ws.name, threadId: null, kind: 'connection', text: `gave up reconnecting to ${hostWords(host)} after ${event.attempts} attempts` });
+      }
       return;
     case 'connection/stopped':
-      loseLiveWork(state, effects, workspace.name, 'stopped', atMs);
-      put({ ...workspace, status: 'stopped', pid: null });
-      resolveSignal(state, signalKeys.disconnected(workspace.name), atMs);
+      for (const ws of workspacesOf(state, host.name)) {
+        const loaded = host.transport === 'attached' ? detach(state, ws.name, host, atMs) : loseLiveWork(state, effects, ws.name, 'stopped', atMs);
+        state.workspaces[ws.name] = { ...ws, resumeThreadIds: [...new Set([...ws.resumeThreadIds, ...loaded])] };
+        resolveSignal(state, signalKeys.disconnected(ws.name), atMs);
+      }
+      put({ ...host, status: 'stopped', pid: null, rssBytes: null, awaySinceMs: host.status === 'ready' ? atMs : host.awaySinceMs });
+      return;
+    case 'host/health':
+      if (host.pingMs === event.pingMs && host.rssBytes === event.rssBytes) return;
+      state.hosts[host.name] = { ...host, pingMs: event.pingMs, rssBytes: event.rssBytes };
       return;
     case 'connection/warning':
-      addServerWarning(state, workspace.name, event.message);
+      addServerWarning(state, host.name, event.message);
       return;
     case 'protocol/error':
       state.protocolErrors++;
-      addWarning(state, `${workspace.name}: protocol error: ${event.reason}`);
-      return;
-    case 'thread/resumeFailed':
-      pushFeed(state, { atMs, workspace: workspace.name, threadId: event.threadId, kind: 'error', text: `could not resume thread: ${event.message}` });
+      addWarning(state, `${host.name}: protocol error: ${event.reason}`);
       return;
   }
 }
+
+function workspacesOf(state: SupervisorState, host: string): WorkspaceRecord[] {
+  return Object.values(state.workspaces).filter((w) => w.host === host);
+}
+
+function hostWords(host: HostRecord): string {
+  return host.kind === 'local' ? 'the local app-server' : host.kind === 'ssh' ? `host ${host.name}` : 'the app-server';
+}
+
+function appServerWords(host: HostRecord): string {
+  if (host.transport === 'attached') return host.kind === 'ssh' ? `Codex's daemon on ${host.name}` : "Codex's daemon";
+  return host.kind === 'ssh' ? `the app-server on ${host.name}` : 'app-server';
+}
+
 
 function raiseDisconnected(state: SupervisorState, effects: Effect[], workspace: string, message: string, stderrTail: string[], atMs: number): void {
   raiseSignal(state, effects, {
@@ -146,17 +205,55 @@ function raiseDisconnected(state: SupervisorState, effects: Effect[], workspace:
   pushFeed(state, { atMs, workspace, threadId: null, kind: 'connection', text: `disconnected: ${message}` });
 }
 
+/** Threads the app-server had loaded (they are resumed when it is back). */
+function liveThreads(state: SupervisorState, workspace: string): string[] {
+  return Object.values(state.threads).flatMap((t) => (t.workspace === workspace && (t.status !== 'notLoaded' || t.currentTurnId !== null) ? [t.id] : []));
+}
+
+/**
+ * We let go of Codex's daemon (stopped, or the link dropped): its turns run on and its approvals
+ * wait there. They cannot be answered from here until we are back; each says so in the feed
+ * and is asked again when the thread is resumed.
+ */
+function detach(state: SupervisorState, workspace: string, host: HostRecord, atMs: number): string[] {
+  for (const approval of Object.values(state.pendingApprovals)) {
+    if (approval.workspace !== workspace) continue;
+    pushFeed(state, {
+      atMs,
+      workspace,
+      threadId: approval.threadId,
+      kind: 'approval',
+      text: `still waiting on ${hostWords(host)}: ${approvalSubject(approval)} — asked again when cm-supervisor reconnects`,
+    });
+    clearRequest(state, approval.key, atMs);
+  }
+  for (const question of Object.values(state.openQuestions)) {
+    if (question.workspace !== workspace) continue;
+    pushFeed(state, { atMs, workspace, threadId: question.threadId, kind: 'question', text: `still waiting on ${hostWords(host)}: ${oneLine(question.message, 120)} — asked again when cm-supervisor reconnects` });
+    clearRequest(state, question.key, atMs);
+  }
+  return liveThreads(state, workspace);
+}
+
 /**
  * The app-server is gone: its turns will never complete and its approvals can no longer be
  * answered. Running turns are marked interrupted (with a signal) and the loaded threads are
  * returned so they can be resumed once the server is back.
  */
 function loseLiveWork(state: SupervisorState, effects: Effect[], workspace: string, exit: string, atMs: number): string[] {
-  for (const key of Object.keys(state.pendingApprovals)) {
-    if (state.pendingApprovals[key]!.workspace === workspace) clearRequest(state, key, atMs);
+  for (const approval of Object.values(state.pendingApprovals)) {
+    if (approval.workspace !== workspace) continue;
+    if (exit !== 'stopped') {
+      pushFeed(state, { atMs, workspace, threadId: approval.threadId, kind: 'approval', text: `dropped unanswered: ${approvalSubject(approval)} — the app-server ${exit}` });
+    }
+    clearRequest(state, approval.key, atMs);
   }
-  for (const key of Object.keys(state.openQuestions)) {
-    if (state.openQuestions[key]!.workspace === workspace) clearRequest(state, key, atMs);
+  for (const question of Object.values(state.openQuestions)) {
+    if (question.workspace !== workspace) continue;
+    if (exit !== 'stopped') {
+      pushFeed(state, { atMs, workspace, threadId: question.threadId, kind: 'question', text: `dropped unanswered: ${oneLine(question.message, 120)} — the app-server ${exit}` });
+    }
+    clearRequest(state, question.key, atMs);
   }
   const loaded: string[] = [];
   for (const thread of Object.values(state.threads)) {

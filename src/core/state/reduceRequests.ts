@@ -101,9 +101,26 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
       });
       return;
     }
-    case 'serverRequest/resolved':
-      clearRequest(state, `${event.workspace}#${String(event.requestId)}`, atMs);
+    case 'serverRequest/resolved': {
+      // Still pending here while its turn runs: another client (Codex's TUI or Desktop, a second
+      // supervisor) answered it. A request of a turn that ended was closed with the turn.
+      const key = `${event.workspace}#${String(event.requestId)}`;
+      const approval = state.pendingApprovals[key];
+      const question = approval ? undefined : state.openQuestions[key];
+      const request = approval ?? question;
+      if (request) {
+        const live = request.turnId !== null && state.threads[request.threadId]?.currentTurnId === request.turnId;
+        pushFeed(state, {
+          atMs,
+          workspace: request.workspace,
+          threadId: request.threadId,
+          kind: approval ? 'approval' : 'question',
+          text: `${live ? 'answered elsewhere' : 'closed with its turn'}: ${approval ? approvalSubject(approval) : oneLine(question!.message, 120)}`,
+        });
+      }
+      clearRequest(state, key, atMs);
       return;
+    }
     case 'approval/answered': {
       const approval = state.pendingApprovals[event.key];
       if (!approval || !approval.availableDecisions.includes(event.decision)) return;

@@ -23,7 +23,8 @@ type ThreadEvent = Extract<
       | 'plan/updated'
       | 'diff/updated'
       | 'tokenUsage/updated'
-      | 'turn/error';
+      | 'turn/error'
+      | 'thread/caughtUp';
   }
 >;
 
@@ -113,17 +114,12 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
     case 'turn/completed':
       completeTurn(state, effects, event);
       return;
-    case 'thread/seen': {
-      const t = event.thread;
-      const thread = draftThread(state, workspace, t.id, atMs);
-      setStatus(thread, t.status ?? { type: thread.status });
-      thread.title = oneLine(t.title, 200);
-      thread.cwd = t.cwd ?? thread.cwd;
-      thread.currentTurnId = t.activeTurnId ?? thread.currentTurnId;
-      thread.updatedAtMs = atMs;
-      putThread(state, thread);
+    case 'thread/seen':
+      putThread(state, seen(state, workspace, event.thread, atMs));
       return;
-    }
+    case 'thread/caughtUp':
+      catchUp(state, effects, event);
+      return;
     case 'plan/updated': {
       const thread = touched(state, workspace, event.threadId, atMs);
       // Agent text, cleaned once here: the digest's next step is read from it on every event.
@@ -171,6 +167,54 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
   }
 }
 
+/** A draft of the thread as the server describes it now. */
+function seen(state: SupervisorState, workspace: string, t: Extract<SupervisorEvent, { type: 'thread/seen' }>['thread'], atMs: number): ThreadRecord {
+  const thread = draftThread(state, workspace, t.id, atMs);
+  setStatus(thread, t.status ?? { type: thread.status });
+  thread.title = oneLine(t.title, 200);
+  thread.cwd = t.cwd ?? thread.cwd;
+  thread.currentTurnId = t.activeTurnId ?? thread.currentTurnId;
+  thread.updatedAtMs = atMs;
+  return thread;
+}
+
+/**
+ * A thread as the server lists it on (re)connecting, or when we start following another
+ * client's thread. Its last turn is news when we saw it running, or when it is a turn we never
+ * saw that ended after we left (or, on a first connection, after we connected): another
+ * client's work, or ours that ended while we were away. Older history is only recorded.
+ */
+function catchUp(state: SupervisorState, effects: Effect[], event: Extract<SupervisorEvent, { type: 'thread/caughtUp' }>): void {
+  const { atMs, workspace, lastTurn } = event;
+  const known = state.threads[event.thread.id];
+  const thread = seen(state, workspace, event.thread, atMs);
+  if (lastTurn === null || thread.lastTurn?.id === lastTurn.id) {
+    // Nothing newer than what the thread's own events told us (they may have overtaken this report).
+    putThread(state, thread);
+    return;
+  }
+  if (lastTurn.status === 'inProgress') {
+    thread.currentTurnId = lastTurn.id;
+    putThread(state, thread);
+    return;
+  }
+  const host = state.hosts[state.workspaces[workspace]?.host ?? ''];
+  const since = host?.awaySinceMs ?? host?.connectedAtMs ?? null;
+  // The server keeps whole seconds.
+  const recent = since !== null && lastTurn.completedAtMs !== null && lastTurn.completedAtMs >= since - 1_000;
+  if (known?.currentTurnId !== lastTurn.id && !recent) {
+    if (thread.currentTurnId === lastTurn.id) thread.currentTurnId = null;
+    thread.lastTurn = { id: lastTurn.id, status: lastTurn.status, error: lastTurn.error?.message ?? null };
+    putThread(state, thread);
+    return;
+  }
+  if (lastTurn.finalMessage !== null) thread.lastAgentMessage = lastTurn.finalMessage;
+  thread.currentTurnId = lastTurn.id;
+  putThread(state, thread);
+  const away = host?.awaySinceMs !== null && host?.awaySinceMs !== undefined && (lastTurn.completedAtMs ?? 0) >= host.awaySinceMs - 1_000;
+  completeTurn(state, effects, { type: 'turn/completed', atMs, workspace, threadId: thread.id, turnId: lastTurn.id, status: lastTurn.status, error: lastTurn.error, whileAway: away });
+}
+
 /** `"internalServerError"` or the key of `{responseStreamDisconnected: {...}}`. */
 export function errorKind(info: unknown): string | null {
   if (typeof info === 'string') return info;
@@ -204,6 +248,7 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
   putThread(state, thread);
   // Task and title were cleaned when stored.
   const title = cut(thread.digest.currentTask ?? thread.title, 60);
+  const away = event.whileAway ? ' while you were away' : '';
   if (event.status === 'completed') {
     raiseSignal(state, effects, {
       key: signalKeys.turn('completed', thread.id),
@@ -211,11 +256,11 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
       workspace,
       threadId: thread.id,
       turnId: event.turnId,
-      message: `completed: ${title}${finalLine ? ` — ${cut(finalLine, 120)}` : ''}`,
+      message: `completed${away}: ${title}${finalLine ? ` — ${cut(finalLine, 120)}` : ''}`,
       context: finalLine ? { finalMessage: finalLine } : {},
       atMs,
     });
-    pushFeedLine(state, { atMs, workspace, threadId: thread.id, kind: 'turn_completed', text: `completed: ${finalLine ?? title}` });
+    pushFeedLine(state, { atMs, workspace, threadId: thread.id, kind: 'turn_completed', text: `completed${away}: ${finalLine ?? title}` });
     setJobStatus(state, event.turnId, 'completed', atMs, { finalMessage });
   } else if (event.status === 'failed') {
     const message = lastError?.message ?? 'turn failed';
@@ -225,14 +270,14 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
       workspace,
       threadId: thread.id,
       turnId: event.turnId,
-      message: `failed: ${title} — ${oneLine(message, 120)}`,
+      message: `failed${away}: ${title} — ${oneLine(message, 120)}`,
       context: { errorMessage: message, ...(lastError?.codexErrorKind ? { codexErrorKind: lastError.codexErrorKind } : {}) },
       atMs,
     });
-    pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_failed', text: `failed: ${message}` });
+    pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_failed', text: `failed${away}: ${message}` });
     setJobStatus(state, event.turnId, 'failed', atMs, { error: message });
   } else if (event.status === 'interrupted') {
-    pushFeedLine(state, { atMs, workspace, threadId: thread.id, kind: 'turn_interrupted', text: `interrupted: ${title}` });
+    pushFeedLine(state, { atMs, workspace, threadId: thread.id, kind: 'turn_interrupted', text: `interrupted${away}: ${title}` });
     setJobStatus(state, event.turnId, 'interrupted', atMs, { error: 'turn interrupted' });
   }
 }

@@ -44,8 +44,11 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'turn/error':
     case 'thread/closed':
     case 'thread/renamed':
+    case 'thread/caughtUp':
       reduceThreadEvent(state, effects, event);
       break;
+    case 'host/health':
+    case 'host/added':
     case 'workspace/added':
     case 'supervisor/restored':
     case 'connection/starting':

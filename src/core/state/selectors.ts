@@ -1,4 +1,4 @@
-import type { FeedEntry, FeedKind, JobRecord, SignalKind, SignalRecord, SupervisorState, ThreadRecord } from './model.js';
+import type { FeedEntry, FeedKind, JobRecord, SignalKind, SignalRecord, SupervisorState, ThreadRecord, WorkspaceRecord } from './model.js';
 import { SIGNAL_KINDS } from './model.js';
 
 export interface FeedFilter {
@@ -62,4 +62,24 @@ export function threadsOf(state: SupervisorState, workspace: string): ThreadReco
   return Object.values(state.threads)
     .filter((t) => t.workspace === workspace)
     .sort((a, b) => b.updatedAtMs - a.updatedAtMs || a.id.localeCompare(b.id));
+}
+
+/** The workspaces a host serves. */
+export function workspacesOnHost(state: SupervisorState, host: string): WorkspaceRecord[] {
+  return Object.values(state.workspaces).filter((w) => w.host === host);
+}
+
+/**
+ * The workspace of `host` a thread's directory belongs to: the one whose path is the directory
+ * or its nearest parent. Threads elsewhere (another client's work on a shared app-server) are
+ * not ours: null.
+ */
+export function workspaceForCwd(state: SupervisorState, host: string, cwd: string): string | null {
+  let best: { name: string; depth: number } | null = null;
+  for (const ws of workspacesOnHost(state, host)) {
+    const root = ws.path.replace(/\/+$/, '');
+    const inside = cwd === ws.path || cwd === root || cwd.startsWith(`${root}/`);
+    if (inside && (best === null || root.length > best.depth)) best = { name: ws.name, depth: root.length };
+  }
+  return best?.name ?? null;
 }

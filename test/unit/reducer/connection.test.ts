@@ -3,31 +3,33 @@ import type { SupervisorEvent } from '../../../src/core/state/events.js';
 import type { SupervisorState } from '../../../src/core/state/model.js';
 import { openSignals, selectFeed } from '../../../src/core/state/selectors.js';
 import { loadTranscripts } from '../../support/transcripts.js';
-import { fold, linesThrough, readyEvents, readyState, replayTranscript, WS } from '../../support/replay.js';
+import { fold, HOST, linesThrough, readyEvents, readyState, replayTranscript, WS } from '../../support/replay.js';
 import { commandApproval, dispatchedJob, threadSeen, turnStarted } from '../../support/events.js';
 
 const transcripts = loadTranscripts();
 const THREAD = '01a217dd-c238-7d02-91a3-c556f88ae149';
 const TURN = '01a217dd-c24d-7483-be65-603047dc5995';
 const OTHER = 'ws2';
+/** OTHER's host. */
+const OTHER_HOST = 'h2';
 const at = 1_795_697_000_000;
 const STDERR = Array.from({ length: 14 }, (_, i) => `stderr line ${i + 1}`);
 
 const disconnected = (atMs = at): SupervisorEvent => ({
   type: 'connection/disconnected',
   atMs,
-  workspace: WS,
+  host: HOST,
   exit: 'exited with signal SIGKILL',
   stderrTail: STDERR,
 });
-const ready = (atMs: number, workspace = WS): SupervisorEvent => ({ type: 'connection/ready', atMs, workspace, pid: 777, codexVersion: '0.171.0' });
+const ready = (atMs: number, host = HOST): SupervisorEvent => ({ type: 'connection/ready', atMs, host, pid: 777, codexVersion: '0.171.0', transport: 'private' });
 
 /**
  * ws1: the approval-accept turn running and waiting on its approval, with a job for it, plus an
  * idle thread and a thread that is not loaded; ws2: its own pending approval.
  */
 function midTurn(): SupervisorState {
-  let state = fold([...dispatchedJob('p:echo', THREAD, TURN, 1_795_696_000_100), ...readyEvents(OTHER)], readyState()).state;
+  let state = fold([...dispatchedJob('p:echo', THREAD, TURN, 1_795_696_000_100), ...readyEvents(OTHER, undefined, undefined, OTHER_HOST)], readyState()).state;
   state = replayTranscript(linesThrough(transcripts['approval-accept']!, '"method":"item/commandExecution/requestApproval"'), WS, {
     startState: state,
   }).state;
@@ -49,8 +51,9 @@ describe('connection/disconnected', () => {
     const signal = openSignals(state).find((s) => s.kind === 'disconnected')!;
     expect(signal).toMatchObject({ workspace: WS, threadId: null, message: 'disconnected: app-server exited with signal SIGKILL' });
     expect(signal.context.stderrTail).toEqual(STDERR.slice(-10));
-    expect(state.workspaces[WS]).toMatchObject({ status: 'disconnected', pid: null });
-    expect(state.workspaces[WS]!.lastError).toEqual({ message: 'app-server exited with signal SIGKILL', stderrTail: STDERR, atMs: at });
+    expect(state.workspaces[WS]).toMatchObject({ status: 'disconnected' });
+    expect(state.hosts[HOST]).toMatchObject({ status: 'disconnected', pid: null, awaySinceMs: at });
+    expect(state.hosts[HOST]!.lastError).toEqual({ message: 'app-server exited with signal SIGKILL', stderrTail: STDERR, atMs: at });
   });
 
   it('marks the running turn interrupted with a "turn lost" failed signal and interrupts its job', () => {
@@ -89,6 +92,8 @@ describe('connection/disconnected', () => {
       [OTHER, null],
     ]);
     expect(selectFeed(state, { needsInput: true }).map((e) => e.workspace)).toEqual([OTHER]);
+    // Not quietly: the feed says it was dropped, and why.
+    expect(selectFeed(state, { workspace: WS }).map((e) => e.text)).toContain('dropped unanswered: `echo hi` — the app-server exited with signal SIGKILL');
     // An answer that arrives now has nothing to answer.
     expect(fold([{ type: 'approval/answered', atMs: at + 1, key: `${WS}#0`, decision: 'accept' }], state).effects).toEqual([]);
   });
@@ -104,7 +109,7 @@ describe('connection/disconnected', () => {
 
   it('a second disconnect while still down raises no second signal', () => {
     const state = midTurn();
-    fold([disconnected(), { type: 'connection/restarting', atMs: at + 1, workspace: WS, attempt: 1, delayMs: 500 }], state);
+    fold([disconnected(), { type: 'connection/restarting', atMs: at + 1, host: HOST, attempt: 1, delayMs: 500 }], state);
     const again = fold([disconnected(at + 600)], state);
     expect(again.effects).toEqual([]);
     expect(Object.values(state.signals).filter((s) => s.kind === 'disconnected')).toHaveLength(1);
@@ -123,16 +128,17 @@ describe('connection/disconnected', () => {
 describe('connection/ready after a disconnect', () => {
   it('resolves the disconnected signal and asks to resume the lost threads', () => {
     const state = midTurn();
-    fold([disconnected(), { type: 'connection/restarting', atMs: at + 1, workspace: WS, attempt: 1, delayMs: 500 }], state);
+    fold([disconnected(), { type: 'connection/restarting', atMs: at + 1, host: HOST, attempt: 1, delayMs: 500 }], state);
     const signal = openSignals(state).find((s) => s.kind === 'disconnected')!;
     const { effects } = fold([ready(at + 600)], state);
     expect(effects).toHaveLength(1);
     expect(effects[0]).toMatchObject({ type: 'resumeThreads', workspace: WS });
     expect((effects[0] as { threadIds: string[] }).threadIds.sort()).toEqual([THREAD, 'idle-thread'].sort());
     expect(state.signals[signal.id]!.resolvedAtMs).toBe(at + 600);
-    expect(state.workspaces[WS]).toMatchObject({ status: 'ready', pid: 777, lastError: null, resumeThreadIds: [] });
+    expect(state.workspaces[WS]).toMatchObject({ status: 'ready', resumeThreadIds: [] });
+    expect(state.hosts[HOST]).toMatchObject({ status: 'ready', pid: 777, lastError: null, transport: 'private' });
     expect(state.threads[THREAD]!.digest.blockers).toEqual([]);
-    expect(selectFeed(state).at(-1)).toMatchObject({ kind: 'connection', text: 'app-server restarted (pid 777)' });
+    expect(selectFeed(state).at(-1)).toMatchObject({ kind: 'connection', text: 'the local app-server reconnected (private app-server, pid 777)' });
     // The lost turn's failure stays open: the work was not done.
     expect(openSignals(state).map((s) => s.kind)).toContain('failed');
   });
@@ -152,27 +158,27 @@ describe('connection/ready after a disconnect', () => {
 describe('other connection events', () => {
   it('connection/startFailed raises disconnected with the start error', () => {
     const state = readyState();
-    fold([{ type: 'connection/startFailed', atMs: at, workspace: WS, message: 'spawn codex ENOENT', stderrTail: ['boom'] }], state);
+    fold([{ type: 'connection/startFailed', atMs: at, host: HOST, message: 'spawn codex ENOENT', stderrTail: ['boom'] }], state);
     expect(openSignals(state)[0]).toMatchObject({ kind: 'disconnected', message: 'disconnected: spawn codex ENOENT', context: { stderrTail: ['boom'] } });
   });
 
   it('connection/stopped (on purpose) drops live work without failure signals and clears disconnected', () => {
     const state = midTurn();
-    fold([disconnected(), { type: 'connection/stopped', atMs: at + 1, workspace: WS }], state);
+    fold([disconnected(), { type: 'connection/stopped', atMs: at + 1, host: HOST }], state);
     expect(state.workspaces[WS]!.status).toBe('stopped');
     expect(openSignals(state).filter((s) => s.workspace === WS).map((s) => s.kind)).toEqual(['failed']);
 
     const calm = midTurn();
-    const { effects } = fold([{ type: 'connection/stopped', atMs: at + 1, workspace: WS }], calm);
+    const { effects } = fold([{ type: 'connection/stopped', atMs: at + 1, host: HOST }], calm);
     expect(effects).toEqual([]);
     expect(calm.jobs['p:echo']!.status).toBe('interrupted');
     expect(Object.keys(calm.pendingApprovals)).toEqual([`${OTHER}#0`]);
   });
 
-  it('events for a workspace that was never added are ignored', () => {
+  it('events for a host that was never added are ignored', () => {
     const state = readyState();
     const before = JSON.stringify({ ...state, seq: 0 });
-    fold([ready(at, 'nope'), { type: 'connection/disconnected', atMs: at, workspace: 'nope', exit: 'x', stderrTail: [] }], state);
+    fold([ready(at, 'nope'), { type: 'connection/disconnected', atMs: at, host: 'nope', exit: 'x', stderrTail: [] }], state);
     expect(JSON.stringify({ ...state, seq: 0 })).toBe(before);
   });
 });

@@ -3,7 +3,7 @@ import type { SupervisorEvent } from '../../../src/core/state/events.js';
 import { snapshotOf, type SupervisorState } from '../../../src/core/state/model.js';
 import { reduce } from '../../../src/core/state/reducer.js';
 import { loadTranscripts } from '../../support/transcripts.js';
-import { fold, readyState, replayTranscript, WS } from '../../support/replay.js';
+import { fold, HOST, readyState, replayTranscript } from '../../support/replay.js';
 import { dispatchedJob } from '../../support/events.js';
 
 const transcripts = loadTranscripts();
@@ -36,9 +36,9 @@ function scenario(): SupervisorEvent[] {
     ...events,
     { type: 'signal/acknowledged', atMs: at, signalId: 's1' },
     { type: 'health/tick', atMs: at + 1 },
-    { type: 'connection/disconnected', atMs: at + 2, workspace: WS, exit: 'exited with code 1', stderrTail: ['x'] },
-    { type: 'connection/restarting', atMs: at + 3, workspace: WS, attempt: 1, delayMs: 100 },
-    { type: 'connection/ready', atMs: at + 4, workspace: WS, pid: 2, codexVersion: '0.171.0' },
+    { type: 'connection/disconnected', atMs: at + 2, host: HOST, exit: 'exited with code 1', stderrTail: ['x'] },
+    { type: 'connection/restarting', atMs: at + 3, host: HOST, attempt: 1, delayMs: 100 },
+    { type: 'connection/ready', atMs: at + 4, host: HOST, pid: 2, codexVersion: '0.171.0', transport: 'private' },
   ];
 }
 

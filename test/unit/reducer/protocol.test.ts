@@ -4,12 +4,12 @@ import type { SupervisorEvent } from '../../../src/core/state/events.js';
 import { normalizeNotification } from '../../../src/core/state/normalize.js';
 import { reduce } from '../../../src/core/state/reducer.js';
 import { loadTranscripts, seededRandom } from '../../support/transcripts.js';
-import { fold, readyState, WS } from '../../support/replay.js';
+import { fold, HOST, readyState, WS } from '../../support/replay.js';
 import { WARNINGS_KEPT } from '../../../src/core/state/warnings.js';
 
 const at = 1_795_697_000_000;
 const note = (method: string, params: unknown, emittedAtMs: number | null = at) =>
-  normalizeNotification(WS, { method, params, emittedAtMs: emittedAtMs ?? undefined, receivedAtMs: at + 999 });
+  normalizeNotification(HOST, WS, { method, params, emittedAtMs: emittedAtMs ?? undefined, receivedAtMs: at + 999 });
 
 describe('unknown notifications', () => {
   it('are counted by method and change nothing else', () => {
@@ -41,19 +41,19 @@ describe('notifications with unexpected params', () => {
       note('turn/completed', undefined),
       note('error', { error: { message: 'x' }, threadId: 't', turnId: 'u' }),
     ];
-    for (const event of bad) expect(event).toMatchObject({ type: 'protocol/error', workspace: WS, atMs: at });
+    for (const event of bad) expect(event).toMatchObject({ type: 'protocol/error', host: HOST, atMs: at });
     expect((bad[0] as { reason: string }).reason).toContain('turn/started');
     const state = readyState();
     const { effects } = fold(bad as SupervisorEvent[], state);
     expect(effects).toEqual([]);
     expect(state.protocolErrors).toBe(4);
-    expect(state.warnings.filter((w) => w.startsWith(`${WS}: protocol error: unexpected params for`))).toHaveLength(4);
+    expect(state.warnings.filter((w) => w.startsWith(`${HOST}: protocol error: unexpected params for`))).toHaveLength(4);
     expect(state.threads).toEqual({});
   });
 
   it('warnings stay bounded', () => {
     const state = readyState();
-    for (let i = 0; i < 200; i++) reduce(state, { type: 'protocol/error', atMs: at + i, workspace: WS, reason: `r${i}`, line: '' });
+    for (let i = 0; i < 200; i++) reduce(state, { type: 'protocol/error', atMs: at + i, host: HOST, reason: `r${i}`, line: '' });
     expect(state.protocolErrors).toBe(200);
     expect(state.warnings.length).toBeGreaterThanOrEqual(WARNINGS_KEPT);
     expect(state.warnings.length).toBeLessThan(2 * WARNINGS_KEPT);

@@ -3,7 +3,7 @@ import type { SupervisorEvent } from '../../../src/core/state/events.js';
 import type { SupervisorState } from '../../../src/core/state/model.js';
 import { normalizeServerRequest } from '../../../src/core/state/normalize.js';
 import { openSignals, selectFeed } from '../../../src/core/state/selectors.js';
-import { fold, readyState, WS } from '../../support/replay.js';
+import { fold, HOST, readyState, WS } from '../../support/replay.js';
 import { agentMessage, commandApproval, progress, turnCompleted, turnStarted, userMessage } from '../../support/events.js';
 
 const STALL = 60_000;
@@ -73,7 +73,7 @@ describe('health/tick stall detection', () => {
 
   it('a turn of a workspace that is not ready is not stalled (it is disconnected, not silent)', () => {
     const state = running();
-    fold([{ type: 'connection/restarting', atMs: at + 2, workspace: WS, attempt: 1, delayMs: 500 }, tick(at + 10 * STALL)], state);
+    fold([{ type: 'connection/restarting', atMs: at + 2, host: HOST, attempt: 1, delayMs: 500 }, tick(at + 10 * STALL)], state);
     expect(stalledSignals(state)).toEqual([]);
   });
 
