@@ -125,7 +125,7 @@ function hostRow(h: HostRecord, nowMs: number): OpsRow {
     task: [h.target, transportWords(h)].filter(Boolean).join(' · '),
     // connectedAtMs outlives the connection (the restart backoff uses it): only a ready host is "up".
     last: h.status === 'ready' ? [up, hostHealth(h)].filter(Boolean).join(' · ') : error && h.lastError ? `${relativeTime(h.lastError.atMs, nowMs)} ${error}` : '',
-    next: h.status === 'restarting' ? `reconnect #${h.restartCount}` : h.status === 'disconnected' ? 'down: see the error' : '',
+    next: h.status === 'restarting' ? `reconnect #${h.restartCount}` : h.status === 'disconnected' ? 'down: see the error' : h.status === 'ready' ? transportWords(h) : '',
     blockers: error,
     blockerTone: error ? 'error' : 'plain',
   };

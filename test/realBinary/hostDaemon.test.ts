@@ -184,7 +184,7 @@ describe("a host attached to Codex's daemon", () => {
     sup.killHost('local', 'SIGKILL');
     const down = await sup.waitUntil((s) => s.hosts.local!.status !== 'ready', WAIT_MS);
     expect(down.jobs['d3:b']!.status).not.toBe('interrupted');
-    expect(feedOf(down, 'web').some((t) => t.startsWith("still waiting on the local app-server: `touch"))).toBe(true);
+    expect(feedOf(down, 'web').some((t) => t.startsWith("still waiting in Codex's daemon: `touch"))).toBe(true);
 
     const back = await sup.waitUntil((s) => s.hosts.local!.status === 'ready' && Object.keys(s.pendingApprovals).length === 1, WAIT_MS);
     const again = Object.values(back.pendingApprovals)[0]!;
@@ -213,7 +213,7 @@ describe("a host attached to Codex's daemon", () => {
     const saved = persistedPart(first.liveState() as SupervisorState);
     // Nothing was lost on stopping: the turns were left to the daemon.
     expect(saved.threads[result.results[0]!.threadId!]!.currentTurnId).not.toBeNull();
-    expect(feedOf(first.liveState() as SupervisorState, 'web').some((t) => t.startsWith('still waiting on the local app-server'))).toBe(true);
+    expect(feedOf(first.liveState() as SupervisorState, 'web').some((t) => t.startsWith("still waiting in Codex's daemon"))).toBe(true);
 
     // The slow turn finishes while nobody supervises.
     const raw = await rawClient();

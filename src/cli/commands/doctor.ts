@@ -4,6 +4,7 @@ import { SupervisorError } from '../../core/errors.js';
 import { connectHost } from '../../core/hosts/connectHost.js';
 import type { HostSpec } from '../../core/hosts/hostSpec.js';
 import { GENERATED_FROM_CODEX_VERSION } from '../../core/protocol/generated/version.js';
+import { transportWords } from '../../core/state/hostText.js';
 import type { HostTransport } from '../../core/state/model.js';
 import { codexBinFor, codexBinIsExplicit, type GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
@@ -79,9 +80,8 @@ async function checkHost(spec: HostSpec, codexBin: string): Promise<HostReport> 
 
 function hostLines(r: HostReport): string {
   if (!r.ok) return `host ${r.name}: FAILED\n  ${r.error}\n`;
-  const transport = r.transport === 'attached' ? "attached to Codex's daemon" : 'private app-server';
   return [
-    `host ${r.name}: ok (${transport})`,
+    `host ${r.name}: ok (${transportWords(r)})`,
     `  codex version   ${r.codexVersion ?? 'unknown'} (protocol types from ${GENERATED_FROM_CODEX_VERSION})`,
     `  codex home      ${r.codexHome}`,
     `  ping            ${r.pingMs} ms`,

@@ -45,6 +45,11 @@ export class CodexClient {
     return this.call('thread/list', params, ThreadListResponseSchema, options);
   }
 
+  /** The thread's metadata (name, preview, status), without loading it. */
+  threadRead(threadId: string) {
+    return this.call('thread/read', { threadId }, ThreadStartResponseSchema);
+  }
+
   /** The thread with its turns and their items (for finding a turn by its clientId). */
   threadReadWithItems(threadId: string) {
     return this.call('thread/read', { threadId, includeTurns: true }, ThreadReadWithItemsResponseSchema);

@@ -1,17 +1,16 @@
 import type { ConnectionEvent, DisconnectEvent, ServerRequestEvent } from '../connection/appServerConnection.js';
 import { CodexClient } from '../connection/codexClient.js';
-import { HandshakeError, RequestTimeoutError, RpcRequestError, SupervisorError } from '../errors.js';
+import { HandshakeError, RequestTimeoutError, SupervisorError } from '../errors.js';
+import type { HostConnection } from '../hosts/connectHost.js';
 import type { HostSpec } from '../hosts/hostSpec.js';
 import { residentBytes } from '../process/residentMemory.js';
-import type { ThreadInfo } from '../protocol/messages.js';
-import type { CaughtUpTurn, SupervisorEvent } from '../state/events.js';
+import type { SupervisorEvent } from '../state/events.js';
 import type { HostTransport, SupervisorState } from '../state/model.js';
-import { normalizeNotification, normalizeServerRequest, seenThread } from '../state/normalize.js';
-import { workspaceForCwd, workspacesOnHost } from '../state/selectors.js';
+import { normalizeNotification, normalizeServerRequest } from '../state/normalize.js';
+import { TransportOpenError } from '../transport/webSocketTransport.js';
 import { backoffDelay } from '../util/backoff.js';
 import { formatDuration } from '../util/time.js';
-import { TransportOpenError } from '../transport/webSocketTransport.js';
-import type { HostConnection } from '../hosts/connectHost.js';
+import { HostThreads } from './hostThreads.js';
 
 export interface RestartPolicy {
   maxAttempts: number;
@@ -40,14 +39,11 @@ interface Deferred {
   reject: (error: Error) => void;
 }
 
-/** How many of a host's most recently updated threads are looked at on connecting. */
-const CATCH_UP_THREADS = 50;
-
 /**
  * One host's connection to its app-server, serving every workspace on the host: connects
- * (attached or private, see connectHost), routes notifications and server requests to
- * workspaces by thread (and new threads by their directory), catches up with what happened
- * while it was away, pings, and reconnects with backoff. Its facts reach the state as events.
+ * (attached or private, see connectHost) and reconnects with backoff, turns notifications and
+ * server requests into events for the workspace of their thread (HostThreads routes them and
+ * catches up), holds server requests until the reducer settles them, and pings.
  */
 export class HostRunner {
   private client: CodexClient | null = null;
@@ -59,14 +55,8 @@ export class HostRunner {
   private pingKilled = false;
   /** Server requests waiting for an answer, by request id (ids are per connection). */
   private readonly waiting = new Map<string, Deferred>();
-  /** Threads this connection started or resumed: it receives their events already. */
-  private readonly subscribed = new Set<string>();
-  /**
-   * Another client's new threads we follow, by workspace, that could not be resumed yet: a thread
-   * has nothing to resume ("no rollout found") until its first turn starts, which its next
-   * status change tells.
-   */
-  private readonly awaitingFirstTurn = new Map<string, string>();
+  /** The current connection's threads (routing, following, catching up). */
+  private threads: HostThreads | null = null;
   private firstAttempt!: Promise<void>;
   private markFirstAttempt!: () => void;
 
@@ -149,19 +139,8 @@ export class HostRunner {
   }
 
   /** Resumes threads (after a reconnect): loads them again and subscribes to their events. */
-  async resumeThreads(workspace: string, threadIds: string[]): Promise<void> {
-    const client = this.client;
-    if (!client) return;
-    await Promise.all(
-      threadIds.map(async (threadId) => {
-        try {
-          const resumed = await client.threadResume({ threadId, excludeTurns: true });
-          await this.report(client, workspace, resumed.thread);
-        } catch (error) {
-          this.ctx.emit({ type: 'thread/resumeFailed', atMs: this.ctx.now(), workspace, threadId, message: error instanceof Error ? error.message : String(error) });
-        }
-      }),
-    );
+  resumeThreads(workspace: string, threadIds: string[]): Promise<void> {
+    return this.threads?.resume(workspace, threadIds) ?? Promise.resolve();
   }
 
   // ---- connection lifecycle ----
@@ -193,14 +172,14 @@ export class HostRunner {
       this.markFirstAttempt();
       return;
     }
-    const client = new CodexClient(connection, (threadId) => this.subscribed.add(threadId));
+    const client = new CodexClient(connection, (threadId) => threads.loaded(threadId));
+    const threads = new HostThreads({ host, state: this.ctx.state, emit: this.ctx.emit, now: this.ctx.now }, client, transport);
     this.client = client;
+    this.threads = threads;
     this.transport = transport;
     this.pingKilled = false;
-    this.subscribed.clear();
-    this.awaitingFirstTurn.clear();
     connection.on((event) => {
-      if (this.client === client) this.onConnectionEvent(client, event);
+      if (this.client === client) this.onConnectionEvent(threads, event);
     });
     connection.onServerRequest((request) => this.onServerRequest(request));
     for (const message of notes) this.ctx.emit({ type: 'connection/warning', atMs: this.ctx.now(), host, message });
@@ -222,18 +201,18 @@ export class HostRunner {
     this.markFirstAttempt();
     if (!this.ctx.catchUp) return;
     await this.ping();
-    await this.catchUp(client);
+    await threads.catchUp();
   }
 
-  private onConnectionEvent(client: CodexClient, event: ConnectionEvent): void {
+  private onConnectionEvent(threads: HostThreads, event: ConnectionEvent): void {
     const host = this.spec.name;
     switch (event.type) {
       case 'notification': {
-        if (this.awaitingFirstTurn.size > 0) this.retryFollow(client, event.notification.params);
-        const workspace = this.route(client, event.notification.method, event.notification.params);
+        const workspace = threads.route(event.notification.method, event.notification.params);
         if (workspace === undefined) return;
         const normalized = normalizeNotification(host, workspace ?? host, event.notification);
         if (normalized) this.ctx.emit(normalized);
+        if (normalized?.type === 'turn/completed' && workspace) threads.turnCompleted(workspace, normalized.threadId);
         return;
       }
       case 'protocolError':
@@ -246,54 +225,6 @@ export class HostRunner {
         this.onDisconnected(event.disconnect);
         return;
     }
-  }
-
-  /**
-   * The workspace a notification belongs to: by its thread, or a new thread by its directory.
-   * `null`: about no thread (host-wide); `undefined`: another client's thread outside our
-   * workspaces, not ours to show.
-   */
-  private route(client: CodexClient, method: string, params: unknown): string | null | undefined {
-    const p = params as { threadId?: unknown; thread?: { id?: unknown; cwd?: unknown } } | null | undefined;
-    const threadId = p?.threadId;
-    if (typeof threadId === 'string') return this.ctx.state().threads[threadId]?.workspace;
-    if (method !== 'thread/started') return null;
-    const thread = p?.thread;
-    if (typeof thread?.id !== 'string' || typeof thread.cwd !== 'string') return null;
-    const known = this.ctx.state().threads[thread.id]?.workspace;
-    if (known) return known;
-    const workspace = workspaceForCwd(this.ctx.state(), this.spec.name, thread.cwd) ?? undefined;
-    if (workspace !== undefined && this.transport === 'attached') this.followLater(client, workspace, thread.id);
-    return workspace;
-  }
-
-  /**
-   * Another client started a thread in one of our workspaces: subscribe to its events. Checked
-   * after the current I/O callbacks, by when a thread we started ourselves is marked as such
-   * (its start's response and this notification can arrive in one read).
-   */
-  private followLater(client: CodexClient, workspace: string, threadId: string): void {
-    setImmediate(() => void this.follow(client, workspace, threadId));
-  }
-
-  private async follow(client: CodexClient, workspace: string, threadId: string): Promise<void> {
-    if (this.client !== client || this.subscribed.has(threadId)) return;
-    try {
-      const resumed = await client.threadResume({ threadId, excludeTurns: true });
-      await this.report(client, workspace, resumed.thread);
-    } catch (error) {
-      if (error instanceof RpcRequestError && /no rollout found/.test(error.rpcMessage)) this.awaitingFirstTurn.set(threadId, workspace);
-      else this.ctx.emit({ type: 'thread/resumeFailed', atMs: this.ctx.now(), workspace, threadId, message: error instanceof Error ? error.message : String(error) });
-    }
-  }
-
-  private retryFollow(client: CodexClient, params: unknown): void {
-    const threadId = (params as { threadId?: unknown } | null | undefined)?.threadId;
-    if (typeof threadId !== 'string') return;
-    const workspace = this.awaitingFirstTurn.get(threadId);
-    if (workspace === undefined) return;
-    this.awaitingFirstTurn.delete(threadId);
-    this.followLater(client, workspace, threadId);
   }
 
   private onDisconnected(d: DisconnectEvent): void {
@@ -360,65 +291,5 @@ export class HostRunner {
   private dropWaiting(reason: string): void {
     for (const deferred of this.waiting.values()) deferred.reject(new Error(reason));
     this.waiting.clear();
-  }
-
-  // ---- catching up ----
-
-  /**
-   * What happened on the host while we were away: the most recently updated threads in our
-   * workspaces' directories, each with its last turn when that may be news; threads running a
-   * turn on Codex's daemon are followed from now on.
-   */
-  private async catchUp(client: CodexClient): Promise<void> {
-    const paths = workspacesOnHost(this.ctx.state(), this.spec.name).map((w) => w.path);
-    if (paths.length === 0) return;
-    try {
-      const listed = await client.threadList({ cwd: paths, limit: CATCH_UP_THREADS, sortKey: 'updated_at' }, { timeoutMs: 10_000 });
-      await Promise.all(
-        listed.data.map(async (thread) => {
-          const workspace = this.ctx.state().threads[thread.id]?.workspace ?? workspaceForCwd(this.ctx.state(), this.spec.name, thread.cwd);
-          if (workspace === null) return;
-          await this.report(client, workspace, thread);
-          if (this.transport === 'attached' && thread.status.type === 'active' && !this.subscribed.has(thread.id)) await this.resumeThreads(workspace, [thread.id]);
-        }),
-      );
-    } catch {
-      // Catching up is a convenience; the workspaces work without it.
-    }
-  }
-
-  /** Tells the state how a thread stands now, with its last turn when that may be news. */
-  private async report(client: CodexClient, workspace: string, thread: ThreadInfo): Promise<void> {
-    const seen = { ...seenThread(thread), updatedAtMs: thread.updatedAt * 1000 };
-    const lastTurn = this.mayBeNews(thread) ? await this.lastTurn(client, thread.id) : null;
-    this.ctx.emit({ type: 'thread/caughtUp', atMs: this.ctx.now(), workspace, thread: seen, lastTurn });
-  }
-
-  /** A turn we saw running, or a thread changed since we left (or, on a first connection, since we connected). */
-  private mayBeNews(thread: ThreadInfo): boolean {
-    const state = this.ctx.state();
-    if ((state.threads[thread.id]?.currentTurnId ?? null) !== null) return true;
-    const host = state.hosts[this.spec.name];
-    const since = host?.awaySinceMs ?? host?.connectedAtMs ?? null;
-    // The server keeps whole seconds.
-    return since !== null && thread.updatedAt * 1000 >= since - 1_000;
-  }
-
-  private async lastTurn(client: CodexClient, threadId: string): Promise<CaughtUpTurn | null> {
-    try {
-      const turns = await client.threadTurnsList({ threadId, limit: 1, sortDirection: 'desc' });
-      const turn = turns.data[0];
-      if (!turn) return null;
-      const message = turn.items?.findLast((item) => item.type === 'agentMessage' && item.text !== undefined);
-      return {
-        id: turn.id,
-        status: turn.status,
-        error: turn.error ?? null,
-        finalMessage: message?.text ?? null,
-        completedAtMs: typeof turn.completedAt === 'number' ? turn.completedAt * 1000 : null,
-      };
-    } catch {
-      return null;
-    }
   }
 }

@@ -185,8 +185,12 @@ function hostWords(host: HostRecord): string {
   return host.kind === 'local' ? 'the local app-server' : host.kind === 'ssh' ? `host ${host.name}` : 'the app-server';
 }
 
+function daemonWords(host: HostRecord): string {
+  return host.kind === 'ssh' ? `Codex's daemon on ${host.name}` : "Codex's daemon";
+}
+
 function appServerWords(host: HostRecord): string {
-  if (host.transport === 'attached') return host.kind === 'ssh' ? `Codex's daemon on ${host.name}` : "Codex's daemon";
+  if (host.transport === 'attached') return daemonWords(host);
   return host.kind === 'ssh' ? `the app-server on ${host.name}` : 'app-server';
 }
 
@@ -223,13 +227,13 @@ function detach(state: SupervisorState, workspace: string, host: HostRecord, atM
       workspace,
       threadId: approval.threadId,
       kind: 'approval',
-      text: `still waiting on ${hostWords(host)}: ${approvalSubject(approval)} — asked again when cm-supervisor reconnects`,
+      text: `still waiting in ${daemonWords(host)}: ${approvalSubject(approval)} — asked again when cm-supervisor reconnects`,
     });
     clearRequest(state, approval.key, atMs);
   }
   for (const question of Object.values(state.openQuestions)) {
     if (question.workspace !== workspace) continue;
-    pushFeed(state, { atMs, workspace, threadId: question.threadId, kind: 'question', text: `still waiting on ${hostWords(host)}: ${oneLine(question.message, 120)} — asked again when cm-supervisor reconnects` });
+    pushFeed(state, { atMs, workspace, threadId: question.threadId, kind: 'question', text: `still waiting in ${daemonWords(host)}: ${oneLine(question.message, 120)} — asked again when cm-supervisor reconnects` });
     clearRequest(state, question.key, atMs);
   }
   return liveThreads(state, workspace);

@@ -61,7 +61,7 @@ describe('hosts own connections', () => {
     expect(effects.filter((e) => e.type === 'notify')).toHaveLength(2);
     // It cannot be answered from here until we are back; the feed says so rather than dropping it silently.
     expect(Object.keys(kept.pendingApprovals)).toEqual([]);
-    expect(feedTexts(kept, 'api')).toContain('still waiting on host build1: `npm install` — asked again when cm-supervisor reconnects');
+    expect(feedTexts(kept, 'api')).toContain("still waiting in Codex's daemon on build1: `npm install` — asked again when cm-supervisor reconnects");
     expect(kept.workspaces.api!.resumeThreadIds.sort()).toEqual(['tA']);
     expect(kept.workspaces.web!.resumeThreadIds).toEqual(['tW']);
     expect(kept.threads.tA!.digest.blockers).toEqual([{ kind: 'disconnected', text: 'app-server disconnected' }]);
