@@ -54,6 +54,9 @@ export function offlineConfigToml(opts: Omit<OfflineCodexHomeOptions, 'parentDir
     // Both would try to reach the network at startup.
     'plugins = false',
     'apps = false',
+    // Otherwise every new thread runs the user's login shell to snapshot its environment: with a
+    // heavy profile that is a hundred programs per thread, which swamps a small machine's tests.
+    'shell_snapshot = false',
     '',
     '[analytics]',
     'enabled = false',
