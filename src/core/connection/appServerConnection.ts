@@ -17,6 +17,7 @@ import {
 import { openStdioTransport } from '../transport/stdioTransport.js';
 import type { Transport, TransportClosed, TransportEvent, TransportFactory } from '../transport/transport.js';
 import { backoffDelay } from '../util/backoff.js';
+import { callEach } from '../util/listeners.js';
 import { sleep, within } from '../util/timeout.js';
 
 /** JSON-RPC code the app-server uses for backpressure ("Server overloaded; retry later."). */
@@ -369,16 +370,7 @@ export class AppServerConnection {
   }
 
   private emit(event: ConnectionEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        // A failing listener must not break the protocol stream for the others.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    callEach(this.listeners, event);
   }
 
   private closedError(what: string): ConnectionClosedError {

@@ -15,6 +15,7 @@ import { selectFeed, type FeedFilter } from '../state/selectors.js';
 import type { PersistedState } from '../persistence/stateSchema.js';
 import { ChatService } from '../chat/chatService.js';
 import { Planner } from '../chat/planner.js';
+import { callEach } from '../util/listeners.js';
 import { HostRunner, type HostRunnerContext, type RestartPolicy } from './hostRunner.js';
 import { PlannerConnection } from './plannerConnection.js';
 
@@ -283,15 +284,7 @@ export class Supervisor implements SupervisorApi {
     const raised: SignalRecord[] = [];
     for (const effect of effects) this.runEffect(effect, raised);
     const change: StateChange = { seq: state.seq, atMs: event.atMs, eventType: event.type, raised };
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    callEach(this.listeners, change);
   }
 
   private runEffect(effect: Effect, raised: SignalRecord[]): void {

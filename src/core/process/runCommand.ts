@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { CHILD_OPTIONS } from './spawnChild.js';
 import type { Readable } from 'node:stream';
 
 export interface CommandSpec {
@@ -52,20 +53,7 @@ export async function runCommand(spec: CommandSpec): Promise<CommandResult> {
 
   let subprocess;
   try {
-    subprocess = execa(file, args, {
-      cwd: spec.cwd,
-      env: spec.env,
-      extendEnv: true,
-      stdin: 'ignore',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: false,
-      reject: false,
-      cleanup: true,
-      detached: true,
-      forceKillAfterDelay: false,
-      encoding: 'buffer',
-    });
+    subprocess = execa(file, args, { ...CHILD_OPTIONS, cwd: spec.cwd, env: spec.env, stdin: 'ignore' });
   } catch (error) {
     // execa throws synchronously only for invalid options.
     return finish({ code: null, signal: null, timedOut: false, spawnError: { message: String(error) } });

@@ -28,25 +28,34 @@ export interface ManagedChild {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** The only place in cm-supervisor that starts processes. */
+/**
+ * execa's options for every process we start: argv only (no shell), streams unbuffered, never
+ * rejected (the outcome is a value), killed with us, and in a process group of its own so that
+ * helpers it leaves behind (codex runs short-lived shells) can be reaped with it.
+ */
+export const CHILD_OPTIONS = {
+  extendEnv: true,
+  stdout: 'pipe',
+  stderr: 'pipe',
+  buffer: false,
+  reject: false,
+  cleanup: true,
+  detached: true,
+  forceKillAfterDelay: false,
+  encoding: 'buffer',
+} as const;
+
+/** The only place in cm-supervisor that starts long-lived processes. */
 export function spawnChild(spec: ChildSpec): ManagedChild {
   const [file, ...args] = spec.argv;
   if (file === undefined || file === '') throw new Error('cannot start a process: the command is empty');
   const subprocess = execa(file, args, {
+    ...CHILD_OPTIONS,
     cwd: spec.cwd,
     env: spec.env,
-    extendEnv: true,
+    // Our death still ends it although it has its own process group: its stdin closes and
+    // app-servers exit on EOF.
     stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: false,
-    reject: false,
-    cleanup: true,
-    // Its own process group, so helpers it leaves behind (codex runs short-lived shells) can be
-    // reaped with it. Our death still ends it: its stdin closes and app-servers exit on EOF.
-    detached: true,
-    forceKillAfterDelay: false,
-    encoding: 'buffer',
   });
   // Writing to a child that died raises EPIPE on stdin; the exit is reported through `exited`.
   subprocess.stdin.on('error', () => {});

@@ -1,6 +1,7 @@
 import { ConnectionClosedError } from '../errors.js';
 import { spawnChild, type ChildSpec, type ManagedChild } from '../process/spawnChild.js';
 import { LineDecoder } from '../protocol/lineDecoder.js';
+import { callEach } from '../util/listeners.js';
 import { RingBuffer } from '../util/ringBuffer.js';
 import { within } from '../util/timeout.js';
 import type { Transport, TransportClosed, TransportEvent } from './transport.js';
@@ -148,15 +149,6 @@ class StdioTransport implements Transport {
   }
 
   private emit(event: TransportEvent): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        // A failing listener must not break the stream for the others.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    callEach(this.listeners, event);
   }
 }

@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { ConnectionClosedError, SupervisorError } from '../errors.js';
 import { spawnChild, type ChildExit, type ChildSpec, type ManagedChild } from '../process/spawnChild.js';
 import { LineDecoder } from '../protocol/lineDecoder.js';
+import { callEach } from '../util/listeners.js';
 import { RingBuffer } from '../util/ringBuffer.js';
 import { within } from '../util/timeout.js';
 import { childDuplex } from './childDuplex.js';
@@ -186,7 +187,7 @@ class WebSocketTransport implements Transport {
     this.listeners.add(listener);
     const backlog = this.backlog;
     this.backlog = null;
-    if (backlog && backlog.length > 0) queueMicrotask(() => backlog.forEach((event) => this.deliver(listener, event)));
+    if (backlog && backlog.length > 0) queueMicrotask(() => backlog.forEach((event) => callEach([listener], event)));
     return () => this.listeners.delete(listener);
   }
 
@@ -258,18 +259,7 @@ class WebSocketTransport implements Transport {
       this.backlog.push(event);
       return;
     }
-    for (const listener of this.listeners) this.deliver(listener, event);
-  }
-
-  private deliver(listener: (event: TransportEvent) => void, event: TransportEvent): void {
-    try {
-      listener(event);
-    } catch (error) {
-      // A failing listener must not break the stream for the others.
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    callEach(this.listeners, event);
   }
 }
 
