@@ -5,7 +5,6 @@ import { packageInfo } from '../core/packageInfo.js';
 import { chatCommand, type ChatCliOptions } from './commands/chat.js';
 import { dispatchCommand, type DispatchCliOptions } from './commands/dispatch.js';
 import { doctorCommand } from './commands/doctor.js';
-import { attachCommand, demoCommand, tuiCommand } from './commands/tui.js';
 import { daemonRun, daemonStart, daemonStatus, daemonStop } from './commands/daemon.js';
 import { schemaCommand } from './commands/schema.js';
 import { hostAdd, hostList, hostRemove, hostSet, type HostCliOptions, type HostSetCliOptions } from './commands/host.js';
@@ -13,6 +12,9 @@ import { feedCommand, statusCommand } from './commands/status.js';
 import { workspaceAdd, workspaceList, workspaceRemove } from './commands/workspace.js';
 import { resolveGlobalOptions } from './globalOptions.js';
 import type { CliIo } from './io.js';
+
+/** The full-screen commands, loaded when one runs: Ink and React take half of every other command's start-up. */
+const fullScreen = () => import('./commands/tui.js');
 
 function parsePositiveInt(value: string): string {
   if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('expected a positive whole number');
@@ -116,13 +118,13 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
       const near = closest(command, known);
       program.error(`error: unknown command '${command}'${near ? `\n(Did you mean ${near}?)` : ''}`, { code: 'commander.unknownCommand', exitCode: 2 });
     }
-    await tuiCommand(globals(), { color: color() }, io);
+    await (await fullScreen()).tuiCommand(globals(), { color: color() }, io);
   });
 
   program
     .command('attach')
     .description('the operations view of the running daemon (quitting leaves it running)')
-    .action(async () => attachCommand(globals(), { color: color() }, io));
+    .action(async () => (await fullScreen()).attachCommand(globals(), { color: color() }, io));
 
   const daemon = program.command('daemon').description('run the supervisor in the background; the TUI and commands attach to it');
   daemon
@@ -148,7 +150,7 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
   program
     .command('demo')
     .description('the offline demo: real codex app-servers, an embedded mock model, three scripted workspaces')
-    .action(async () => demoCommand(globals(), { color: color() }, io));
+    .action(async () => (await fullScreen()).demoCommand(globals(), { color: color() }, io));
 
   program
     .command('doctor')
