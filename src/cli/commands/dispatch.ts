@@ -5,6 +5,7 @@ import { readPlanFile, validatePlanText, type PlanProblem } from '../../core/con
 import type { FinalActionResult, OnApproval } from '../../core/dispatch/awaitCompletion.js';
 import { DispatchLedger } from '../../core/dispatch/ledger.js';
 import { PlanValidationError } from '../../core/errors.js';
+import { LOCAL_HOST } from '../../core/hosts/hostSpec.js';
 import { LiveLines, resultsTable } from '../format/dispatchText.js';
 import type { GlobalOptions } from '../globalOptions.js';
 import { configuredSupervisor } from '../inProcess.js';
@@ -35,7 +36,7 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
   const config = new ConfigStore(globals.home).read();
   const plan = readPlan(opts.plan);
   const validation =
-    'problems' in plan ? ({ ok: false, problems: plan.problems } as const) : validatePlanText(plan.text, { workspaces: config.workspaces, baseDir: plan.baseDir });
+    'problems' in plan ? ({ ok: false, problems: plan.problems } as const) : validatePlanText(plan.text, { workspaces: config.workspaces.map((w) => ({ ...w, remote: (w.host ?? LOCAL_HOST) !== LOCAL_HOST })), baseDir: plan.baseDir });
   if (!validation.ok) {
     if (opts.json) io.out(`${JSON.stringify({ errors: validation.problems }, null, 2)}\n`);
     throw new PlanValidationError(validation.problems, plan.source);

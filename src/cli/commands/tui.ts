@@ -5,6 +5,7 @@ import { connectToDaemon } from '../apiHandle.js';
 import { readPlanFile, validatePlanText } from '../../core/contract/validatePlan.js';
 import { createDemoEnvironment } from '../../core/demo/demoEnvironment.js';
 import { SupervisorError } from '../../core/errors.js';
+import { planWorkspaces } from '../../core/state/selectors.js';
 import { Supervisor } from '../../core/loop/supervisor.js';
 import { runTui } from '../../tui/runTui.js';
 import type { GlobalOptions } from '../globalOptions.js';
@@ -26,7 +27,7 @@ function planDispatcher(api: SupervisorApi) {
     const read = readPlanFile(path);
     if (!read.ok) throw new SupervisorError(read.problems.map((p) => p.message).join('; '), 2);
     const state = await api.snapshot();
-    const validation = validatePlanText(read.text, { workspaces: Object.values(state.workspaces), baseDir: dirname(path) });
+    const validation = validatePlanText(read.text, { workspaces: planWorkspaces(state), baseDir: dirname(path) });
     if (!validation.ok) throw new SupervisorError(`${file}: ${validation.problems.map((p) => `${p.path || '(file)'}: ${p.message}`).join('; ')}`, 2);
     const result = await api.dispatch(validation.plan, { baseDir: dirname(path) });
     const counts = result.results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});

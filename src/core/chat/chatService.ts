@@ -7,7 +7,7 @@ import { SupervisorError } from '../errors.js';
 import { decisionWord, approvalSubject } from '../state/digest.js';
 import type { ApprovalDecision, SupervisorEvent } from '../state/events.js';
 import type { ChatMessage, ChatRole, SupervisorState } from '../state/model.js';
-import { openSignals } from '../state/selectors.js';
+import { openSignals, planWorkspaces } from '../state/selectors.js';
 import { oneLine } from '../util/text.js';
 import { relativeTime } from '../util/time.js';
 import { chatHelp, parseChatLine, type ChatCommand } from './commands.js';
@@ -204,7 +204,7 @@ export class ChatService {
     const path = resolve(baseDir, file);
     const read = readPlanFile(path);
     const state = await this.deps.api.snapshot();
-    const validation = read.ok ? validatePlanText(read.text, { workspaces: workspacesOf(state), baseDir: dirname(path) }) : read;
+    const validation = read.ok ? validatePlanText(read.text, { workspaces: planWorkspaces(state), baseDir: dirname(path) }) : read;
     if (!validation.ok) return ex.end('invalid', `${file} is not a valid plan:\n${formatProblems(validation.problems)}`);
     const id = this.newId('chat');
     const header = `proposal ${id}: plan ${planIdOf(validation.plan)} from ${file}`;
@@ -251,7 +251,7 @@ export class ChatService {
   // ---- helpers ----
 
   private async validate(plan: unknown, baseDir: string): Promise<PlanValidation> {
-    return validatePlanValue(plan, { workspaces: workspacesOf(await this.deps.api.snapshot()), baseDir });
+    return validatePlanValue(plan, { workspaces: planWorkspaces(await this.deps.api.snapshot()), baseDir });
   }
 
   private pending(proposalId: string, ex: Exchange): Proposal | null {
@@ -289,9 +289,6 @@ export class ChatService {
   }
 }
 
-function workspacesOf(state: SupervisorState): { name: string; path: string }[] {
-  return Object.values(state.workspaces).map((w) => ({ name: w.name, path: w.path }));
-}
 
 function withDefaultId(plan: unknown, id: string | undefined): unknown {
   if (id === undefined || typeof plan !== 'object' || plan === null || Array.isArray(plan) || 'id' in plan) return plan;

@@ -16,8 +16,11 @@ export type PlanTarget =
   | { actionId: string; kind: 'directory'; workspace: string; path: string };
 
 export interface PlanContext {
-  /** Configured workspaces: an action may name one, or give any directory. */
-  workspaces: { name: string; path: string }[];
+  /**
+   * Configured workspaces: an action may name one, or give any directory. A workspace on another
+   * machine (`remote`) is named only by its name: its path is not a directory here.
+   */
+  workspaces: { name: string; path: string; remote?: boolean }[];
   /** Relative workspace paths are resolved against this (the plan file's directory, or the cwd). */
   baseDir: string;
 }
@@ -102,7 +105,7 @@ function resolveTarget(actionId: string, ref: string, context: PlanContext, dire
   if (!existsSync(path) || !statSync(path).isDirectory()) {
     return { problem: `${path} is not a directory; the workspace path is relative to ${context.baseDir}` };
   }
-  const configured = context.workspaces.find((w) => resolve(w.path) === path);
+  const configured = context.workspaces.find((w) => !w.remote && resolve(w.path) === path);
   if (configured) return { actionId, kind: 'configured', workspace: configured.name };
   // A plain directory becomes a workspace named after it, made unique among the others.
   let name = directoryNames.get(path);

@@ -11,7 +11,7 @@ import type { ApprovalDecision, Effect, SupervisorEvent } from '../state/events.
 import { initialState, snapshotOf, type ChatMessage, type FeedEntry, type SignalRecord, type SupervisorState } from '../state/model.js';
 import { reduce } from '../state/reducer.js';
 import { ackEvent, approvalAnsweredEvent, questionAnsweredEvent } from '../state/userActions.js';
-import { selectFeed, type FeedFilter } from '../state/selectors.js';
+import { planWorkspaces, selectFeed, type FeedFilter } from '../state/selectors.js';
 import type { PersistedState } from '../persistence/stateSchema.js';
 import { ChatService } from '../chat/chatService.js';
 import { Planner } from '../chat/planner.js';
@@ -163,7 +163,7 @@ export class Supervisor implements SupervisorApi {
 
   async dispatch(plan: unknown, options: DispatchOptions = {}): Promise<DispatchResult> {
     const validation = validatePlanValue(plan, {
-      workspaces: Object.values(this.state.workspaces).map((w) => ({ name: w.name, path: w.path })),
+      workspaces: planWorkspaces(this.state),
       baseDir: options.baseDir ?? process.cwd(),
     });
     if (!validation.ok) throw new PlanValidationError(validation.problems);

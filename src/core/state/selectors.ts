@@ -64,6 +64,11 @@ export function threadsOf(state: SupervisorState, workspace: string): ThreadReco
     .sort((a, b) => b.updatedAtMs - a.updatedAtMs || a.id.localeCompare(b.id));
 }
 
+/** The workspaces as a plan may name them (those on other machines only by name). */
+export function planWorkspaces(state: SupervisorState): { name: string; path: string; remote: boolean }[] {
+  return Object.values(state.workspaces).map((w) => ({ name: w.name, path: w.path, remote: state.hosts[w.host]?.kind === 'ssh' }));
+}
+
 /** The workspaces a host serves. */
 export function workspacesOnHost(state: SupervisorState, host: string): WorkspaceRecord[] {
   return Object.values(state.workspaces).filter((w) => w.host === host);
