@@ -56,24 +56,8 @@ function blockedDigest(state: SupervisorState, thread: ThreadRecord, status: str
 
 type ApprovalFields = Pick<ApprovalRecord, 'kind' | 'command' | 'files'>;
 
-/**
- * Subjects already worded, by record: a blocked thread's digest is recomputed on each of its
- * events, and wording a command cleans it again. Records are never mutated, so a subject never
- * goes stale; it is dropped with its record.
- */
-const subjects = new WeakMap<ApprovalFields, string>();
-
 /** What an approval asks for, in a few words: the command, the files, or permissions. */
 export function approvalSubject(a: ApprovalFields): string {
-  let subject = subjects.get(a);
-  if (subject === undefined) {
-    subject = wordSubject(a);
-    subjects.set(a, subject);
-  }
-  return subject;
-}
-
-function wordSubject(a: ApprovalFields): string {
   if (a.kind === 'command') return a.command ? `\`${oneLine(displayCommand(a.command), 80)}\`` : 'a command';
   if (a.kind === 'fileChange') return a.files.length > 0 ? `edit ${a.files.length} file(s): ${oneLine(a.files.join(', '), 60)}` : 'file changes';
   return 'extra permissions';

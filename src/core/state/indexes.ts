@@ -27,21 +27,23 @@ export interface StateIndex {
   signalOrder: { ids: string[]; numbers: number[] };
 }
 
-const built = new WeakMap<SupervisorState, StateIndex>();
-/**
- * The last state looked up and its index: the loop reduces one state event after event, and
- * several lookups per event each cost a WeakMap probe otherwise.
- */
-let last: { state: SupervisorState; index: StateIndex } | null = null;
+/** The state object's own, hidden from enumeration: JSON, spreads and snapshots leave it out. */
+interface Indexed {
+  __index?: StateIndex;
+}
 
+/**
+ * The index of this state object, built on first use. It lives on the state object itself, so
+ * whoever owns a state owns its index: two reducers in one process (the loop and a client's
+ * mirror) never share one, and nothing outlives its state.
+ */
 export function indexOf(state: SupervisorState): StateIndex {
-  if (last !== null && last.state === state) return last.index;
-  let index = built.get(state);
+  const indexed = state as SupervisorState & Indexed;
+  let index = indexed.__index;
   if (index === undefined) {
     index = buildIndex(state);
-    built.set(state, index);
+    Object.defineProperty(state, '__index', { value: index, enumerable: false, writable: false, configurable: false });
   }
-  last = { state, index };
   return index;
 }
 

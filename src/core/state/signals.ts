@@ -98,33 +98,9 @@ export function resolveSignalsWhere(state: SupervisorState, atMs: number, pick: 
   }
 }
 
-interface ThreadSignalKeys {
-  completed: string;
-  failed: string;
-  stalled: string;
-}
-
-/**
- * The keys of each thread's signals, made once per thread. Most turn events look one up, and a
- * key made again per event is a new string to join and hash; a thread id looked up here has its
- * hash already. A memo of pure functions, bounded: cleared when it holds this many threads.
- */
-const threadKeys = new Map<string, ThreadSignalKeys>();
-const THREAD_KEYS_KEPT = 4_096;
-
-function keysOf(threadId: string): ThreadSignalKeys {
-  let keys = threadKeys.get(threadId);
-  if (keys === undefined) {
-    keys = { completed: `completed:${threadId}`, failed: `failed:${threadId}`, stalled: `stalled:${threadId}` };
-    if (threadKeys.size >= THREAD_KEYS_KEPT) threadKeys.clear();
-    threadKeys.set(threadId, keys);
-  }
-  return keys;
-}
-
 export const signalKeys = {
   approval: (requestKey: string) => `needs_approval:${requestKey}`,
-  turn: (kind: 'failed' | 'completed', threadId: string) => keysOf(threadId)[kind],
-  stalled: (threadId: string) => keysOf(threadId).stalled,
+  turn: (kind: 'failed' | 'completed', threadId: string) => `${kind}:${threadId}`,
+  stalled: (threadId: string) => `stalled:${threadId}`,
   disconnected: (workspace: string) => `disconnected:${workspace}`,
 };

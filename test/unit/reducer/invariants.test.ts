@@ -78,4 +78,34 @@ describe('reducer invariants', () => {
     fold(events, state);
     expect(state.seq).toBe(before + events.length);
   });
+
+  it('is reentrant: two reducers in one process, events interleaved, give what each gives alone', () => {
+    const events = scenario();
+    const alone = fold(events, readyState());
+    const [a, b] = [readyState(), readyState()];
+    const effects: [unknown[], unknown[]] = [[], []];
+    // b lags a by a few events, more or less each time: the module holds nothing of either.
+    let j = 0;
+    for (let i = 0; i < events.length; i++) {
+      effects[0].push(...reduce(a, events[i]!)[1]);
+      while (j < i - (i % 7)) effects[1].push(...reduce(b, events[j++]!)[1]);
+    }
+    while (j < events.length) effects[1].push(...reduce(b, events[j++]!)[1]);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(alone.state));
+    expect(JSON.stringify(b)).toBe(JSON.stringify(alone.state));
+    expect(effects[0]).toEqual(alone.effects);
+    expect(effects[1]).toEqual(alone.effects);
+  });
+
+  it('a state sent as JSON and reduced on (a client mirror) ends where the original does', () => {
+    const events = scenario();
+    const half = Math.floor(events.length / 3);
+    const live = fold(events.slice(0, half), readyState()).state;
+    // What a client receives: the snapshot as JSON, no index, no shared records.
+    const mirror = JSON.parse(JSON.stringify(snapshotOf(live))) as SupervisorState;
+    const liveEffects = fold(events.slice(half), live).effects;
+    const mirrorEffects = fold(events.slice(half), mirror).effects;
+    expect(JSON.stringify(mirror)).toBe(JSON.stringify(live));
+    expect(mirrorEffects).toEqual(liveEffects);
+  });
 });
