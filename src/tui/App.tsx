@@ -38,6 +38,8 @@ export interface AppProps {
   dispatchFile?: (path: string) => Promise<string>;
   /** In-process mode: quitting stops running turns, so ask first. */
   confirmQuitWhenRunning?: boolean;
+  /** Attached: tells why the link to the daemon is down (null: it is up again). */
+  link?: (listener: (problem: string | null) => void) => () => void;
   now?: () => number;
 }
 
@@ -74,26 +76,45 @@ export function App(props: AppProps) {
   const [toast, setToast] = useState<Toast | null>(null);
   const [muted, setMuted] = useState<string[]>(props.muted ?? []);
   const [notificationsOn, setNotificationsOn] = useState(props.notificationsEnabled ?? true);
+  const [notifyKinds, setNotifyKinds] = useState<SignalKind[]>(props.notifyKinds ?? DEFAULT_NOTIFY);
   const [clock, setClock] = useState(now());
   /** The planner's proposal this screen is showing, until it is confirmed or rejected. */
   const [proposal, setProposal] = useState<{ id: string; plan: unknown } | null>(null);
   const [chatBusy, setChatBusy] = useState(false);
 
   const flash = useCallback((text: string, tone: Tone = 'info') => setToast({ text, tone, atMs: now() }), [now]);
+  const [linkProblem, setLinkProblem] = useState<string | null>(null);
+  useEffect(
+    () =>
+      props.link?.((problem) => {
+        setLinkProblem(problem);
+        flash(problem ? `${problem}; waiting for it to come back (q quits)` : 'connected to the daemon again', problem ? 'warn' : 'ok');
+      }),
+    [props.link, flash],
+  );
 
   const onRaised = useCallback(
     (signals: SignalRecord[]) => {
       for (const s of signals) {
-        if (!notificationsOn || muted.includes(s.workspace) || !(props.notifyKinds ?? DEFAULT_NOTIFY).includes(s.kind)) continue;
+        if (!notificationsOn || muted.includes(s.workspace) || !notifyKinds.includes(s.kind)) continue;
         const tone: Tone = s.kind === 'failed' || s.kind === 'disconnected' ? 'error' : s.kind === 'completed' ? 'ok' : 'warn';
         const hint = s.kind === 'needs_approval' ? ' — press 3 to answer' : '';
         flash(`${s.kind} · ${s.workspace}: ${oneLine(s.message, 200)}${hint}`, tone);
         props.notify?.(s);
       }
     },
-    [notificationsOn, muted, props.notifyKinds, props.notify, flash],
+    [notificationsOn, muted, notifyKinds, props.notify, flash],
   );
   const state = useSupervisorState(api, onRaised);
+  // config.json's settings, as the loop read them (again whenever the file changes); the
+  // props stand in where the supervisor has none (the demo, tests).
+  const configured = state?.notifications;
+  useEffect(() => {
+    if (!configured) return;
+    setNotificationsOn(configured.enabled);
+    setMuted(configured.muted);
+    setNotifyKinds(configured.kinds ?? props.notifyKinds ?? DEFAULT_NOTIFY);
+  }, [configured, props.notifyKinds]);
 
   // Relative times ("12s ago") and toast expiry move even when nothing happens.
   useEffect(() => {
@@ -405,7 +426,7 @@ export function App(props: AppProps) {
 
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Header model={headerModel(state)} mode={props.mode} width={width} />
+      <Header model={headerModel(state)} mode={linkProblem ? `${props.mode} (${linkProblem}; reconnecting)` : props.mode} width={width} />
       <TabBar view={view} needsYou={queue.length} width={width} />
       {/* Clipped vertically only: the views never draw wider than the terminal, and clipping sideways costs a slice-ansi pass over every line of every frame. */}
       <Box height={bodyHeight} flexDirection="column" overflowY="hidden">

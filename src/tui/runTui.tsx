@@ -18,6 +18,8 @@ export interface TuiOptions {
   muted?: string[];
   confirmQuitWhenRunning?: boolean;
   dispatchFile?: (path: string) => Promise<string>;
+  /** Attached: tells why the link to the daemon is down (null: it is up again). */
+  link?: (listener: (problem: string | null) => void) => () => void;
   /** Quits the TUI when aborted (the CLI aborts it on SIGTERM, SIGINT and SIGHUP). */
   abort?: AbortSignal;
   stdout?: NodeJS.WriteStream;

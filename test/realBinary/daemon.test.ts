@@ -15,7 +15,7 @@ import { startDaemon, type DaemonOptions, type RunningDaemon } from '../../src/c
 import { SupervisorError } from '../../src/core/errors.js';
 import { writeFileAtomic } from '../../src/core/persistence/atomicWrite.js';
 import { StateFileSchema } from '../../src/core/persistence/stateSchema.js';
-import { SUPERVISOR_WORKSPACE, type SupervisorState } from '../../src/core/state/model.js';
+import { initialState, SUPERVISOR_WORKSPACE, type SupervisorState } from '../../src/core/state/model.js';
 import { openSignals } from '../../src/core/state/selectors.js';
 import { rejection, waitForState } from '../contract/supervisorApi.contract.js';
 import { isAlive } from '../support/processes.js';
@@ -475,12 +475,15 @@ describe('daemon: several attached clients', () => {
     raw.socket.destroy();
   });
 
-  it('a client that sees a seq gap, or is told it fell behind, gets a resync change', async () => {
-    // A tiny fake daemon that answers the handshake and then skips a sequence number.
+  it('a client keeps its copy by reducing the events; a seq gap, or being told it fell behind, re-reads a snapshot', async () => {
+    // A tiny fake daemon: it answers the handshake and snapshots of a given seq, and sends events.
     const dir = await mkdtemp(join(tmpdir(), 'cm-fake-daemon-'));
     homes.push(dir);
     const socketPath = join(dir, 'fake.sock');
     let peer = null as Socket | null;
+    let snapshotSeq = 0;
+    const snapshots: number[] = [];
+    const stateAt = (seq: number) => ({ ...initialState(), seq });
     const server: Server = createServer((socket) => {
       peer = socket;
       let buffered = '';
@@ -489,7 +492,13 @@ describe('daemon: several attached clients', () => {
         for (let nl = buffered.indexOf('\n'); nl !== -1; nl = buffered.indexOf('\n')) {
           const request = JSON.parse(buffered.slice(0, nl)) as { id: number; method: string };
           buffered = buffered.slice(nl + 1);
-          const result = request.method === 'hello' ? { protocolVersion: DAEMON_PROTOCOL_VERSION, version: 'fake', pid: 1 } : { subscribed: true };
+          if (request.method !== 'hello') snapshots.push(snapshotSeq);
+          const result =
+            request.method === 'hello'
+              ? { protocolVersion: DAEMON_PROTOCOL_VERSION, version: 'fake', pid: 1 }
+              : request.method === 'supervisor.subscribe'
+                ? { subscribed: true, snapshot: stateAt(snapshotSeq) }
+                : stateAt(snapshotSeq);
           socket.write(`${JSON.stringify({ id: request.id, result })}\n`);
         }
       });
@@ -499,30 +508,42 @@ describe('daemon: several attached clients', () => {
       const client = await clientOf(socketPath);
       const seen: StateChange[] = [];
       client.subscribe((c) => seen.push(c));
-      const change = (seq: number) => `${JSON.stringify({ method: 'supervisor.change', params: { seq, atMs: seq, eventType: 'health/tick', raised: [] } })}\n`;
-      await expect.poll(() => peer !== null, { timeout: WAIT_MS }).toBe(true);
-      peer!.write(change(1) + change(2) + change(5) + change(6));
-      await expect.poll(() => seen.length, { timeout: WAIT_MS }).toBe(5);
+      const tick = (seq: number) => `${JSON.stringify({ method: 'supervisor.event', params: { seq, event: { type: 'health/tick', atMs: 1_000 + seq } } })}\n`;
+      await expect.poll(() => snapshots.length, { timeout: WAIT_MS }).toBe(1);
+      peer!.write(tick(1) + tick(2));
+      await expect.poll(() => seen.length, { timeout: WAIT_MS }).toBe(2);
+      // The copy is the daemon's state moved on by the events, read without asking the daemon.
+      expect((await client.snapshot()).seq).toBe(2);
+      expect(snapshots).toHaveLength(1);
+      // 3 and 4 went missing: a resync, a new snapshot (the daemon is at 5 by then), and on from there.
+      snapshotSeq = 5;
+      peer!.write(tick(5));
+      await expect.poll(() => snapshots.length, { timeout: WAIT_MS }).toBe(2);
+      peer!.write(tick(6));
+      await expect.poll(() => seen.length, { timeout: WAIT_MS }).toBe(4);
       expect(seen.map((c) => [c.eventType, c.seq])).toEqual([
         ['health/tick', 1],
         ['health/tick', 2],
-        ['resync', 5],
-        ['health/tick', 5],
+        ['resync', 0],
         ['health/tick', 6],
       ]);
-      // The daemon says this client fell behind: a resync, and the next change is taken as is.
-      peer!.write(`${JSON.stringify({ method: 'supervisor.resync' })}\n${change(40)}${change(41)}`);
-      await expect.poll(() => seen.length, { timeout: WAIT_MS }).toBe(8);
-      expect(seen.slice(5).map((c) => [c.eventType, c.seq])).toEqual([
-        ['resync', 6],
-        ['health/tick', 40],
+      expect((await client.snapshot()).seq).toBe(6);
+      // The daemon says this client fell behind: a resync and a new snapshot.
+      snapshotSeq = 40;
+      peer!.write(`${JSON.stringify({ method: 'supervisor.resync' })}\n`);
+      await expect.poll(() => snapshots.length, { timeout: WAIT_MS }).toBe(3);
+      peer!.write(tick(41));
+      await expect.poll(() => seen.length, { timeout: WAIT_MS }).toBe(6);
+      expect(seen.slice(4).map((c) => [c.eventType, c.seq])).toEqual([
+        ['resync', 0],
         ['health/tick', 41],
       ]);
       // Garbage from the peer is ignored, not fatal.
-      peer!.write('not json\n{"method":"supervisor.change","params":{"seq":"x"}}\n');
-      peer!.write(change(42));
-      await expect.poll(() => seen.length, { timeout: WAIT_MS }).toBe(9);
+      peer!.write('not json\n{"method":"supervisor.event","params":{"seq":"x"}}\n');
+      peer!.write(tick(42));
+      await expect.poll(() => seen.length, { timeout: WAIT_MS }).toBe(7);
       expect(seen.at(-1)).toMatchObject({ eventType: 'health/tick', seq: 42 });
+      expect((await client.snapshot()).seq).toBe(42);
     } finally {
       peer?.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -603,7 +624,7 @@ describe('daemon: every socket request is validated', () => {
     expect(await raw.ask('{"id":1,"method":"supervisor.snapshot"}')).toMatchObject({ id: 1, error: { code: ERROR_CODES.notHello, message: expect.stringContaining('send "hello"') } });
     expect(await raw.ask(JSON.stringify({ id: 2, method: 'hello', params: { protocolVersion: 99, client: 'future' } }))).toMatchObject({
       id: 2,
-      error: { code: ERROR_CODES.supervisor, message: expect.stringContaining('the daemon speaks protocol 2, this client 99'), data: { exitCode: 2 } },
+      error: { code: ERROR_CODES.supervisor, message: expect.stringContaining('the daemon speaks protocol 3, this client 99'), data: { exitCode: 2 } },
     });
     // Still not greeted after a refused hello.
     expect(await raw.ask('{"id":1,"method":"supervisor.snapshot"}')).toMatchObject({ id: 1, error: { code: ERROR_CODES.notHello } });

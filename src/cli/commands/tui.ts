@@ -1,7 +1,7 @@
 import type { SupervisorApi } from '../../core/api/supervisorApi.js';
 import { ConfigStore, type Config } from '../../core/config/config.js';
 import type { DaemonClient } from '../../core/daemon/client.js';
-import { connectToDaemon } from '../apiHandle.js';
+import { connectToDaemon, openApi } from '../apiHandle.js';
 import { readPlanFile, validatePlanText } from '../../core/contract/validatePlan.js';
 import { createDemoEnvironment } from '../../core/demo/demoEnvironment.js';
 import { SupervisorError } from '../../core/errors.js';
@@ -9,10 +9,9 @@ import { planWorkspaces } from '../../core/state/selectors.js';
 import { Supervisor } from '../../core/loop/supervisor.js';
 import { runTui } from '../../tui/runTui.js';
 import type { GlobalOptions } from '../globalOptions.js';
-import { configuredSupervisor } from '../inProcess.js';
 import type { CliIo } from '../io.js';
 import { shutdownSignal } from '../shutdown.js';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 function requireTerminal(io: CliIo, what: string): void {
   if (!io.isTTY || !process.stdin.isTTY) {
@@ -44,46 +43,46 @@ function notificationOptions(config: Config) {
   };
 }
 
-/** The TUI attached to the daemon: quitting leaves the daemon and its agents running. */
+/**
+ * The TUI attached to the daemon: quitting leaves the daemon and its agents running. When the
+ * daemon goes away it says so and waits for it to come back.
+ */
 async function attachedTui(client: DaemonClient, config: Config, opts: { color: boolean }, abort: AbortSignal): Promise<void> {
-  const lost = new AbortController();
-  client.onClose(() => lost.abort());
+  const link = (listener: (problem: string | null) => void) => client.onLink((status) => listener(status.reason));
   try {
-    await runTui({ api: client, mode: 'daemon', color: opts.color, abort: AbortSignal.any([abort, lost.signal]), dispatchFile: planDispatcher(client), ...notificationOptions(config) });
+    await runTui({ api: client, mode: 'daemon', color: opts.color, abort, link, dispatchFile: planDispatcher(client), ...notificationOptions(config) });
   } finally {
     client.close();
   }
-  if (lost.signal.aborted && !abort.aborted) throw new SupervisorError('the connection to the cm-supervisor daemon was lost', 1);
 }
 
-/** `cm-supervisor` with no command: the operations view, on the daemon when one runs. */
+/** `cm-supervisor` with no command: the operations view, on the home's loop (the daemon's, or run here). */
 export async function tuiCommand(globals: GlobalOptions, opts: { color: boolean }, io: CliIo): Promise<void> {
   requireTerminal(io, 'the operations view');
   const abort = shutdownSignal();
   const config = new ConfigStore(globals.home).read();
-  const client = globals.noDaemon ? null : await connectToDaemon(globals);
+  const client = globals.noDaemon ? null : await connectToDaemon(globals, { reconnect: true });
   if (client) return attachedTui(client, config, opts, abort);
-  const supervisor = configuredSupervisor(globals, config, { plannerDir: join(globals.home, 'planner') });
-  const starting = supervisor.start();
+  // Serving the home's socket: `status`, `chat` or another TUI use this loop while it runs.
+  const handle = await openApi(globals, { holder: 'tui', serve: true, awaitStart: false });
   try {
     await runTui({
-      api: supervisor,
+      api: handle.api,
       mode: 'in-process',
       color: opts.color,
       abort,
       confirmQuitWhenRunning: true,
-      dispatchFile: planDispatcher(supervisor),
+      dispatchFile: planDispatcher(handle.api),
       ...notificationOptions(config),
     });
   } finally {
-    await starting.catch(() => {});
-    await supervisor.stop();
+    await handle.close({ reason: 'stopped by quitting the TUI' });
   }
 }
 
 /** `cm-supervisor attach`: the operations view of the running daemon; an error when none runs. */
 export async function attachCommand(globals: GlobalOptions, opts: { color: boolean }, io: CliIo): Promise<void> {
-  const client = await connectToDaemon(globals);
+  const client = await connectToDaemon(globals, { reconnect: true });
   if (!client) throw new SupervisorError(`no cm-supervisor daemon is running for ${globals.home}; start one with \`cm-supervisor daemon start\``, 1);
   try {
     requireTerminal(io, 'attach');

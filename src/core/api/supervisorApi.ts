@@ -11,6 +11,8 @@ export interface StateChange {
   eventType: SupervisorEvent['type'] | 'resync';
   /** Signals this event raised (for notifications). */
   raised: SignalRecord[];
+  /** The event itself, where the loop reduced it (what the daemon streams to its clients). */
+  event?: SupervisorEvent;
 }
 
 /** `planned`: a dry run resolved the target; `skipped`: the ledger shows it was dispatched before. */
@@ -24,6 +26,8 @@ export interface ActionDispatchResult {
   threadId: string | null;
   turnId: string | null;
   error: string | null;
+  /** `skipped`: when the ledger recorded the action as sent. */
+  dispatchedAtMs?: number;
 }
 
 export interface DispatchOptions {

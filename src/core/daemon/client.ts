@@ -3,18 +3,22 @@ import type { DispatchOptions, DispatchResult, StateChange, SupervisorApi } from
 import type { ChatReply, SendOptions } from '../api/supervisorApi.js';
 import { ConnectionClosedError, PlanValidationError, RequestTimeoutError, SupervisorError } from '../errors.js';
 import { LineDecoder } from '../protocol/lineDecoder.js';
-import type { ApprovalDecision } from '../state/events.js';
+import type { ApprovalDecision, SupervisorEvent } from '../state/events.js';
 import type { FeedEntry, SupervisorState } from '../state/model.js';
-import type { FeedFilter } from '../state/selectors.js';
+import { selectFeed, type FeedFilter } from '../state/selectors.js';
+import { callEach } from '../util/listeners.js';
+import { sleep } from '../util/timeout.js';
 import {
-  ChangeNotificationSchema,
   DAEMON_PROTOCOL_VERSION,
   DaemonStatusSchema,
+  EventNotificationSchema,
   HelloResultSchema,
   ResponseSchema,
   ResyncNotificationSchema,
+  StoppingNotificationSchema,
   type DaemonStatus,
 } from './protocol.js';
+import { StateMirror } from './stateMirror.js';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -22,53 +26,58 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+export interface DaemonClientOptions {
+  timeoutMs?: number;
+  /** Named in the daemon's hello (its log). */
+  client?: string;
+  /** Connect again when the daemon goes away (an attached TUI waits for it to come back). */
+  reconnect?: boolean;
+}
+
+/** Whether the client talks to its daemon right now, and if not, why. */
+export interface LinkStatus {
+  connected: boolean;
+  /** Why not (the daemon stopped, the connection dropped); null while connected. */
+  reason: string | null;
+}
+
+const RECONNECT_DELAYS_MS = [200, 500, 1_000, 2_000];
+
 /**
- * The SupervisorApi over the daemon's socket. Subscribers get the daemon's changes; when a
- * sequence number is skipped or the daemon says this client fell behind, they get a `resync`
- * change and must re-read the snapshot (the TUI always does).
+ * The SupervisorApi over the daemon's socket. Subscribers get the daemon's changes from a copy
+ * of its state kept here (StateMirror: one snapshot, then every event reduced locally), so
+ * `snapshot` and `feed` are answered without asking the daemon. A gap in the events, or the
+ * daemon saying this client fell behind, drops the copy: subscribers get a `resync` change and
+ * a new snapshot is read. With `reconnect`, a lost daemon is waited for and joined again.
  */
 export class DaemonClient implements SupervisorApi {
+  private socket: Socket;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<(change: StateChange) => void>();
   private readonly closeListeners = new Set<() => void>();
-  private subscribed: Promise<unknown> | null = null;
-  private lastSeq: number | null = null;
+  private readonly linkListeners = new Set<(status: LinkStatus) => void>();
+  private readonly mirror = new StateMirror();
+  private subscribing: Promise<void> | null = null;
   private closed = false;
+  private closedByUs = false;
+  private stoppingReason: string | null = null;
 
   private constructor(
-    private readonly socket: Socket,
+    socket: Socket,
     readonly socketPath: string,
-    private readonly timeoutMs: number,
+    private readonly options: Required<Omit<DaemonClientOptions, 'client'>> & Pick<DaemonClientOptions, 'client'>,
   ) {
-    const decoder = new LineDecoder();
-    socket.on('data', (chunk: Buffer) => {
-      for (const line of decoder.push(chunk).lines) this.handleLine(line);
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      this.closed = true;
-      for (const [, p] of this.pending) {
-        clearTimeout(p.timer);
-        p.reject(new ConnectionClosedError('the cm-supervisor daemon closed the connection'));
-      }
-      this.pending.clear();
-      for (const listener of this.closeListeners) listener();
-    });
+    this.socket = socket;
+    this.watch(socket);
   }
 
   /** Connects and performs the version handshake; fails fast when no daemon listens. */
-  static async connect(socketPath: string, options: { timeoutMs?: number; client?: string } = {}): Promise<DaemonClient> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(socketPath);
-      s.once('connect', () => resolve(s));
-      s.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new SupervisorError(`no cm-supervisor daemon is listening on ${socketPath} (${error.code ?? error.message}); start one with \`cm-supervisor daemon start\``)),
-      );
-    });
-    const client = new DaemonClient(socket, socketPath, options.timeoutMs ?? 30_000);
+  static async connect(socketPath: string, options: DaemonClientOptions = {}): Promise<DaemonClient> {
+    const socket = await openSocket(socketPath);
+    const client = new DaemonClient(socket, socketPath, { timeoutMs: options.timeoutMs ?? 30_000, reconnect: options.reconnect ?? false, client: options.client });
     try {
-      HelloResultSchema.parse(await client.request('hello', { protocolVersion: DAEMON_PROTOCOL_VERSION, client: options.client ?? 'cm-supervisor' }));
+      await client.hello();
     } catch (error) {
       client.close();
       throw error;
@@ -80,21 +89,31 @@ export class DaemonClient implements SupervisorApi {
     return this.closed;
   }
 
+  /** Called once the connection is gone for good (without `reconnect`: when it closes). */
   onClose(listener: () => void): () => void {
     this.closeListeners.add(listener);
     return () => this.closeListeners.delete(listener);
   }
 
+  /** Told when the link to the daemon drops and when it is back (with `reconnect`). */
+  onLink(listener: (status: LinkStatus) => void): () => void {
+    this.linkListeners.add(listener);
+    return () => this.linkListeners.delete(listener);
+  }
+
   close(): void {
+    this.closedByUs = true;
     this.socket.end();
     this.socket.destroy();
   }
 
   async snapshot(): Promise<SupervisorState> {
-    return (await this.request('supervisor.snapshot', {})) as SupervisorState;
+    return this.mirror.copy() ?? ((await this.request('supervisor.snapshot', {})) as SupervisorState);
   }
 
   async feed(filter?: FeedFilter): Promise<FeedEntry[]> {
+    const state = this.mirror.current();
+    if (state) return selectFeed(state, filter);
     return (await this.request('supervisor.feed', filter ? { filter } : {})) as FeedEntry[];
   }
 
@@ -129,7 +148,7 @@ export class DaemonClient implements SupervisorApi {
 
   subscribe(listener: (change: StateChange) => void): () => void {
     this.listeners.add(listener);
-    this.subscribed ??= this.request('supervisor.subscribe', {}).catch(() => {});
+    this.subscribing ??= this.follow().catch(() => {});
     return () => this.listeners.delete(listener);
   }
 
@@ -137,11 +156,98 @@ export class DaemonClient implements SupervisorApi {
     return DaemonStatusSchema.parse(await this.request('daemon.status', {}));
   }
 
-  async stop(): Promise<void> {
-    await this.request('daemon.stop', {});
+  /** Stops the daemon; turns of private app-servers get `graceMs` to finish first. */
+  async stop(graceMs?: number): Promise<void> {
+    await this.request('daemon.stop', graceMs === undefined ? {} : { graceMs });
   }
 
-  private request(method: string, params: unknown, timeoutMs = this.timeoutMs): Promise<unknown> {
+  /** Asks the daemon to read config.json again now (after `workspace add` and the like). */
+  async reloadConfig(): Promise<unknown> {
+    return this.request('daemon.reloadConfig', {});
+  }
+
+  // ---- the connection ----
+
+  private async hello(): Promise<void> {
+    HelloResultSchema.parse(await this.request('hello', { protocolVersion: DAEMON_PROTOCOL_VERSION, client: this.options.client ?? 'cm-supervisor' }));
+  }
+
+  /** The daemon's events from now on, and the snapshot they follow (taken as the subscription starts). */
+  private async follow(): Promise<void> {
+    const { snapshot } = (await this.request('supervisor.subscribe', {})) as { snapshot: SupervisorState };
+    this.restart(snapshot);
+  }
+
+  private restart(snapshot: SupervisorState): void {
+    for (const change of this.mirror.reset(snapshot)) this.deliver(change);
+    if (!this.mirror.ready) void this.resync();
+  }
+
+  /** Changes were missed: listeners are told to re-read, and the copy starts again from a new snapshot. */
+  private async resync(): Promise<void> {
+    this.mirror.invalidate();
+    callEach(this.listeners, { seq: 0, atMs: Date.now(), eventType: 'resync', raised: [] });
+    this.restart((await this.request('supervisor.snapshot', {})) as SupervisorState);
+  }
+
+  private watch(socket: Socket): void {
+    const decoder = new LineDecoder();
+    socket.on('data', (chunk: Buffer) => {
+      for (const line of decoder.push(chunk).lines) this.handleLine(line);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => void this.onSocketClosed(socket));
+  }
+
+  private async onSocketClosed(socket: Socket): Promise<void> {
+    if (socket !== this.socket) return;
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(new ConnectionClosedError('the connection to the cm-supervisor daemon was lost'));
+    }
+    this.pending.clear();
+    this.mirror.invalidate();
+    if (this.closedByUs || !this.options.reconnect) {
+      this.closed = true;
+      callEach(this.closeListeners, undefined);
+      return;
+    }
+    callEach(this.linkListeners, { connected: false, reason: this.stoppingReason ?? 'the connection to the daemon was lost' });
+    this.stoppingReason = null;
+    await this.reconnect();
+  }
+
+  /** Waits for a daemon on the same socket and joins it again, for as long as we are not closed. */
+  private async reconnect(): Promise<void> {
+    for (let attempt = 0; !this.closedByUs; attempt++) {
+      await sleep(RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)]!);
+      if (this.closedByUs) break;
+      let socket: Socket;
+      try {
+        socket = await openSocket(this.socketPath);
+      } catch {
+        continue;
+      }
+      this.socket = socket;
+      this.watch(socket);
+      try {
+        await this.hello();
+        if (this.listeners.size > 0) {
+          callEach(this.listeners, { seq: 0, atMs: Date.now(), eventType: 'resync', raised: [] });
+          await this.follow();
+        }
+        callEach(this.linkListeners, { connected: true, reason: null });
+        return;
+      } catch {
+        socket.destroy();
+        return; // the close of this socket starts the next round
+      }
+    }
+    this.closed = true;
+    callEach(this.closeListeners, undefined);
+  }
+
+  private request(method: string, params: unknown, timeoutMs = this.options.timeoutMs): Promise<unknown> {
     if (this.closed) return Promise.reject(new ConnectionClosedError('the cm-supervisor daemon is not connected'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -161,9 +267,17 @@ export class DaemonClient implements SupervisorApi {
     } catch {
       return;
     }
-    const change = ChangeNotificationSchema.safeParse(raw);
-    if (change.success) return this.deliver(change.data.params as StateChange);
-    if (ResyncNotificationSchema.safeParse(raw).success) return this.resync();
+    const event = EventNotificationSchema.safeParse(raw);
+    if (event.success) return this.onEvent(event.data.params.seq, event.data.params.event as unknown as SupervisorEvent);
+    if (ResyncNotificationSchema.safeParse(raw).success) {
+      void this.resync().catch(() => {});
+      return;
+    }
+    const stopping = StoppingNotificationSchema.safeParse(raw);
+    if (stopping.success) {
+      this.stoppingReason = stopping.data.params.reason;
+      return;
+    }
     const response = ResponseSchema.safeParse(raw);
     if (!response.success) return;
     const pending = this.pending.get(response.data.id);
@@ -177,15 +291,23 @@ export class DaemonClient implements SupervisorApi {
     }
   }
 
-  private deliver(change: StateChange): void {
-    if (this.lastSeq !== null && change.seq !== this.lastSeq + 1) this.resync(change.seq);
-    this.lastSeq = change.seq;
-    for (const listener of this.listeners) listener(change);
+  private onEvent(seq: number, event: SupervisorEvent): void {
+    const change = this.mirror.apply(seq, event);
+    if (change === 'gap') void this.resync().catch(() => {});
+    else if (typeof change !== 'string') this.deliver(change);
   }
 
-  /** Changes were missed: listeners must re-read the snapshot. */
-  private resync(seq = this.lastSeq ?? 0): void {
-    this.lastSeq = null;
-    for (const listener of this.listeners) listener({ seq, atMs: Date.now(), eventType: 'resync', raised: [] });
+  private deliver(change: StateChange): void {
+    callEach(this.listeners, change);
   }
+}
+
+function openSocket(socketPath: string): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const s = connect(socketPath);
+    s.once('connect', () => resolve(s));
+    s.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new SupervisorError(`no cm-supervisor daemon is listening on ${socketPath} (${error.code ?? error.message}); start one with \`cm-supervisor daemon start\``)),
+    );
+  });
 }

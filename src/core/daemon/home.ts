@@ -32,8 +32,20 @@ export function ensurePrivateHome(home: string): void {
   if ((stats.mode & 0o077) !== 0) chmodSync(home, 0o700);
 }
 
-const LockSchema = z.object({ pid: z.number().int().positive(), startedAtMs: z.number() });
+/** Who runs the home's loop: the daemon, or a command in-process; `serves` when it listens on the socket. */
+const LockSchema = z.object({
+  pid: z.number().int().positive(),
+  startedAtMs: z.number(),
+  holder: z.string().default('daemon'),
+  serves: z.boolean().default(true),
+});
 export type DaemonLock = z.infer<typeof LockSchema>;
+export type LockHolder = Pick<DaemonLock, 'holder' | 'serves'>;
+
+/** How a lock's holder is named in messages. */
+export function describeHolder(lock: DaemonLock): string {
+  return lock.holder === 'daemon' ? `the cm-supervisor daemon (pid ${lock.pid})` : `\`cm-supervisor ${lock.holder}\` (pid ${lock.pid})`;
+}
 
 export function isProcessAlive(pid: number): boolean {
   try {
@@ -58,12 +70,12 @@ export function readLiveLock(home: string): DaemonLock | null {
  * One daemon per home: the lock file is created exclusively. A lock (and socket) left by a
  * dead daemon is detected and removed.
  */
-export function acquireDaemonLock(home: string, startedAtMs: number): () => void {
+export function acquireDaemonLock(home: string, startedAtMs: number, holder: LockHolder = { holder: 'daemon', serves: true }): () => void {
   const { lock, socket } = daemonPaths(home);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lock, 'wx', 0o600);
-      writeSync(fd, JSON.stringify({ pid: process.pid, startedAtMs }));
+      writeSync(fd, JSON.stringify({ pid: process.pid, startedAtMs, ...holder }));
       closeSync(fd);
       return () => {
         try {
@@ -75,7 +87,12 @@ export function acquireDaemonLock(home: string, startedAtMs: number): () => void
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const live = readLiveLock(home);
-      if (live) throw new SupervisorError(`a cm-supervisor daemon is already running for ${home} (pid ${live.pid})`, 1);
+      if (live) {
+        throw new SupervisorError(
+          live.holder === 'daemon' ? `a cm-supervisor daemon is already running for ${home} (pid ${live.pid})` : `${describeHolder(live)} already supervises ${home}; wait for it to finish, or quit it`,
+          1,
+        );
+      }
       // Stale: its process is gone.
       for (const path of [lock, socket]) {
         try {

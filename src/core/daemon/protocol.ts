@@ -7,7 +7,7 @@ import { APPROVAL_DECISIONS } from '../state/events.js';
  * `daemon.status` / `daemon.stop`. Every request is validated here before it reaches the
  * supervisor: any local process of the same user can connect.
  */
-export const DAEMON_PROTOCOL_VERSION = 2;
+export const DAEMON_PROTOCOL_VERSION = 3;
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 export const RequestEnvelopeSchema = z.object({ id: z.number().int().nonnegative(), method: z.string(), params: z.unknown().optional() });
@@ -40,7 +40,8 @@ export const METHOD_PARAMS = {
   }),
   'supervisor.chatDecide': z.strictObject({ proposalId: z.string(), decision: z.enum(['confirm', 'reject']), editedPlan: z.unknown().optional() }),
   'daemon.status': z.strictObject({}),
-  'daemon.stop': z.strictObject({}),
+  'daemon.stop': z.strictObject({ graceMs: z.number().int().nonnegative().max(3_600_000).optional() }),
+  'daemon.reloadConfig': z.strictObject({}),
 } as const;
 
 export type DaemonMethod = keyof typeof METHOD_PARAMS;
@@ -65,14 +66,19 @@ export const ResponseSchema = z.union([
   z.object({ id: z.number(), error: z.object({ code: z.number(), message: z.string(), data: ErrorDataSchema.optional() }) }),
 ]);
 
-export const ChangeNotificationSchema = z.object({
-  method: z.literal('supervisor.change'),
-  params: z.object({ seq: z.number(), atMs: z.number(), eventType: z.string(), raised: z.array(z.unknown()) }),
+/** A reduced event, for the client's copy of the state (the reducer checks what it reads). */
+export const EventNotificationSchema = z.object({
+  method: z.literal('supervisor.event'),
+  params: z.object({ seq: z.number().int(), event: z.looseObject({ type: z.string(), atMs: z.number() }) }),
 });
 export const ResyncNotificationSchema = z.object({ method: z.literal('supervisor.resync') });
+/** Sent to every client before the daemon closes on purpose: why (an attached TUI shows it while it waits). */
+export const StoppingNotificationSchema = z.object({ method: z.literal('daemon.stopping'), params: z.object({ reason: z.string() }) });
 
 export const DaemonStatusSchema = z.object({
   pid: z.number(),
+  /** `daemon`, or the command running the home's loop in-process. */
+  holder: z.string(),
   startedAtMs: z.number(),
   version: z.string(),
   home: z.string(),

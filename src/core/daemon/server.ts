@@ -16,13 +16,15 @@ import {
   type DaemonStatus,
 } from './protocol.js';
 
-/** A client that has this much unsent output is behind: it gets a resync instead of changes. */
+/** A client that has this much unsent output is behind: it gets a resync instead of events. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 export interface DaemonServerHooks {
   status: () => DaemonStatus;
-  /** `daemon.stop` was asked for; the reply is sent first. */
-  stop: () => void;
+  /** `daemon.stop` was asked for (with how long running turns may take); the reply is sent first. */
+  stop: (graceMs: number | undefined) => void;
+  /** `daemon.reloadConfig`: read config.json again and apply it; resolves with what changed. */
+  reloadConfig: () => Promise<unknown>;
   version: string;
 }
 
@@ -66,7 +68,9 @@ export class DaemonServer {
     chmodSync(socketPath, 0o600);
   }
 
-  async close(): Promise<void> {
+  /** Closes every connection, telling each client why first. */
+  async close(reason = 'the daemon stopped'): Promise<void> {
+    for (const client of this.clients) this.send(client, { method: 'daemon.stopping', params: { reason } });
     for (const client of this.clients) {
       client.unsubscribe?.();
       client.socket.end();
@@ -133,7 +137,7 @@ export class DaemonServer {
     try {
       const result = await this.call(client, method as DaemonMethod, params.data as Record<string, unknown>);
       this.send(client, { id, result: result ?? null });
-      if (method === 'daemon.stop') this.hooks.stop();
+      if (method === 'daemon.stop') this.hooks.stop((params.data as { graceMs?: number }).graceMs);
     } catch (error) {
       this.send(client, { id, error: errorReply(error) });
     }
@@ -175,14 +179,18 @@ export class DaemonServer {
               client.behind = true;
               return;
             }
-            this.send(client, { method: 'supervisor.change', params: change });
+            // The event itself: the client reduces it into its own copy of the state.
+            if (change.event) this.send(client, { method: 'supervisor.event', params: { seq: change.seq, event: change.event } });
           });
         }
-        return { subscribed: true };
+        // Taken as the listener starts, before any later event: the client's copy starts here.
+        return { subscribed: true, snapshot: await this.api.snapshot() };
       case 'daemon.status':
         return this.hooks.status();
       case 'daemon.stop':
         return { stopping: true };
+      case 'daemon.reloadConfig':
+        return this.hooks.reloadConfig();
     }
   }
 
