@@ -13,6 +13,13 @@ import { workspaceAdd, workspaceList, workspaceRemove } from './commands/workspa
 import { resolveGlobalOptions } from './globalOptions.js';
 import type { CliIo } from './io.js';
 
+/** `--grace SECONDS`: a whole number of seconds, 0 to 3600. */
+function graceSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600) throw new InvalidArgumentError(`--grace takes whole seconds from 0 to 3600, got "${value}"`);
+  return seconds;
+}
+
 /** The full-screen commands, loaded when one runs: Ink and React take half of every other command's start-up. */
 const fullScreen = () => import('./commands/tui.js');
 
@@ -137,8 +144,9 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .action(async () => daemonRun(globals(), io));
   daemon
     .command('stop')
-    .description('stop the daemon gracefully: state saved, app-servers stopped')
-    .action(async () => daemonStop(globals(), io));
+    .description("stop the daemon gracefully: state saved; turns of private app-servers get --grace seconds, then are interrupted (Codex's daemon keeps its own)")
+    .option('--grace <seconds>', 'how long running turns of private app-servers may take to finish', '10')
+    .action(async (opts: { grace: string }) => daemonStop(globals(), { graceSeconds: graceSeconds(opts.grace) }, io));
   daemon
     .command('status')
     .description('pid, uptime, socket and workspaces of the daemon (exit 1 when none runs)')
@@ -170,8 +178,9 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .option('--needs-input', 'only entries that wait for you (approvals, questions)')
     .option('--workspace <name>', 'only this workspace')
     .option('--limit <n>', 'at most this many entries (the newest)', parsePositiveInt)
-    .option('--json', 'print the entries as JSON')
-    .action(async (opts: { json?: boolean; needsInput?: boolean; workspace?: string; limit?: string }) => feedCommand(globals(), opts, io));
+    .option('--json', 'print the entries as JSON (with --follow: one JSON object per line)')
+    .option('--follow', 'keep printing new entries as they come (Ctrl-C stops)')
+    .action(async (opts: { json?: boolean; needsInput?: boolean; workspace?: string; limit?: string; follow?: boolean }) => feedCommand(globals(), opts, io));
 
   program
     .command('dispatch')

@@ -25,6 +25,18 @@ export interface WaitOptions {
  * (else answered by --on-approval, said on stderr), --timeout and Ctrl-C interrupt the rest,
  * and a daemon that goes away ends the wait with a clear error.
  */
+/**
+ * `--on-approval ask` where nobody can answer: no terminal here, and no daemon whose TUI could.
+ * Checked before anything is dispatched.
+ */
+export function checkSomeoneToAsk(opts: { onApproval?: OnApproval | undefined; interactive: boolean }, mode: 'daemon' | 'in-process', home: string): void {
+  if (opts.onApproval !== 'ask' || opts.interactive || mode === 'daemon') return;
+  throw new SupervisorError(
+    `--on-approval ask needs someone to ask: there is no terminal here and no daemon runs for ${home} (its TUI could answer); use --on-approval accept|decline|cancel, or start the daemon (\`cm-supervisor daemon start\`) and answer in \`cm-supervisor attach\``,
+    2,
+  );
+}
+
 export async function waitForTurns(api: SupervisorApi, dispatched: DispatchResult, opts: WaitOptions, io: CliIo): Promise<FinalActionResult[]> {
   const onApproval: OnApproval = opts.onApproval ?? (opts.interactive ? 'ask' : 'decline');
   const lost = new AbortController();
@@ -39,6 +51,7 @@ export async function waitForTurns(api: SupervisorApi, dispatched: DispatchResul
             opts.onApproval ? ` (--on-approval ${opts.onApproval})` : ' (no terminal to ask on; choose with --on-approval accept|decline|cancel)'
           }\n`,
         ),
+      onLeft: (a: ApprovalRecord) => io.err(`${a.workspace}: approve ${approvalSubject(a)}? waiting for an answer in the TUI (cm-supervisor) or with --on-approval\n`),
       abort: AbortSignal.any([shutdownSignal(), lost.signal]),
       ...(opts.interactive ? { ask: (a: ApprovalRecord, gone: AbortSignal) => askApproval(a, opts.live, gone) } : {}),
       ...(opts.live ? { onProgress: (r: FinalActionResult[]) => opts.live?.render(r) } : {}),

@@ -1,6 +1,6 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 
 export interface ResolvedCodexBinary {
   path: string;
@@ -48,6 +48,29 @@ function onPath(name: string, pathVar: string | undefined): string | null {
     }
   }
   return null;
+}
+
+/**
+ * Why `path` cannot be started as a program, or null when it can: a bare name (`codex`) is
+ * looked up on `pathVar`, a relative path is taken from `cwd` (where its app-server would run).
+ * Only the file is checked; whether it speaks the app-server protocol takes a handshake.
+ */
+export function executableProblem(path: string, options: { pathVar: string | undefined; cwd: string }): string | null {
+  if (!path.includes('/')) return onPath(path, options.pathVar) ? null : 'not found on PATH';
+  const file = isAbsolute(path) ? path : resolve(options.cwd, path);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(file).isDirectory();
+  } catch {
+    return 'not found';
+  }
+  if (isDirectory) return 'a directory, not a program';
+  try {
+    accessSync(file, constants.X_OK);
+    return null;
+  } catch {
+    return 'not executable';
+  }
 }
 
 /** `--codex-bin`, then CM_SUPERVISOR_CODEX_BIN, then the bundled binary, then `codex` on PATH. */

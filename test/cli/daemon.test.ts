@@ -100,7 +100,7 @@ describe('cm-supervisor daemon (built CLI, real codex)', () => {
       expect(isAlive(pid)).toBe(true);
     });
 
-    it('`status` and `feed` use the daemon; `--no-daemon` forces in-process', async () => {
+    it('`status` and `feed` use the daemon; `--no-daemon` would start a second loop and is refused', async () => {
       let doc: { mode: string; workspaces: { name: string; status: string; host: string }[]; hosts: { name: string; codexVersion: string | null }[] } | null = null;
       await expect
         .poll(
@@ -122,8 +122,11 @@ describe('cm-supervisor daemon (built CLI, real codex)', () => {
       expect(feed.code).toBe(0);
       expect(JSON.parse(feed.stdout).mode).toBe('daemon');
       const forced = await cli(['--no-daemon', 'status', '--json']);
-      expect(forced.code).toBe(0);
-      expect(JSON.parse(forced.stdout).mode).toBe('in-process');
+      expect(forced.code).toBe(2);
+      expect(forced.stdout).toBe('');
+      expect(forced.stderr).toBe(
+        `cm-supervisor: the cm-supervisor daemon (pid ${pid}) already supervises ${home}; --no-daemon would start a second loop on the same threads. Leave out --no-daemon to use it, or stop it first with \`cm-supervisor daemon stop\``,
+      );
     });
 
     it('`dispatch` goes through the daemon and completes; the daemon keeps the job', async () => {
@@ -178,7 +181,7 @@ describe('cm-supervisor daemon (built CLI, real codex)', () => {
       expect(JSON.parse(after.stdout)).toMatchObject({ running: true, pid, hosts: [{ name: 'local', status: 'ready', pid: appServers[0] }], workspaces: [{ name: 'api', host: 'local', status: 'ready' }] });
     });
 
-    it('`daemon stop` is graceful: state saved, lock and socket removed, app-servers gone; waiting commands and attached TUIs are told', async () => {
+    it('`daemon stop` is graceful: turns get --grace, then are interrupted and say so; state saved, lock and socket removed, app-servers gone; waiting commands are told, an attached TUI waits for the daemon', async () => {
       const status = await cli(['daemon', 'status', '--json']);
       expect(status.code).toBe(0);
       const doc = JSON.parse(status.stdout);
@@ -203,21 +206,26 @@ describe('cm-supervisor daemon (built CLI, real codex)', () => {
       }
 
       // An attached TUI, too.
+      let stoppedScreen = '';
       const attached = spawnInTerminal(process.execPath, [CLI, 'attach'], { cols: 120, rows: 30, env: cliEnv });
       try {
         await attached.waitForText('· daemon · codex 0.171.0', WAIT_MS);
-        const stop = await cli(['daemon', 'stop']);
+        const stop = await cli(['daemon', 'stop', '--grace', '1']);
         expect(stop.stderr).toBe('');
         expect(stop.code).toBe(0);
         expect(stop.stdout).toBe(`daemon stopped (pid ${pid})`);
-        // It tells the user and restores the terminal.
+        // It says why, and waits for the daemon to come back.
+        await attached.waitForText('· daemon (stopped by daemon stop; reconnecting)', WAIT_MS);
+        expect(attached.isAlternateScreen()).toBe(true);
+        stoppedScreen = attached.screen();
+        attached.write('q');
         const exit = await attached.waitForExit(15_000);
-        expect(exit.exitCode).toBe(1);
+        expect(exit.exitCode).toBe(0);
         expect(attached.isAlternateScreen()).toBe(false);
-        expect(attached.screen()).toContain('the connection to the cm-supervisor daemon was lost');
       } finally {
         attached.dispose();
       }
+      expect(stoppedScreen).toContain('stopped by daemon stop; waiting for it to come back (q quits)');
 
       expect(existsSync(daemonPaths(home).lock)).toBe(false);
       expect(existsSync(socket)).toBe(false);
@@ -231,7 +239,11 @@ describe('cm-supervisor daemon (built CLI, real codex)', () => {
       // The state was saved on the way out, after the app-servers were stopped.
       const saved = JSON.parse(readFileSync(daemonPaths(home).state, 'utf8'));
       expect(saved.state.jobs['cli:one'].status).toBe('completed');
-      expect(saved.state.jobs['hang:h']).toMatchObject({ status: 'interrupted', error: 'the app-server stopped' });
+      // The turn that would not finish within the grace was interrupted, and says so.
+      expect(saved.state.jobs['hang:h']).toMatchObject({ status: 'interrupted', error: 'interrupted (stopped by daemon stop)' });
+      const lostSignal = Object.values(saved.state.signals as Record<string, { kind: string; message: string; resolvedAtMs: number | null }>).find((s) => s.kind === 'failed');
+      expect(lostSignal).toMatchObject({ message: 'interrupted (stopped by daemon stop): [silent] never answers', resolvedAtMs: null });
+      expect((saved.state.activityFeed as { text: string }[]).map((e) => e.text)).toContain('interrupted (stopped by daemon stop)');
       expect(saved.state.workspaces.api).toMatchObject({ status: 'stopped' });
       expect(saved.state.hosts.local).toMatchObject({ status: 'stopped', pid: null });
 

@@ -173,7 +173,33 @@ describe('cm-supervisor dispatch (built CLI, real codex)', () => {
     const r = await runBuiltCli(['dispatch', '--plan', '-', '--dry-run'], { env: cliEnv, input: plan });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('dry run (nothing dispatched)');
-    expect(r.stdout).toMatch(/dir\s+web\s+planned\s+-\s+\w{8}\s+would continue thread/);
+    expect(r.stdout).toMatch(/dir\s+web\s+would dispatch\s+\w{8}\s+would continue thread/);
+  });
+
+  it('--dry-run of a plan partly dispatched: would skip (dispatched …) and would dispatch, exit 0, nothing sent', async () => {
+    const done = { id: 'done', workspace: 'api', prompt: 'already done', thread: 'new' };
+    const first = await dispatch(['--plan', await writePlan('dry-first.json', { version: 1, id: 'dry', actions: [done] }), '--json']);
+    const sent = JSON.parse(first.stdout).results[0];
+    expect(sent.status).toBe('completed');
+    const requests = env.mock.requests.length;
+
+    const plan = await writePlan('dry.json', { version: 1, id: 'dry', actions: [done, { id: 'fresh', workspace: 'web', prompt: 'not yet', thread: 'new' }] });
+    const text = await dispatch(['--plan', plan, '--dry-run']);
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    expect(text.stdout).toContain('dry run (nothing dispatched)');
+    expect(text.stdout).toMatch(new RegExp(`done\\s+api\\s+would skip \\(dispatched (just now|\\d+s ago)\\)\\s+${sent.threadId.slice(0, 8)}\\s+--force sends it again`));
+    expect(text.stdout).toMatch(/fresh\s+web\s+would dispatch\s+-\s+would start a new thread/);
+
+    const json = await dispatch(['--plan', plan, '--dry-run', '--json']);
+    expect(json.code).toBe(0);
+    const [skipped, planned] = JSON.parse(json.stdout).results;
+    expect(skipped).toMatchObject({ id: 'done', status: 'skipped', threadId: sent.threadId, turnId: sent.turnId, error: null, dispatchedAtMs: expect.any(Number) });
+    expect(Date.now() - skipped.dispatchedAtMs).toBeLessThan(60_000);
+    expect(planned).toMatchObject({ id: 'fresh', status: 'planned', threadId: null, turnId: null, error: null });
+    expect(planned).not.toHaveProperty('dispatchedAtMs');
+    expect(env.mock.requests.length).toBe(requests);
+    const ledger = JSON.parse(await readFile(join(home, 'dispatch-ledger.json'), 'utf8'));
+    expect(ledger.entries['dry:fresh']).toBeUndefined();
   });
 
   describe('invalid plans exit 2 with the right message and start no app-server', () => {

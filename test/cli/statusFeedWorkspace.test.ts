@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,9 @@ describe('workspace, status and feed commands (built CLI, real codex)', () => {
     expect((await runBuiltCli(['workspace', 'list'], { env: cliEnv })).stdout).toContain('no workspaces configured');
     const add = await runBuiltCli(['workspace', 'add', repo, '--name', 'api'], { env: cliEnv });
     expect(add).toMatchObject({ code: 0, stdout: expect.stringContaining(`added workspace "api" (${repo})`) });
+    expect(add.stderr).toBe(
+      `warning: ${repo} is not a git repository; Codex trusts projects by directory and may ask to trust it (run \`git init\` there if it should be one)`,
+    );
     const dup = await runBuiltCli(['workspace', 'add', repo], { env: cliEnv });
     expect(dup.code).toBe(2);
     expect(dup.stderr).toContain(`${repo} is already configured as workspace "api"`);
@@ -71,6 +75,38 @@ describe('workspace, status and feed commands (built CLI, real codex)', () => {
     expect(r).toMatchObject({ code: 0, stdout: 'nothing needs your input' });
     const json = await runBuiltCli(['feed', '--json'], { env: cliEnv });
     expect(JSON.parse(json.stdout)).toMatchObject({ mode: 'in-process', entries: expect.any(Array) });
+  });
+
+  it('feed --workspace of a name that is not configured: exit 2 with the known ones, nothing started', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cm-fakebin-'));
+    const marker = join(dir, 'started');
+    await writeFile(join(dir, 'codex'), `#!/bin/sh\ntouch ${marker}\nexit 1\n`);
+    await chmod(join(dir, 'codex'), 0o755);
+    const r = await runBuiltCli(['feed', '--workspace', 'nosuch'], { env: { ...cliEnv, CM_SUPERVISOR_CODEX_BIN: join(dir, 'codex') } });
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'cm-supervisor: unknown workspace "nosuch"; known: api' });
+    expect(existsSync(marker)).toBe(false);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('status exits 1 when a host serving workspaces cannot connect, with its error', async () => {
+    const r = await runBuiltCli(['--codex-bin', '/bin/true', 'status'], { env: cliEnv });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('local  [restarting]  this machine');
+    expect(r.stderr).toContain('host local (serving api) could not connect: "/bin/true app-server" exited during the handshake (code 0)');
+  });
+
+  it('workspace add warns about a directory outside any git work tree (Codex trusts projects by directory), and only then', async () => {
+    const otherEnv = { ...cliEnv, CM_SUPERVISOR_HOME: await mkdtemp(join(tmpdir(), 'cm-githome-')) };
+    const plain = await env.workspace('plain');
+    const gitRepo = await env.workspace('gitrepo');
+    await mkdir(join(gitRepo, '.git'));
+    await mkdir(join(gitRepo, 'packages', 'api'), { recursive: true });
+    const warned = await runBuiltCli(['workspace', 'add', plain], { env: otherEnv });
+    expect(warned).toMatchObject({ code: 0, stderr: expect.stringContaining(`warning: ${plain} is not a git repository; Codex trusts projects by directory`) });
+    expect((await runBuiltCli(['workspace', 'add', gitRepo], { env: otherEnv })).stderr).toBe('');
+    // Below the top of a work tree is in the repository too (so is a worktree's `.git` file).
+    expect((await runBuiltCli(['workspace', 'add', join(gitRepo, 'packages', 'api')], { env: otherEnv })).stderr).toBe('');
+    await rm(otherEnv.CM_SUPERVISOR_HOME, { recursive: true, force: true });
   });
 
   it('an invalid config file is named with the field at fault, exit 2', async () => {

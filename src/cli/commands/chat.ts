@@ -1,16 +1,12 @@
-import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { ChatReply } from '../../core/api/supervisorApi.js';
-import { ConfigStore } from '../../core/config/config.js';
 import type { OnApproval } from '../../core/dispatch/awaitCompletion.js';
-import { DispatchLedger } from '../../core/dispatch/ledger.js';
 import type { ChatMessage } from '../../core/state/model.js';
 import { stripControl } from '../../core/util/text.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exitCodes.js';
 import type { GlobalOptions } from '../globalOptions.js';
-import { configuredSupervisor } from '../inProcess.js';
 import type { CliIo } from '../io.js';
-import { waitForTurns } from '../waitForTurns.js';
+import { checkSomeoneToAsk, waitForTurns } from '../waitForTurns.js';
 import { openApi } from '../apiHandle.js';
 
 export interface ChatCliOptions {
@@ -28,16 +24,9 @@ const EXIT_FAILED_STATUSES = new Set(['failed', 'interrupted', 'timeout']);
  * terminal); dispatched turns are waited for and their results printed.
  */
 export async function chatCommand(globals: GlobalOptions, text: string, opts: ChatCliOptions, io: CliIo): Promise<number> {
-  const config = new ConfigStore(globals.home).read();
   const interactive = io.isTTY && process.stdin.isTTY === true;
-  // The chat runs where the supervisor runs: in the daemon when there is one, else here.
-  const handle = await openApi(globals, async () => {
-    const ledger = new DispatchLedger(join(globals.home, 'dispatch-ledger.json'));
-    if (ledger.setAside) io.err(`the dispatch ledger could not be read; it was moved to ${ledger.setAside} and a new one started\n`);
-    const supervisor = configuredSupervisor(globals, config, { ledger, plannerDir: join(globals.home, 'planner') });
-    await supervisor.start();
-    return supervisor;
-  });
+  // The chat runs where the home's loop runs: in the daemon when there is one, else here.
+  const handle = await openApi(globals, { holder: 'chat', serve: true });
   const api = handle.api;
   const said: ChatMessage[] = [];
   const show = (messages: ChatMessage[]) => {
@@ -45,6 +34,7 @@ export async function chatCommand(globals: GlobalOptions, text: string, opts: Ch
     if (!opts.json) messages.forEach((m) => printMessage(m, io));
   };
   try {
+    checkSomeoneToAsk({ onApproval: opts.onApproval, interactive }, handle.mode, globals.home);
     const reply = await api.chatSend(text, { baseDir: process.cwd() });
     show(reply.messages);
     let outcome: ChatReply = reply;

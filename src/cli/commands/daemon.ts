@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DaemonClient } from '../../core/daemon/client.js';
-import { daemonPaths, ensurePrivateHome, readLiveLock } from '../../core/daemon/home.js';
+import { daemonPaths, describeHolder, ensurePrivateHome, readLiveLock } from '../../core/daemon/home.js';
 import { DAEMON_NODE_FLAGS } from '../../core/daemon/nodeFlags.js';
-import { startDaemon } from '../../core/daemon/runDaemon.js';
+import { DEFAULT_STOP_GRACE_MS, startDaemon } from '../../core/daemon/runDaemon.js';
 import { SupervisorError } from '../../core/errors.js';
 import { spawnDetached } from '../../core/process/spawnDetached.js';
 import { sleep } from '../../core/util/timeout.js';
@@ -25,7 +25,7 @@ export async function daemonRun(globals: GlobalOptions, io: CliIo): Promise<void
     codexBinExplicit: codexBinIsExplicit(globals),
     log: (line) => io.err(`${new Date().toISOString()} ${line}\n`),
   });
-  abort.addEventListener('abort', () => void daemon.stop(), { once: true });
+  abort.addEventListener('abort', () => void daemon.stop({ graceMs: DEFAULT_STOP_GRACE_MS, reason: `stopped by ${String(abort.reason ?? 'a signal')}` }), { once: true });
   await daemon.stopped;
 }
 
@@ -40,7 +40,12 @@ function logTail(file: string, lines = 15): string {
 /** `daemon start`: starts `daemon run` in the background and returns once it answers. */
 export async function daemonStart(globals: GlobalOptions, io: CliIo): Promise<void> {
   const running = readLiveLock(globals.home);
-  if (running) throw new SupervisorError(`a cm-supervisor daemon is already running for ${globals.home} (pid ${running.pid})`, 1);
+  if (running) {
+    throw new SupervisorError(
+      running.holder === 'daemon' ? `a cm-supervisor daemon is already running for ${globals.home} (pid ${running.pid})` : `${describeHolder(running)} runs the loop of ${globals.home}; quit it first, then start the daemon`,
+      1,
+    );
+  }
   ensurePrivateHome(globals.home);
   const paths = daemonPaths(globals.home);
   // Only an explicit choice is passed on: otherwise `daemon run` decides, reading config.json.
@@ -70,13 +75,15 @@ export async function daemonStart(globals: GlobalOptions, io: CliIo): Promise<vo
 }
 
 /** `daemon stop`: graceful (state saved, app-servers stopped); returns once it is gone. */
-export async function daemonStop(globals: GlobalOptions, io: CliIo): Promise<void> {
+export async function daemonStop(globals: GlobalOptions, opts: { graceSeconds: number }, io: CliIo): Promise<void> {
+  const lock = readLiveLock(globals.home);
+  if (lock && lock.holder !== 'daemon') throw new SupervisorError(`no daemon runs for ${globals.home}: ${describeHolder(lock)} runs its loop; quit it there`, 1);
   const client = await connectToDaemon(globals);
   if (!client) throw new SupervisorError(`no cm-supervisor daemon is running for ${globals.home}`, 1);
   const { pid } = await client.status();
-  await client.stop();
+  await client.stop(opts.graceSeconds * 1000);
   client.close();
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + opts.graceSeconds * 1000 + 30_000;
   while (readLiveLock(globals.home)) {
     if (Date.now() > deadline) throw new SupervisorError(`the daemon (pid ${pid}) did not stop within 30s`, 1);
     await sleep(100);

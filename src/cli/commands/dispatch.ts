@@ -1,17 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { ConfigStore, workspaceSpecs } from '../../core/config/config.js';
+import { dirname, resolve } from 'node:path';
+import { ConfigStore } from '../../core/config/config.js';
 import { readPlanFile, validatePlanText, type PlanProblem } from '../../core/contract/validatePlan.js';
 import type { FinalActionResult, OnApproval } from '../../core/dispatch/awaitCompletion.js';
-import { DispatchLedger } from '../../core/dispatch/ledger.js';
 import { PlanValidationError } from '../../core/errors.js';
 import { LOCAL_HOST } from '../../core/hosts/hostSpec.js';
-import { LiveLines, resultsTable } from '../format/dispatchText.js';
+import { dispatchedAtOf, dryRunTable, LiveLines, resultsTable, type ResultRow } from '../format/dispatchText.js';
 import type { GlobalOptions } from '../globalOptions.js';
-import { configuredSupervisor } from '../inProcess.js';
 import type { CliIo } from '../io.js';
 import { openApi } from '../apiHandle.js';
-import { waitForTurns } from '../waitForTurns.js';
+import { checkSomeoneToAsk, waitForTurns } from '../waitForTurns.js';
 
 export interface DispatchCliOptions {
   plan: string;
@@ -44,41 +42,46 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
 
   const interactive = io.isTTY && process.stdin.isTTY === true && opts.plan !== '-';
 
-  const targeted = new Set(validation.targets.filter((t) => t.kind === 'configured').map((t) => t.workspace));
-  const handle = await openApi(globals, async () => {
-    const ledger = new DispatchLedger(join(globals.home, 'dispatch-ledger.json'));
-    if (ledger.setAside) io.err(`the dispatch ledger could not be read; it was moved to ${ledger.setAside} and a new one started\n`);
-    // In-process, only the workspaces the plan names are started.
-    const supervisor = configuredSupervisor(globals, config, {
-      workspaces: workspaceSpecs(config).filter((w) => targeted.has(w.name)),
-      ledger,
-      listKnownThreads: false,
-    });
-    // Not awaited: each action goes as soon as its own workspace is ready, not the slowest one.
-    void supervisor.start();
-    return supervisor;
-  });
+  // The home's loop (the daemon's, or run here): each action goes as soon as its own host is
+  // ready, not the slowest one; plans do not need the threads of other clients caught up first.
+  const handle = await openApi(globals, { holder: 'dispatch', serve: true, awaitStart: false, supervisor: { listKnownThreads: false } });
   const api = handle.api;
   try {
+    if (!opts.dryRun) checkSomeoneToAsk({ onApproval: opts.onApproval, interactive }, handle.mode, globals.home);
     const dispatched = await api.dispatch(validation.plan, { baseDir: 'baseDir' in plan ? plan.baseDir : process.cwd(), force: opts.force, dryRun: opts.dryRun });
     const live = io.isTTY && !opts.json ? new LiveLines(io.err) : null;
-    const results = opts.dryRun
-      ? dispatched.results.map((r): FinalActionResult => ({ ...r, status: r.status === 'planned' ? 'planned' : 'failed', finalMessage: null, elapsedMs: 0 }))
+    // A dry run reports what the executor found as it is: planned (would dispatch), skipped
+    // (the ledger shows it sent), or failed with the reason its target could not be resolved.
+    const finals: FinalActionResult[] = opts.dryRun
+      ? dispatched.results.map((r) => ({ ...r, finalMessage: null, elapsedMs: 0 }))
       : await waitForTurns(api, dispatched, { timeout: opts.timeout, onApproval: opts.onApproval, interactive, live }, io);
     live?.clear();
+    const dispatchedAt = new Map(dispatched.results.map((r) => [r.id, dispatchedAtOf(r)]));
+    const results: ResultRow[] = finals.map((r) => ({ ...r, dispatchedAtMs: dispatchedAt.get(r.id) ?? null }));
     if (opts.json) {
       io.out(
         `${JSON.stringify(
           {
             plan: dispatched.planId,
-            results: results.map(({ id, workspace, status, threadId, turnId, error, finalMessage }) => ({ id, workspace, status, threadId, turnId, error, finalMessage })),
+            results: results.map(({ id, workspace, status, threadId, turnId, error, finalMessage, dispatchedAtMs }) => ({
+              id,
+              workspace,
+              status,
+              threadId,
+              turnId,
+              error,
+              finalMessage,
+              // Only for an action skipped because the ledger shows it dispatched (and when).
+              ...(typeof dispatchedAtMs === 'number' ? { dispatchedAtMs } : {}),
+            })),
           },
           null,
           2,
         )}\n`,
       );
     } else {
-      io.out(`${opts.dryRun ? 'dry run (nothing dispatched)' : `plan ${dispatched.planId}`}\n${resultsTable(results, process.stdout.columns ?? 120)}`);
+      const width = process.stdout.columns ?? 120;
+      io.out(opts.dryRun ? `dry run (nothing dispatched)\n${dryRunTable(results, width)}` : `plan ${dispatched.planId}\n${resultsTable(results, width)}`);
     }
     return results.some((r) => EXIT_FAILED_STATUSES.has(r.status)) ? 1 : 0;
   } finally {

@@ -1,12 +1,21 @@
 import { ConfigStore, hostSpecs, withNamedCodexBin } from '../../core/config/config.js';
 import { CodexClient } from '../../core/connection/codexClient.js';
-import { SupervisorError } from '../../core/errors.js';
+import { CodexNotFoundError, HandshakeError, SupervisorError } from '../../core/errors.js';
 import { connectHost } from '../../core/hosts/connectHost.js';
 import type { HostSpec } from '../../core/hosts/hostSpec.js';
 import { GENERATED_FROM_CODEX_VERSION } from '../../core/protocol/generated/version.js';
 import { transportWords } from '../../core/state/hostText.js';
 import type { HostTransport } from '../../core/state/model.js';
-import { codexBinFor, codexBinIsExplicit, type GlobalOptions } from '../globalOptions.js';
+import {
+  codexBinIsExplicit,
+  defaultCodexBin,
+  localCodexBinary,
+  localCodexBinaryMessage,
+  localCodexBinaryProblem,
+  localCodexNeeded,
+  type GlobalOptions,
+  type LocalCodexBinary,
+} from '../globalOptions.js';
 import type { CliIo } from '../io.js';
 
 interface HostReport {
@@ -20,6 +29,8 @@ interface HostReport {
   notes: string[];
   warnings: string[];
   error: string | null;
+  /** The error is this machine's codex binary (missing, or no app-server answered): a setting to fix. */
+  binaryFault?: boolean;
 }
 
 /**
@@ -29,12 +40,17 @@ interface HostReport {
  */
 export async function doctorCommand(globals: GlobalOptions, opts: { json?: boolean }, io: CliIo): Promise<void> {
   const config = new ConfigStore(globals.home).read();
-  const codexBin = codexBinFor(globals, config);
+  const codexBin = defaultCodexBin(globals, config);
   const hosts = codexBinIsExplicit(globals) ? withNamedCodexBin(hostSpecs(config)) : hostSpecs(config);
-  const reports = await Promise.all(hosts.map((spec) => checkHost(spec, codexBin)));
+  // This machine's binary is checked as a file first: a missing one needs no connection attempt.
+  const binary = { ...localCodexBinary(globals, config), problem: localCodexBinaryProblem(globals, config) };
+  const reports = await Promise.all(hosts.map((spec) => checkHost(spec, codexBin, spec.kind === 'local' ? binary : null)));
   const local = reports[0]!;
+  // A codex binary that cannot serve this machine is a setting to fix (exit 2) when this machine
+  // is needed: it serves a workspace, or it is all there is to check.
+  const binaryFault = reports.find((r) => r.binaryFault && (localCodexNeeded(config) || reports.length === 1));
   // With nothing but this machine to check, its failure is the whole answer.
-  if (reports.length === 1 && local.error !== null && !opts.json) throw new SupervisorError(local.error, 1);
+  if (reports.length === 1 && local.error !== null && !opts.json) throw new SupervisorError(local.error, binaryFault ? 2 : 1);
   const ok = reports.every((r) => r.ok);
   const report = {
     ok,
@@ -48,11 +64,14 @@ export async function doctorCommand(globals: GlobalOptions, opts: { json?: boole
   };
   if (opts.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
   else io.out(`${reports.map((r) => hostLines(r)).join('\n')}  supervisor home ${globals.home}\n`);
+  if (binaryFault?.error) throw new SupervisorError(binaryFault.error, 2);
   if (!ok) throw new SupervisorError(`${reports.filter((r) => !r.ok).length} of ${reports.length} hosts did not answer; see above`, 1);
 }
 
-async function checkHost(spec: HostSpec, codexBin: string): Promise<HostReport> {
+/** `binary`: for hosts on this machine that run codex, the binary they run and what is wrong with the file, if anything. */
+async function checkHost(spec: HostSpec, codexBin: string, binary: (LocalCodexBinary & { problem: string | null }) | null): Promise<HostReport> {
   const report: HostReport = { name: spec.name, kind: spec.kind, ok: false, transport: null, codexVersion: null, codexHome: null, pingMs: null, notes: [], warnings: [], error: null };
+  if (binary?.problem) return { ...report, error: binary.problem, binaryFault: true };
   try {
     const { connection, transport, notes } = await connectHost(spec, { codexBin, env: {} });
     connection.on((event) => {
@@ -74,6 +93,12 @@ async function checkHost(spec: HostSpec, codexBin: string): Promise<HostReport> 
     }
   } catch (error) {
     report.error = error instanceof Error ? error.message : String(error);
+    // The binary could not be started, or what it started did not answer the handshake: it is
+    // not a working codex app-server, whatever the file is.
+    if (binary && (error instanceof CodexNotFoundError || error instanceof HandshakeError)) {
+      const problem = error instanceof CodexNotFoundError ? 'could not be started' : 'does not speak the app-server protocol';
+      Object.assign(report, { error: `${localCodexBinaryMessage(binary, problem)}\n  ${report.error!.split('\n').join('\n  ')}`, binaryFault: true });
+    }
   }
   return report;
 }

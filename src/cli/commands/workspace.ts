@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ConfigStore, hostSpecs, parseWorkspaceTarget, verifyRemoteDirectory, workspaceHost } from '../../core/config/config.js';
 import { LOCAL_HOST } from '../../core/hosts/hostSpec.js';
 import type { GlobalOptions } from '../globalOptions.js';
@@ -16,6 +17,17 @@ export async function workspaceAdd(globals: GlobalOptions, targetArg: string, op
   const ws = store.addWorkspace(target, opts);
   const where = ws.host === LOCAL_HOST ? ws.path : `${ws.host}:${ws.path}`;
   io.out(`added workspace "${ws.name}" (${where}) to ${store.path}\n`);
+  if (host?.kind !== 'ssh' && !insideGitWorkTree(ws.path)) {
+    io.err(`warning: ${ws.path} is not a git repository; Codex trusts projects by directory and may ask to trust it (run \`git init\` there if it should be one)\n`);
+  }
+}
+
+/** `dir` or a directory above it has `.git` (a directory, or the file of a worktree or submodule). */
+function insideGitWorkTree(dir: string): boolean {
+  for (let current = dir; ; current = dirname(current)) {
+    if (existsSync(join(current, '.git'))) return true;
+    if (dirname(current) === current) return false;
+  }
 }
 
 export function workspaceList(globals: GlobalOptions, opts: { json?: boolean }, io: CliIo): void {

@@ -1,27 +1,69 @@
+import type { ActionDispatchResult } from '../../core/api/supervisorApi.js';
 import type { FinalActionResult } from '../../core/dispatch/awaitCompletion.js';
 import { oneLine } from '../../core/util/text.js';
-import { formatDuration } from '../../core/util/time.js';
+import { formatDuration, relativeTime } from '../../core/util/time.js';
+
+/** A result as the tables take it: when the ledger says it was dispatched before, also when. */
+export type ResultRow = Pick<FinalActionResult, 'id' | 'workspace' | 'status' | 'threadId' | 'turnId' | 'error'> &
+  Partial<Pick<FinalActionResult, 'finalMessage' | 'elapsedMs'>> & { dispatchedAtMs?: number | null };
+
+/** When a result's action was dispatched before, if the executor said so. */
+export function dispatchedAtOf(result: ActionDispatchResult): number | null {
+  return result.dispatchedAtMs ?? null;
+}
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
 }
 
-export function resultsTable(results: FinalActionResult[], width = 120): string {
-  const rows = [['ACTION', 'WORKSPACE', 'STATUS', 'ELAPSED', 'THREAD']];
-  const details = ['DETAIL'];
-  for (const r of results) {
-    const detail = r.status === 'planned' ? (r.threadId ? `would continue thread ${r.threadId}` : 'would start a new thread') : (r.error ?? r.finalMessage ?? '');
-    rows.push([r.id, r.workspace, r.status, r.status === 'planned' || r.status === 'skipped' ? '-' : formatDuration(r.elapsedMs), r.threadId?.slice(0, 8) ?? '-']);
-    details.push(detail);
-  }
-  // The detail column gets whatever width the others leave.
+/** `rows` (header first) with a last DETAIL column in whatever width they leave; errors cut off there follow in full. */
+function withDetails(rows: string[][], details: string[], results: ResultRow[], width: number): string {
   const used = rows[0]!.reduce((sum, _, c) => sum + Math.max(...rows.map((r) => r[c]!.length)) + 2, 0);
   const room = Math.max(20, width - used);
   const text = `${table(rows.map((r, i) => [...r, oneLine(details[i]!, room)]))}\n`;
   // An error is what the person has to act on: never only its cut-off start.
   const cut = results.filter((r) => r.error !== null && oneLine(r.error, room) !== r.error);
   return cut.length === 0 ? text : `${text}\n${cut.map((r) => `${r.id}: ${r.error}`).join('\n')}\n`;
+}
+
+function dispatchedWhen(r: ResultRow, nowMs: number): string {
+  return typeof r.dispatchedAtMs === 'number' ? `dispatched ${relativeTime(r.dispatchedAtMs, nowMs)}` : 'dispatched before';
+}
+
+export function resultsTable(results: ResultRow[], width = 120, nowMs = Date.now()): string {
+  const rows = [['ACTION', 'WORKSPACE', 'STATUS', 'ELAPSED', 'THREAD']];
+  const details = ['DETAIL'];
+  for (const r of results) {
+    const detail =
+      r.status === 'planned'
+        ? r.threadId
+          ? `would continue thread ${r.threadId}`
+          : 'would start a new thread'
+        : r.status === 'skipped'
+          ? `${dispatchedWhen(r, nowMs)}; --force sends it again`
+          : (r.error ?? r.finalMessage ?? '');
+    rows.push([r.id, r.workspace, r.status, r.status === 'planned' || r.status === 'skipped' ? '-' : formatDuration(r.elapsedMs ?? 0), r.threadId?.slice(0, 8) ?? '-']);
+    details.push(detail);
+  }
+  return withDetails(rows, details, results, width);
+}
+
+/** What a dry run found: per action `would dispatch` (and to which thread), `would skip (dispatched …)`, or why it cannot be. */
+export function dryRunTable(results: ResultRow[], width = 120, nowMs = Date.now()): string {
+  const rows = [['ACTION', 'WORKSPACE', 'STATUS', 'THREAD']];
+  const details = ['DETAIL'];
+  for (const r of results) {
+    const [status, detail] =
+      r.status === 'planned'
+        ? ['would dispatch', r.threadId ? `would continue thread ${r.threadId}` : 'would start a new thread']
+        : r.status === 'skipped'
+          ? [`would skip (${dispatchedWhen(r, nowMs)})`, '--force sends it again']
+          : [r.status, r.error ?? ''];
+    rows.push([r.id, r.workspace, status, r.threadId?.slice(0, 8) ?? '-']);
+    details.push(detail);
+  }
+  return withDetails(rows, details, results, width);
 }
 
 /** One status line per action, redrawn in place on a terminal. */

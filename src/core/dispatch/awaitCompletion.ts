@@ -25,8 +25,11 @@ export interface AwaitOptions {
   /**
    * Asks a person (on a TTY) when `onApproval` is `ask`. `gone` aborts when the approval is no
    * longer pending (answered in another client, or its turn ended); then resolve with null.
+   * Without it, `ask` leaves the approval to a person elsewhere (the TUI attached to the daemon).
    */
   ask?: (approval: ApprovalRecord, gone: AbortSignal) => Promise<ApprovalDecision | null>;
+  /** Told about every approval `ask` leaves to a person elsewhere. */
+  onLeft?: (approval: ApprovalRecord) => void;
   /** Answers questions; without it they get empty answers. */
   answer?: (question: QuestionRecord) => Promise<Record<string, string[]>>;
   /** Told about every approval answered by policy rather than by a person. */
@@ -74,10 +77,12 @@ export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchRe
         const gone = new AbortController();
         asking.set(approval.key, gone);
         decide = options.ask(approval, gone.signal);
+      } else if (options.onApproval === 'ask') {
+        options.onLeft?.(approval);
+        continue;
       } else {
-        const decision: ApprovalDecision = options.onApproval === 'ask' ? 'decline' : options.onApproval;
-        options.onAutoAnswer?.(approval, decision);
-        decide = Promise.resolve(decision);
+        options.onAutoAnswer?.(approval, options.onApproval);
+        decide = Promise.resolve(options.onApproval);
       }
       void decide.then((decision) => decision && api.answerApproval(approval.key, decision)).catch(() => {});
     }

@@ -101,7 +101,8 @@ async function dispatchAction(
   const { key, sent, unfinished } = attempt;
   const workspace = planTarget.workspace;
   const result: ActionDispatchResult = { id: action.id, workspace, status: 'failed', jobKey: key, threadId: null, turnId: null, error: null };
-  if (sent) return { ...result, status: 'skipped', threadId: sent.threadId, turnId: sent.turnId, error: null };
+  // A dry run says the same as a real run would: skipped, without asking any app-server.
+  if (sent) return { ...result, status: 'skipped', threadId: sent.threadId, turnId: sent.turnId, error: null, dispatchedAtMs: sent.updatedAtMs };
   if (!options.dryRun) target.emit({ type: 'job/queued', atMs: target.now(), key, planId, actionId: action.id, workspace, prompt: action.prompt });
   try {
     const client = await target.clientFor(planTarget);
@@ -109,7 +110,8 @@ async function dispatchAction(
     if (unfinished) {
       // A crash came between the two ledger writes: the turn may exist already.
       const found = await findTurnByClientId(client, cwd, unfinished.threadId, unfinished.clientUserMessageId);
-      if (found && options.dryRun) return { ...result, status: 'skipped', threadId: found.threadId, turnId: found.turnId };
+      // The entry's last write is the closest the ledger knows to when the turn was sent.
+      if (found && options.dryRun) return { ...result, status: 'skipped', threadId: found.threadId, turnId: found.turnId, dispatchedAtMs: unfinished.updatedAtMs };
       if (found) {
         await target.ledger?.markSent(key, found.threadId, found.turnId);
         target.emit({ type: 'job/dispatched', atMs: target.now(), key, threadId: found.threadId, turnId: found.turnId });
@@ -140,7 +142,8 @@ async function dispatchAction(
     // stays `sending` and a re-run finds the turn by its clientUserMessageId instead.
     target.ledger?.markSent(key, threadId, turn.id).catch((error: unknown) => target.problem('ledger', `the dispatch ledger could not record ${action.id} as sent (${error instanceof Error ? error.message : String(error)}); a re-run checks the thread before sending it again`));
   } catch (error) {
-    result.error = error instanceof Error ? error.message : String(error);
+    // Never a failure without its reason (an Error with an empty message still has a name).
+    result.error = (error instanceof Error ? error.message : '') || String(error);
     if (!options.dryRun) target.emit({ type: 'job/failed', atMs: target.now(), key, error: result.error });
   }
   return result;

@@ -57,6 +57,7 @@ export class HostRunner {
   private readonly waiting = new Map<string, Deferred>();
   /** The current connection's threads (routing, following, catching up). */
   private threads: HostThreads | null = null;
+  private startedOnce = false;
   private firstAttempt!: Promise<void>;
   private markFirstAttempt!: () => void;
 
@@ -73,7 +74,19 @@ export class HostRunner {
 
   /** The first connection attempt; resolves once it settled (up or failed), catch-up included. */
   start(): Promise<void> {
+    this.startedOnce = true;
     return this.connect();
+  }
+
+  /** Whether start() was called (a host without workspaces is not connected to). */
+  get started(): boolean {
+    return this.startedOnce;
+  }
+
+  /** Catches up with the threads of this host's workspaces now (a workspace was added). */
+  async catchUp(): Promise<void> {
+    await this.firstAttempt;
+    await this.threads?.catchUp();
   }
 
   /** The host's client once its first attempt settled; an error naming the cause when it is not up. */

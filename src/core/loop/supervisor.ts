@@ -8,7 +8,7 @@ import { PlanValidationError, SupervisorError } from '../errors.js';
 import { connectHost } from '../hosts/connectHost.js';
 import { LOCAL_HOST, localHost, sshUrl, type HostSpec, type WorkspaceSpec } from '../hosts/hostSpec.js';
 import type { ApprovalDecision, Effect, SupervisorEvent } from '../state/events.js';
-import { initialState, snapshotOf, type ChatMessage, type FeedEntry, type SignalRecord, type SupervisorState } from '../state/model.js';
+import { initialState, snapshotOf, type ChatMessage, type FeedEntry, type NotificationSettings, type SignalRecord, type SupervisorState } from '../state/model.js';
 import { reduce } from '../state/reducer.js';
 import { ackEvent, approvalAnsweredEvent, questionAnsweredEvent } from '../state/userActions.js';
 import { planWorkspaces, selectFeed, type FeedFilter } from '../state/selectors.js';
@@ -21,6 +21,13 @@ import { PlannerConnection } from './plannerConnection.js';
 
 /** A workspace as callers give it: on `local` unless it names a host. */
 export type WorkspaceInput = Omit<WorkspaceSpec, 'host'> & { host?: string };
+
+export interface StopOptions {
+  /** How long running turns on private app-servers may take to finish before they are interrupted. */
+  graceMs?: number;
+  /** Why, in the words the feed and the signal use: `stopped by daemon stop`. */
+  reason?: string;
+}
 
 export interface SupervisorOptions {
   /** Hosts besides `local`, and `local`'s own settings; `local` always exists. */
@@ -142,13 +149,92 @@ export class Supervisor implements SupervisorApi {
     return Object.values(this.state.workspaces).flatMap((w) => (w.host === host ? [w.name] : []));
   }
 
-  /** Closes every host's connection: private app-servers end, Codex's daemon keeps its turns. */
-  async stop(): Promise<void> {
+  /** The TUIs' notification settings (config.json's `notifications`), for every client alike. */
+  setNotifications(settings: NotificationSettings): void {
+    if (JSON.stringify(settings) === JSON.stringify(this.state.notifications)) return;
+    this.emit({ type: 'settings/notifications', atMs: this.now(), settings });
+  }
+
+  /**
+   * Closes every host's connection. Codex's daemon keeps its turns (they are caught up with on
+   * the next start); a private app-server ends with us, so its running turns get up to
+   * `graceMs` to finish, then are interrupted, each with a feed line and a signal that say why.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
+    await this.endPrivateTurns(options.graceMs ?? 0, options.reason ?? 'cm-supervisor stopped');
     await Promise.all([...this.hosts.values()].map((runner) => runner.stop()));
     await this.planner.stop();
     await this.options.ledger?.settled();
+  }
+
+  /** Turns running on an app-server that ends with us. */
+  private privateTurns(state: SupervisorState): { workspace: string; threadId: string; turnId: string }[] {
+    return Object.values(state.threads).flatMap((t) => {
+      const host = state.hosts[state.workspaces[t.workspace]?.host ?? ''];
+      return t.currentTurnId !== null && host?.transport === 'private' && host.status === 'ready' ? [{ workspace: t.workspace, threadId: t.id, turnId: t.currentTurnId }] : [];
+    });
+  }
+
+  private async endPrivateTurns(graceMs: number, reason: string): Promise<void> {
+    if (this.privateTurns(this.state).length === 0) return;
+    if (graceMs > 0) await this.waitUntil((s) => this.privateTurns(s).length === 0, graceMs).catch(() => {});
+    const left = this.privateTurns(this.state);
+    await Promise.all(
+      left.map(async ({ workspace, threadId, turnId }) => {
+        this.emit({ type: 'turn/interruptedByStop', atMs: this.now(), workspace, threadId, turnId, reason });
+        const client = await this.clientOf(workspace).catch(() => null);
+        await client?.turnInterrupt({ threadId, turnId }).catch(() => {});
+      }),
+    );
+  }
+
+  /**
+   * Takes a new configuration while running: hosts and workspaces that appeared are added (and
+   * connected), those that went are dropped, those whose settings changed are reconnected.
+   * Returns what changed, in words.
+   */
+  async applyConfig(hosts: HostSpec[], workspaces: WorkspaceInput[]): Promise<string[]> {
+    const changes: string[] = [];
+    const specs = new Map<string, HostSpec>([[LOCAL_HOST, localHost()]]);
+    for (const host of hosts) specs.set(host.name, host);
+    const wanted = new Map(workspaces.map((w) => [w.name, { ...w, host: w.host ?? LOCAL_HOST }]));
+    // Workspaces that went, or moved to another host or directory.
+    for (const ws of Object.values(this.state.workspaces)) {
+      const next = wanted.get(ws.name);
+      if (next && next.host === ws.host && next.path === ws.path) continue;
+      this.emit({ type: 'workspace/removed', atMs: this.now(), name: ws.name });
+      changes.push(`workspace ${ws.name} removed`);
+    }
+    // Hosts that went or changed: their connection ends (a changed one reconnects below).
+    for (const [name, runner] of this.hosts) {
+      const spec = specs.get(name);
+      if (spec && JSON.stringify(spec) === JSON.stringify(runner.spec)) continue;
+      this.hosts.delete(name);
+      await runner.stop();
+      if (!spec) {
+        for (const ws of Object.values(this.state.workspaces)) if (ws.host === name) this.emit({ type: 'workspace/removed', atMs: this.now(), name: ws.name });
+        this.emit({ type: 'host/removed', atMs: this.now(), name });
+        changes.push(`host ${name} removed`);
+      } else changes.push(`host ${name} changed`);
+    }
+    for (const spec of specs.values()) if (!this.hosts.has(spec.name)) this.registerHost(spec);
+    const caughtUp = new Set<HostRunner>();
+    for (const ws of wanted.values()) {
+      if (this.state.workspaces[ws.name]) continue;
+      const runner = this.hosts.get(ws.host);
+      if (!runner) continue;
+      this.registerWorkspace(ws);
+      changes.push(`workspace ${ws.name} added`);
+      if (runner.started) caughtUp.add(runner);
+    }
+    // Hosts that serve workspaces now are connected (new, changed, or idle until now); hosts
+    // already up catch up with their new workspaces' threads.
+    const idle = [...this.hosts.values()].filter((r) => !r.started && this.workspacesOn(r.name).length > 0);
+    await Promise.all([...idle.map((r) => r.start()), ...[...caughtUp].map((r) => r.catchUp())]);
+    return changes;
   }
 
   // ---- SupervisorApi ----
@@ -175,9 +261,8 @@ export class Supervisor implements SupervisorApi {
     if (this.state.workspaces[ws.name]) throw new SupervisorError(`workspace name "${ws.name}" is already in use`, 2);
     const runner = this.hosts.get(ws.host ?? LOCAL_HOST);
     if (!runner) throw new SupervisorError(`unknown host "${ws.host}"; known hosts: ${[...this.hosts.keys()].join(', ')}`, 2);
-    const wasIdle = this.workspacesOn(runner.name).length === 0;
     this.registerWorkspace(ws);
-    if (wasIdle) await runner.start();
+    if (!runner.started) await runner.start();
   }
 
   // async: a usage error thrown by the check (userActions.ts) becomes the rejection.
@@ -283,7 +368,7 @@ export class Supervisor implements SupervisorApi {
     this.state = state;
     const raised: SignalRecord[] = [];
     for (const effect of effects) this.runEffect(effect, raised);
-    const change: StateChange = { seq: state.seq, atMs: event.atMs, eventType: event.type, raised };
+    const change: StateChange = { seq: state.seq, atMs: event.atMs, eventType: event.type, raised, event };
     callEach(this.listeners, change);
   }
 

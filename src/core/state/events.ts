@@ -1,5 +1,5 @@
 import type { ThreadItem, ThreadStatus, TurnError } from '../protocol/messages.js';
-import type { ApprovalRecord, ChatMessage, HostRecord, HostTransport, PlanStep, QuestionRecord } from './model.js';
+import type { ApprovalRecord, ChatMessage, HostRecord, HostTransport, NotificationSettings, PlanStep, QuestionRecord } from './model.js';
 
 /**
  * Everything that can happen to the supervisor, as past-tense facts. Time (`atMs`) and ids
@@ -9,6 +9,9 @@ export type SupervisorEvent =
   // ---- hosts and their connections (from the loop) ----
   | { type: 'host/added'; atMs: number; name: string; kind: HostRecord['kind']; target: string }
   | { type: 'workspace/added'; atMs: number; name: string; host: string; path: string; stallAfterMs: number }
+  /** The configuration no longer has it: it is no longer supervised. */
+  | { type: 'workspace/removed'; atMs: number; name: string }
+  | { type: 'host/removed'; atMs: number; name: string }
   | { type: 'connection/starting'; atMs: number; host: string }
   | { type: 'connection/ready'; atMs: number; host: string; pid: number | null; codexVersion: string | null; transport: HostTransport }
   | { type: 'connection/startFailed'; atMs: number; host: string; message: string; stderrTail: string[] }
@@ -19,6 +22,8 @@ export type SupervisorEvent =
   | { type: 'connection/stopped'; atMs: number; host: string }
   | { type: 'connection/warning'; atMs: number; host: string; message: string }
   | { type: 'host/health'; atMs: number; host: string; pingMs: number; rssBytes: number | null }
+  /** config.json's notification settings, at start and whenever the file changes. */
+  | { type: 'settings/notifications'; atMs: number; settings: NotificationSettings }
   /** The daemon started from a persisted state: nothing of the old processes is alive. */
   | { type: 'supervisor/restored'; atMs: number }
   /** A problem of the supervisor itself (state file unreadable, a write failed), by key. */
@@ -76,6 +81,8 @@ export type SupervisorEvent =
   // ---- pull ----
   | { type: 'health/tick'; atMs: number }
   | { type: 'thread/resumeFailed'; atMs: number; workspace: string; threadId: string; message: string }
+  /** cm-supervisor is stopping and interrupts a turn its private app-server would take down with it. */
+  | { type: 'turn/interruptedByStop'; atMs: number; workspace: string; threadId: string; turnId: string; reason: string }
   /**
    * On (re)connecting: a known thread as the server lists it now, with its last turn, so what
    * happened while cm-supervisor was away (another client's turn, a turn that ended) is told.

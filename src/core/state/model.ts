@@ -246,6 +246,16 @@ export interface SupervisorState {
   warnings: string[];
   /** The conversation with the supervisor (chat), oldest first, bounded. */
   chat: ChatMessage[];
+  /** How the TUIs notify, as config.json says now; null: no configuration given (not persisted: the file is the truth). */
+  notifications: NotificationSettings | null;
+}
+
+export interface NotificationSettings {
+  enabled: boolean;
+  /** Signal kinds that notify; null: the TUI's default. */
+  kinds: SignalKind[] | null;
+  /** Workspaces that never notify. */
+  muted: string[];
 }
 
 export const DEFAULT_FEED_LIMIT = 2_000;
@@ -271,6 +281,7 @@ export function initialState(options: { feedLimit?: number } = {}): SupervisorSt
     protocolErrors: 0,
     warnings: [],
     chat: [],
+    notifications: null,
   };
 }
 

@@ -7,7 +7,7 @@ import { approvalSubject } from './digest.js';
 import { transportWords } from './hostText.js';
 import { clearRequest } from './reduceRequests.js';
 import { setJobStatus } from './reduceJobs.js';
-import { pruneResolved, raiseSignal, resolveSignal, signalKeys } from './signals.js';
+import { pruneResolved, raiseSignal, resolveSignal, resolveSignalsWhere, signalKeys } from './signals.js';
 import { closeOpenItems, copyThread, putThread, refreshWorkspaceThreads } from './threadRecords.js';
 
 type ConnectionEvent = Extract<
@@ -15,7 +15,9 @@ type ConnectionEvent = Extract<
   {
     type:
       | 'host/added'
+      | 'host/removed'
       | 'workspace/added'
+      | 'workspace/removed'
       | 'supervisor/restored'
       | 'connection/starting'
       | 'connection/ready'
@@ -69,6 +71,12 @@ export function reduceConnectionEvent(state: SupervisorState, effects: Effect[],
       };
       return;
     }
+    case 'workspace/removed':
+      removeWorkspace(state, effects, event.name, atMs);
+      return;
+    case 'host/removed':
+      if (workspacesOf(state, event.name).length === 0) delete state.hosts[event.name];
+      return;
     case 'supervisor/restored':
       pruneResolved(state);
       for (const host of Object.values(state.hosts)) {
@@ -175,6 +183,25 @@ export function reduceConnectionEvent(state: SupervisorState, effects: Effect[],
       addWarning(state, `${host.name}: protocol error: ${event.reason}`);
       return;
   }
+}
+
+/**
+ * A workspace the configuration dropped: its threads are no longer shown and its signals are
+ * closed. Requests still waiting on it are refused, so no turn waits for an answer nobody will
+ * give; the feed says so.
+ */
+function removeWorkspace(state: SupervisorState, effects: Effect[], name: string, atMs: number): void {
+  if (!state.workspaces[name]) return;
+  for (const request of [...Object.values(state.pendingApprovals), ...Object.values(state.openQuestions)]) {
+    if (request.workspace !== name) continue;
+    effects.push({ type: 'rejectServerRequest', workspace: name, requestId: request.requestId, message: `workspace "${name}" is no longer supervised` });
+    clearRequest(state, request.key, atMs);
+  }
+  const threads = Object.values(state.threads).filter((t) => t.workspace === name);
+  for (const thread of threads) delete state.threads[thread.id];
+  resolveSignalsWhere(state, atMs, (s) => s.workspace === name);
+  pushFeed(state, { atMs, workspace: name, threadId: null, kind: 'connection', text: `no longer supervised (removed from the configuration; ${threads.length} thread(s) left alone)` });
+  delete state.workspaces[name];
 }
 
 function workspacesOf(state: SupervisorState, host: string): WorkspaceRecord[] {

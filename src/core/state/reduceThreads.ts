@@ -24,7 +24,8 @@ type ThreadEvent = Extract<
       | 'diff/updated'
       | 'tokenUsage/updated'
       | 'turn/error'
-      | 'thread/caughtUp';
+      | 'thread/caughtUp'
+      | 'turn/interruptedByStop';
   }
 >;
 
@@ -119,6 +120,9 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
       return;
     case 'thread/caughtUp':
       catchUp(state, effects, event);
+      return;
+    case 'turn/interruptedByStop':
+      interruptedByStop(state, effects, event);
       return;
     case 'plan/updated': {
       const thread = touched(state, workspace, event.threadId, atMs);
@@ -222,8 +226,42 @@ export function errorKind(info: unknown): string | null {
   return null;
 }
 
+/**
+ * The turn's end as cm-supervisor's stop recorded it (its private app-server goes down with us):
+ * a failed signal and a feed line that say why, both persisted, so the next start shows it.
+ */
+function interruptedByStop(state: SupervisorState, effects: Effect[], event: Extract<SupervisorEvent, { type: 'turn/interruptedByStop' }>): void {
+  const { atMs, workspace, turnId } = event;
+  const stored = state.threads[event.threadId];
+  if (!stored || stored.currentTurnId !== turnId) return;
+  const thread = copyThread(stored);
+  const why = `interrupted (${event.reason})`;
+  closeOpenItems(thread, 'interrupted');
+  thread.currentTurnId = null;
+  thread.lastTurn = { id: turnId, status: 'interrupted', error: why };
+  thread.waitingOnApproval = false;
+  thread.waitingOnUserInput = false;
+  setActivity(thread, atMs, why);
+  putThread(state, thread);
+  raiseSignal(state, effects, {
+    key: signalKeys.turn('failed', thread.id),
+    kind: 'failed',
+    workspace,
+    threadId: thread.id,
+    turnId,
+    message: `${why}: ${cut(thread.digest.currentTask ?? thread.title, 60)}`,
+    context: { errorMessage: why, codexErrorKind: 'interrupted' },
+    atMs,
+  });
+  pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_interrupted', text: why });
+  setJobStatus(state, turnId, 'interrupted', atMs, { error: why });
+}
+
 function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<SupervisorEvent, { type: 'turn/completed' }>): void {
   const { atMs, workspace } = event;
+  const stored = state.threads[event.threadId];
+  // Already ended here (stopping interrupted it): the server's own report adds nothing.
+  if (stored && stored.currentTurnId !== event.turnId && stored.lastTurn?.id === event.turnId) return;
   const thread = touched(state, workspace, event.threadId, atMs);
   const errorMessage = event.error?.message ?? null;
   const lastError =

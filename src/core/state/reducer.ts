@@ -13,11 +13,6 @@ import { oneLine } from '../util/text.js';
 
 /** What most events produce: shared, and frozen so that no caller can add to it. */
 const NO_EFFECTS = Object.freeze([]) as unknown as Effect[];
-/**
- * The effects of the event being reduced, in one array reused for every event: it is copied out
- * only when an event produced some (allocating a fresh array per event showed up in the bench).
- */
-const pending: Effect[] = [];
 
 /**
  * The only way state changes: no IO, no clock, no randomness; time and ids come in the event.
@@ -25,9 +20,7 @@ const pending: Effect[] = [];
  * Events that do not apply to the current state are ignored, never thrown on.
  */
 export function reduce(state: SupervisorState, event: SupervisorEvent): [SupervisorState, Effect[]] {
-  // Emptied by the last event's splice; only an event that threw can have left effects here.
-  if (pending.length !== 0) pending.length = 0;
-  const effects = pending;
+  const effects: Effect[] = [];
   state.seq++;
   switch (event.type) {
     // Most frequent first: each case is a comparison, and this runs for every event.
@@ -45,11 +38,14 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'thread/closed':
     case 'thread/renamed':
     case 'thread/caughtUp':
+    case 'turn/interruptedByStop':
       reduceThreadEvent(state, effects, event);
       break;
     case 'host/health':
     case 'host/added':
+    case 'host/removed':
     case 'workspace/added':
+    case 'workspace/removed':
     case 'supervisor/restored':
     case 'connection/starting':
     case 'connection/ready':
@@ -94,6 +90,9 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'chat/message':
       reduceChat(state, event);
       break;
+    case 'settings/notifications':
+      state.notifications = event.settings;
+      break;
     case 'supervisor/problem':
       // The supervisor's own failures are signals too, under a pseudo-workspace.
       raiseSignal(state, effects, {
@@ -112,7 +111,7 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
       resolveSignal(state, `supervisor:${event.key}`, event.atMs);
       break;
   }
-  return [state, pending.length === 0 ? NO_EFFECTS : pending.splice(0)];
+  return [state, effects.length === 0 ? NO_EFFECTS : effects];
 }
 
 /**
