@@ -50,8 +50,7 @@ describe('cm-supervisor chat (built CLI, real codex)', () => {
     expect(status.stdout).toMatch(/workspace web \(.*\): app-server ready/);
 
     const bad = await chat(['/dispatch api']);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('cm-supervisor: usage: /dispatch <ws>[,<ws>…] <prompt>');
+    expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('cm-supervisor: usage: /dispatch <ws>[,<ws>…] <prompt>') });
   });
 
   it('a free-form request with --yes: planned, dispatched to both workspaces, results printed', async () => {

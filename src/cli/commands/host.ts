@@ -1,6 +1,7 @@
 import { ConfigStore, describeHost, hostSpecs, parseEnvAssignments, type Config, type HostSettings } from '../../core/config/config.js';
 import type { CodexDaemonMode, HostSpec } from '../../core/hosts/hostSpec.js';
 import type { GlobalOptions } from '../globalOptions.js';
+import { applyConfigNow } from '../applyConfigNow.js';
 import type { CliIo } from '../io.js';
 
 /** The options `host add` and `host set` share, as commander gives them. */
@@ -29,23 +30,26 @@ function settingsFrom(opts: HostSetCliOptions): HostSettings {
   };
 }
 
-export function hostAdd(globals: GlobalOptions, name: string, url: string, opts: HostCliOptions, io: CliIo): void {
+export async function hostAdd(globals: GlobalOptions, name: string, url: string, opts: HostCliOptions, io: CliIo): Promise<void> {
   const store = new ConfigStore(globals.home);
   store.addHost(name, { ...settingsFrom(opts), url });
   io.out(`added host "${name}" to ${store.path}:\n${hostBlock(store.read(), name)}`);
   io.out(`add a workspace on it with \`cm-supervisor workspace add ${name}:/absolute/path\`\n`);
+  await applyConfigNow(globals, io);
 }
 
-export function hostSet(globals: GlobalOptions, name: string, opts: HostSetCliOptions, io: CliIo): void {
+export async function hostSet(globals: GlobalOptions, name: string, opts: HostSetCliOptions, io: CliIo): Promise<void> {
   const store = new ConfigStore(globals.home);
   store.setHost(name, settingsFrom(opts));
   io.out(`updated host "${name}" in ${store.path}:\n${hostBlock(store.read(), name)}`);
+  await applyConfigNow(globals, io);
 }
 
-export function hostRemove(globals: GlobalOptions, name: string, io: CliIo): void {
+export async function hostRemove(globals: GlobalOptions, name: string, io: CliIo): Promise<void> {
   const store = new ConfigStore(globals.home);
   const host = store.removeHost(name);
   io.out(`removed host "${host.name}" (${host.url})\n`);
+  await applyConfigNow(globals, io);
 }
 
 /** `local` first, then the ssh hosts, then the own hosts of workspaces with a `command`. */

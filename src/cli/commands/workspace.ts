@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { ConfigStore, hostSpecs, parseWorkspaceTarget, verifyRemoteDirectory, workspaceHost } from '../../core/config/config.js';
 import { LOCAL_HOST } from '../../core/hosts/hostSpec.js';
 import type { GlobalOptions } from '../globalOptions.js';
+import { applyConfigNow } from '../applyConfigNow.js';
 import type { CliIo } from '../io.js';
 
 /** `workspace add [HOST:]PATH`: a local directory, or an absolute one on an ssh host (checked over ssh). */
@@ -20,6 +21,7 @@ export async function workspaceAdd(globals: GlobalOptions, targetArg: string, op
   if (host?.kind !== 'ssh' && !insideGitWorkTree(ws.path)) {
     io.err(`warning: ${ws.path} is not a git repository; Codex trusts projects by directory and may ask to trust it (run \`git init\` there if it should be one)\n`);
   }
+  await applyConfigNow(globals, io);
 }
 
 /** `dir` or a directory above it has `.git` (a directory, or the file of a worktree or submodule). */
@@ -51,8 +53,9 @@ export function workspaceList(globals: GlobalOptions, opts: { json?: boolean }, 
   io.out(`${lines.join('\n')}\n`);
 }
 
-export function workspaceRemove(globals: GlobalOptions, name: string, io: CliIo): void {
+export async function workspaceRemove(globals: GlobalOptions, name: string, io: CliIo): Promise<void> {
   const store = new ConfigStore(globals.home);
   const ws = store.removeWorkspace(name);
   io.out(`removed workspace "${ws.name}" (${ws.host && ws.host !== LOCAL_HOST ? `${ws.host}:${ws.path}` : ws.path})\n`);
+  await applyConfigNow(globals, io);
 }

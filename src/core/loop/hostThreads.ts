@@ -88,6 +88,8 @@ export class HostThreads {
           const resumed = await this.client.threadResume({ threadId, excludeTurns: true });
           await this.report(workspace, resumed.thread);
         } catch (error) {
+          // The connection went away meanwhile (stopping, or a drop): the next one resumes it.
+          if (this.client.connection.isClosed) return;
           this.ctx.emit({ type: 'thread/resumeFailed', atMs: this.ctx.now(), workspace, threadId, message: error instanceof Error ? error.message : String(error) });
         }
       }),

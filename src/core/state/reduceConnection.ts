@@ -165,7 +165,9 @@ export function reduceConnectionEvent(state: SupervisorState, effects: Effect[],
       return;
     case 'connection/stopped':
       for (const ws of workspacesOf(state, host.name)) {
-        const loaded = host.transport === 'attached' ? detach(state, ws.name, host, atMs) : loseLiveWork(state, effects, ws.name, 'stopped', atMs);
+        // Threads on Codex's daemon are followed again on connecting; a private app-server's
+        // threads are loaded again when work needs them (not all of them at every start).
+        const loaded = host.transport === 'attached' ? detach(state, ws.name, host, atMs) : (loseLiveWork(state, effects, ws.name, 'stopped', atMs), []);
         state.workspaces[ws.name] = { ...ws, resumeThreadIds: [...new Set([...ws.resumeThreadIds, ...loaded])] };
         resolveSignal(state, signalKeys.disconnected(ws.name), atMs);
       }
