@@ -248,4 +248,25 @@ describe('one loop per home (built CLI, real codex)', () => {
     // Its state was saved: the next command finds it.
     expect(JSON.parse((await cli(['status', '--json'])).stdout).workspaces).toEqual([expect.objectContaining({ name: 'api' })]);
   });
+
+  it('feed --follow prints each new entry as it comes (--json: one object a line), also from the daemon, until Ctrl-C', async () => {
+    const { home, cliEnv, cli } = await newHome();
+    const api = await env.workspace('api');
+    expect((await cli(['workspace', 'add', api, '--name', 'api'])).code).toBe(0);
+    expect((await cli(['daemon', 'start'])).code).toBe(0);
+    const follow = execa(process.execPath, [CLI, 'feed', '--follow', '--json'], { env: cliEnv, reject: false, timeout: 60_000 });
+    let out = '';
+    follow.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const plan = join(home, 'p.json');
+    await writeFile(plan, JSON.stringify({ version: 1, id: 'f', actions: [{ id: 'a', workspace: 'api', prompt: 'follow me', thread: 'new' }] }));
+    // Whether it subscribed before the dispatch or listed the entries after, each is printed once.
+    expect((await cli(['dispatch', '--plan', plan])).code).toBe(0);
+    await expect.poll(() => out, { timeout: WAIT_MS }).toContain('completed: Done: follow me');
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; text: string });
+    expect(lines.map((l) => l.text)).toEqual(expect.arrayContaining(['queued a: follow me', 'new task: follow me', 'completed: Done: follow me']));
+    for (let i = 1; i < lines.length; i++) expect(lines[i]!.seq).toBeGreaterThan(lines[i - 1]!.seq);
+    follow.kill('SIGINT');
+    expect((await follow).exitCode).toBe(0);
+    expect((await cli(['daemon', 'stop'])).code).toBe(0);
+  });
 });

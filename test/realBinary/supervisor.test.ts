@@ -141,4 +141,25 @@ describe('Supervisor against the real codex app-server', () => {
     expect(again.results[0]).toMatchObject({ status: 'dispatched', threadId });
     await sup.waitUntil((s) => s.jobs[again.results[0]!.jobKey]?.status === 'completed', WAIT_MS);
   });
+
+  it('stopping gives running turns of a private app-server the grace to finish, then interrupts the rest and says why', async () => {
+    const { supervisor: sup } = await startSupervisor(['api', 'web']);
+    const result = await sup.dispatch({
+      version: 1,
+      id: 'g',
+      actions: [
+        { id: 'quick', workspace: 'api', prompt: '[slow] finishes within the grace', thread: 'new' },
+        { id: 'stuck', workspace: 'web', prompt: '[silent] never finishes', thread: 'new' },
+      ],
+    });
+    await sup.waitUntil((s) => result.results.every((r) => s.threads[r.threadId!]?.currentTurnId !== null && s.threads[r.threadId!]?.currentTurnId !== undefined), WAIT_MS);
+    await sup.stop({ graceMs: 4_000, reason: 'stopped by quitting the TUI' });
+    const state = await sup.snapshot();
+    expect(state.jobs['g:quick']).toMatchObject({ status: 'completed' });
+    expect(state.jobs['g:stuck']).toMatchObject({ status: 'interrupted', error: 'interrupted (stopped by quitting the TUI)' });
+    expect(openOf(state, 'failed', 'web')!.message).toBe('interrupted (stopped by quitting the TUI): [silent] never finishes');
+    expect(selectFeed(state, { workspace: 'web' }).map((e) => e.text)).toContain('interrupted (stopped by quitting the TUI)');
+    // Said once, though the app-server reports the interrupted turn too.
+    expect(selectFeed(state, { workspace: 'web' }).filter((e) => e.kind === 'turn_interrupted')).toHaveLength(1);
+  });
 });
