@@ -106,7 +106,7 @@ function withoutLiveOrder(run: {
 
 describe('one loop per home (built CLI, real codex)', () => {
   it('status, feed and a dry run answer the same with and without a daemon (modulo ids, times and pids)', async () => {
-    const runs = [];
+    const runs: unknown[] = [];
     for (const withDaemon of [false, true]) {
       const { home, cli } = await newHome();
       const api = await env.workspace('api');

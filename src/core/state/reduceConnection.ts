@@ -6,6 +6,7 @@ import type { HostRecord, SupervisorState, WorkspaceRecord } from './model.js';
 import { approvalSubject } from './digest.js';
 import { transportWords } from './hostText.js';
 import { clearRequest } from './reduceRequests.js';
+import { reportInterrupted } from './reduceThreads.js';
 import { setJobStatus } from './reduceJobs.js';
 import { pruneResolved, raiseSignal, resolveSignal, resolveSignalsWhere, signalKeys } from './signals.js';
 import { closeOpenItems, copyThread, putThread, refreshWorkspaceThreads } from './threadRecords.js';
@@ -294,18 +295,8 @@ function loseLiveWork(state: SupervisorState, effects: Effect[], workspace: stri
     if (thread.status !== 'notLoaded') loaded.push(thread.id);
     const turnId = thread.currentTurnId;
     if (turnId !== null && exit !== 'stopped') {
-      const message = `turn lost: the app-server ${exit}`;
-      raiseSignal(state, effects, {
-        key: signalKeys.turn('failed', thread.id),
-        kind: 'failed',
-        workspace,
-        threadId: thread.id,
-        turnId,
-        message: `interrupted: ${oneLine(thread.digest.currentTask ?? thread.title, 60)} — ${message}`,
-        context: { errorMessage: message, codexErrorKind: 'interrupted' },
-        atMs,
-      });
-      pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_interrupted', text: message });
+      const why = `turn lost: the app-server ${exit}`;
+      reportInterrupted(state, effects, thread, turnId, why, `interrupted: ${oneLine(thread.digest.currentTask ?? thread.title, 60)} — ${why}`, atMs);
     }
     if (turnId !== null) setJobStatus(state, turnId, 'interrupted', atMs, { error: `the app-server ${exit}` });
     const draft = copyThread(thread);

@@ -231,7 +231,7 @@ export function errorKind(info: unknown): string | null {
  * a failed signal and a feed line that say why, both persisted, so the next start shows it.
  */
 function interruptedByStop(state: SupervisorState, effects: Effect[], event: Extract<SupervisorEvent, { type: 'turn/interruptedByStop' }>): void {
-  const { atMs, workspace, turnId } = event;
+  const { atMs, turnId } = event;
   const stored = state.threads[event.threadId];
   if (!stored || stored.currentTurnId !== turnId) return;
   const thread = copyThread(stored);
@@ -243,18 +243,23 @@ function interruptedByStop(state: SupervisorState, effects: Effect[], event: Ext
   thread.waitingOnUserInput = false;
   setActivity(thread, atMs, why);
   putThread(state, thread);
+  reportInterrupted(state, effects, thread, turnId, why, `${why}: ${cut(thread.digest.currentTask ?? thread.title, 60)}`, atMs);
+  setJobStatus(state, turnId, 'interrupted', atMs, { error: why });
+}
+
+/** A turn that ended without finishing, not by the model's doing: a failed signal and a feed line that say why. */
+export function reportInterrupted(state: SupervisorState, effects: Effect[], thread: ThreadRecord, turnId: string, why: string, message: string, atMs: number): void {
   raiseSignal(state, effects, {
     key: signalKeys.turn('failed', thread.id),
     kind: 'failed',
-    workspace,
+    workspace: thread.workspace,
     threadId: thread.id,
     turnId,
-    message: `${why}: ${cut(thread.digest.currentTask ?? thread.title, 60)}`,
+    message,
     context: { errorMessage: why, codexErrorKind: 'interrupted' },
     atMs,
   });
-  pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_interrupted', text: why });
-  setJobStatus(state, turnId, 'interrupted', atMs, { error: why });
+  pushFeed(state, { atMs, workspace: thread.workspace, threadId: thread.id, kind: 'turn_interrupted', text: why });
 }
 
 function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<SupervisorEvent, { type: 'turn/completed' }>): void {
