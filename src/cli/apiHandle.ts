@@ -43,18 +43,31 @@ async function liveLoop(home: string): Promise<DaemonLock | null> {
   }
 }
 
+/**
+ * How long a loop whose socket does not answer is waited for: it may be starting (the socket
+ * comes after the lock) or stopping (the lock goes after the socket).
+ */
+const SETTLE_MS = 10_000;
+
 /** The daemon of this home (or a command serving its loop), when one runs; an error when it does not answer. */
 export async function connectToDaemon(globals: GlobalOptions, options: { reconnect?: boolean } = {}): Promise<DaemonClient | null> {
-  const lock = await liveLoop(globals.home);
-  if (!lock) return null;
-  try {
-    return await DaemonClient.connect(daemonPaths(globals.home).socket, { timeoutMs: 30_000, ...options });
-  } catch (error) {
-    throw new SupervisorError(
-      `${describeHolder(lock)} runs for ${globals.home} but does not answer on its socket: ${error instanceof Error ? error.message : String(error)}`,
-      1,
-      { cause: error },
-    );
+  const deadline = Date.now() + SETTLE_MS;
+  for (;;) {
+    const lock = await liveLoop(globals.home);
+    if (!lock) return null;
+    try {
+      return await DaemonClient.connect(daemonPaths(globals.home).socket, { timeoutMs: 30_000, ...options });
+    } catch (error) {
+      if (Date.now() < deadline) {
+        await sleep(100);
+        continue;
+      }
+      throw new SupervisorError(
+        `${describeHolder(lock)} runs for ${globals.home} but does not answer on its socket: ${error instanceof Error ? error.message : String(error)}`,
+        1,
+        { cause: error },
+      );
+    }
   }
 }
 

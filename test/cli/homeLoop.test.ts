@@ -269,4 +269,12 @@ describe('one loop per home (built CLI, real codex)', () => {
     expect((await follow).exitCode).toBe(0);
     expect((await cli(['daemon', 'stop'])).code).toBe(0);
   });
+
+  it('commands started together share one loop: one takes the home, the others wait for it or use it', async () => {
+    const { cli } = await newHome();
+    const api = await env.workspace('api');
+    expect((await cli(['workspace', 'add', api, '--name', 'api'])).code).toBe(0);
+    const runs = await Promise.all([cli(['status', '--json']), cli(['feed', '--json']), cli(['status', '--json']), cli(['feed', '--json'])]);
+    for (const r of runs) expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+  });
 });
