@@ -33,6 +33,11 @@ interface Client {
   greeted: boolean;
   unsubscribe: (() => void) | null;
   behind: boolean;
+  /** Lines not written yet: what one turn of the event loop produced goes out in one write. */
+  outbox: string[];
+  outboxBytes: number;
+  /** Bytes of snapshots sent and maybe not drained yet: a client reading a big one is not behind. */
+  snapshotBytes: number;
 }
 
 /**
@@ -70,8 +75,9 @@ export class DaemonServer {
 
   /** Closes every connection, telling each client why first. */
   async close(reason = 'the daemon stopped'): Promise<void> {
-    for (const client of this.clients) this.send(client, { method: 'daemon.stopping', params: { reason } });
     for (const client of this.clients) {
+      this.send(client, { method: 'daemon.stopping', params: { reason } });
+      this.flush(client);
       client.unsubscribe?.();
       client.socket.end();
     }
@@ -86,7 +92,7 @@ export class DaemonServer {
   }
 
   private accept(socket: Socket): void {
-    const client: Client = { socket, greeted: false, unsubscribe: null, behind: false };
+    const client: Client = { socket, greeted: false, unsubscribe: null, behind: false, outbox: [], outboxBytes: 0, snapshotBytes: 0 };
     this.clients.add(client);
     const decoder = new LineDecoder(MAX_REQUEST_BYTES);
     socket.on('data', (chunk: Buffer) => {
@@ -100,6 +106,7 @@ export class DaemonServer {
       }
     });
     socket.on('drain', () => {
+      client.snapshotBytes = 0;
       if (client.behind && socket.writableLength < MAX_BUFFERED_BYTES / 2) {
         client.behind = false;
         this.send(client, { method: 'supervisor.resync' });
@@ -117,26 +124,34 @@ export class DaemonServer {
     try {
       raw = JSON.parse(line);
     } catch {
-      return this.send(client, { id: null, error: { code: ERROR_CODES.parse, message: 'not JSON: send one JSON object per line' } });
+      this.send(client, { id: null, error: { code: ERROR_CODES.parse, message: 'not JSON: send one JSON object per line' } });
+      return;
     }
     const envelope = RequestEnvelopeSchema.safeParse(raw);
     if (!envelope.success) {
-      return this.send(client, { id: null, error: { code: ERROR_CODES.invalidRequest, message: 'a request needs a numeric "id" and a "method"' } });
+      this.send(client, { id: null, error: { code: ERROR_CODES.invalidRequest, message: 'a request needs a numeric "id" and a "method"' } });
+      return;
     }
     const { id, method } = envelope.data;
     // Own keys only: "toString" or "__proto__" must be unknown methods, not a crash.
     const schema = Object.hasOwn(METHOD_PARAMS, method) ? (METHOD_PARAMS as Record<string, z.ZodType>)[method] : undefined;
-    if (!schema) return this.send(client, { id, error: { code: ERROR_CODES.unknownMethod, message: `unknown method "${method}"` } });
+    if (!schema) {
+      this.send(client, { id, error: { code: ERROR_CODES.unknownMethod, message: `unknown method "${method}"` } });
+      return;
+    }
     const params = schema.safeParse(envelope.data.params ?? {});
     if (!params.success) {
-      return this.send(client, { id, error: { code: ERROR_CODES.invalidParams, message: `invalid params for ${method}: ${z.prettifyError(params.error).replace(/\n/g, '; ')}` } });
+      this.send(client, { id, error: { code: ERROR_CODES.invalidParams, message: `invalid params for ${method}: ${z.prettifyError(params.error).replace(/\n/g, '; ')}` } });
+      return;
     }
     if (!client.greeted && method !== 'hello') {
-      return this.send(client, { id, error: { code: ERROR_CODES.notHello, message: 'send "hello" with the protocol version first' } });
+      this.send(client, { id, error: { code: ERROR_CODES.notHello, message: 'send "hello" with the protocol version first' } });
+      return;
     }
     try {
       const result = await this.call(client, method as DaemonMethod, params.data as Record<string, unknown>);
-      this.send(client, { id, result: result ?? null });
+      const bytes = this.send(client, { id, result: result ?? null });
+      if (method === 'supervisor.snapshot' || method === 'supervisor.subscribe') client.snapshotBytes += bytes;
       if (method === 'daemon.stop') this.hooks.stop((params.data as { graceMs?: number }).graceMs);
     } catch (error) {
       this.send(client, { id, error: errorReply(error) });
@@ -175,7 +190,7 @@ export class DaemonServer {
           client.unsubscribe = this.api.subscribe((change) => {
             if (client.behind) return;
             // A slow client is not buffered without bound: it re-syncs from a snapshot later.
-            if (client.socket.writableLength > MAX_BUFFERED_BYTES) {
+            if (client.socket.writableLength + client.outboxBytes - client.snapshotBytes > MAX_BUFFERED_BYTES) {
               client.behind = true;
               return;
             }
@@ -194,9 +209,23 @@ export class DaemonServer {
     }
   }
 
-  private send(client: Client, message: unknown): void {
-    if (client.socket.destroyed) return;
-    client.socket.write(`${JSON.stringify(message)}\n`);
+  /** Queues one message for the client; returns its size. */
+  private send(client: Client, message: unknown): number {
+    if (client.socket.destroyed) return 0;
+    const line = `${JSON.stringify(message)}\n`;
+    client.outbox.push(line);
+    client.outboxBytes += line.length;
+    if (client.outbox.length === 1) setImmediate(() => this.flush(client));
+    return line.length;
+  }
+
+  /** Writes what is waiting, in order: a burst of events costs one write, not one each. */
+  private flush(client: Client): void {
+    if (client.outbox.length === 0) return;
+    const data = client.outbox.length === 1 ? client.outbox[0]! : client.outbox.join('');
+    client.outbox = [];
+    client.outboxBytes = 0;
+    if (!client.socket.destroyed) client.socket.write(data);
   }
 }
 
