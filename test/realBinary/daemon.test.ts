@@ -482,6 +482,7 @@ describe('daemon: several attached clients', () => {
     const socketPath = join(dir, 'fake.sock');
     let peer = null as Socket | null;
     let snapshotSeq = 0;
+    let replyDelayMs = 0;
     const snapshots: number[] = [];
     const stateAt = (seq: number) => ({ ...initialState(), seq });
     const server: Server = createServer((socket) => {
@@ -499,7 +500,9 @@ describe('daemon: several attached clients', () => {
               : request.method === 'supervisor.subscribe'
                 ? { subscribed: true, snapshot: stateAt(snapshotSeq) }
                 : stateAt(snapshotSeq);
-          socket.write(`${JSON.stringify({ id: request.id, result })}\n`);
+          const reply = `${JSON.stringify({ id: request.id, result })}\n`;
+          if (replyDelayMs > 0) setTimeout(() => socket.write(reply), replyDelayMs);
+          else socket.write(reply);
         }
       });
     });
@@ -528,10 +531,17 @@ describe('daemon: several attached clients', () => {
         ['health/tick', 6],
       ]);
       expect((await client.snapshot()).seq).toBe(6);
-      // The daemon says this client fell behind: a resync and a new snapshot.
+      // The daemon says this client fell behind: a resync and a new snapshot. Readers meanwhile
+      // wait for that snapshot instead of asking for more (a slow daemon is not asked twice).
       snapshotSeq = 40;
+      replyDelayMs = 300;
       peer!.write(`${JSON.stringify({ method: 'supervisor.resync' })}\n`);
       await expect.poll(() => snapshots.length, { timeout: WAIT_MS }).toBe(3);
+      const [read1, read2] = await Promise.all([client.snapshot(), client.feed()]);
+      expect(read1.seq).toBe(40);
+      expect(read2).toEqual([]);
+      expect(snapshots).toHaveLength(3);
+      replyDelayMs = 0;
       peer!.write(tick(41));
       await expect.poll(() => seen.length, { timeout: WAIT_MS }).toBe(6);
       expect(seen.slice(4).map((c) => [c.eventType, c.seq])).toEqual([

@@ -59,6 +59,8 @@ export class DaemonClient implements SupervisorApi {
   private readonly linkListeners = new Set<(status: LinkStatus) => void>();
   private readonly mirror = new StateMirror();
   private subscribing: Promise<void> | null = null;
+  /** The snapshot being read for the copy (at subscribe, after a gap): readers wait for it rather than ask again. */
+  private catchingUp: Promise<void> | null = null;
   private closed = false;
   private closedByUs = false;
   private stoppingReason: string | null = null;
@@ -108,10 +110,12 @@ export class DaemonClient implements SupervisorApi {
   }
 
   async snapshot(): Promise<SupervisorState> {
+    await this.caughtUp();
     return this.mirror.copy() ?? ((await this.request('supervisor.snapshot', {})) as SupervisorState);
   }
 
   async feed(filter?: FeedFilter): Promise<FeedEntry[]> {
+    await this.caughtUp();
     const state = this.mirror.current();
     if (state) return selectFeed(state, filter);
     return (await this.request('supervisor.feed', filter ? { filter } : {})) as FeedEntry[];
@@ -173,9 +177,29 @@ export class DaemonClient implements SupervisorApi {
   }
 
   /** The daemon's events from now on, and the snapshot they follow (taken as the subscription starts). */
-  private async follow(): Promise<void> {
-    const { snapshot } = (await this.request('supervisor.subscribe', {})) as { snapshot: SupervisorState };
-    this.restart(snapshot);
+  private follow(): Promise<void> {
+    return this.catchUp(async () => ((await this.request('supervisor.subscribe', {})) as { snapshot: SupervisorState }).snapshot);
+  }
+
+  /** Reads a snapshot and restarts the copy from it; one at a time. */
+  private catchUp(read: () => Promise<SupervisorState>): Promise<void> {
+    const run: Promise<void> = read().then(
+      (snapshot) => {
+        if (this.catchingUp === run) this.catchingUp = null;
+        this.restart(snapshot);
+      },
+      (error: unknown) => {
+        if (this.catchingUp === run) this.catchingUp = null;
+        throw error;
+      },
+    );
+    this.catchingUp = run;
+    return run;
+  }
+
+  /** Waits for a snapshot already on its way, if any (its failure is the caller's fallback, not an error). */
+  private async caughtUp(): Promise<void> {
+    if (this.catchingUp && !this.mirror.ready) await this.catchingUp.catch(() => {});
   }
 
   private restart(snapshot: SupervisorState): void {
@@ -184,10 +208,12 @@ export class DaemonClient implements SupervisorApi {
   }
 
   /** Changes were missed: listeners are told to re-read, and the copy starts again from a new snapshot. */
-  private async resync(): Promise<void> {
+  private resync(): Promise<void> {
+    // A snapshot already on its way covers this gap too (events after it are held; a gap left shows as one).
+    if (this.catchingUp) return this.catchingUp;
     this.mirror.invalidate();
     callEach(this.listeners, { seq: 0, atMs: Date.now(), eventType: 'resync', raised: [] });
-    this.restart((await this.request('supervisor.snapshot', {})) as SupervisorState);
+    return this.catchUp(async () => (await this.request('supervisor.snapshot', {})) as SupervisorState);
   }
 
   private watch(socket: Socket): void {
