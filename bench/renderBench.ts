@@ -1,302 +1,53 @@
 /**
  * TUI render cost: the real `App` (src/tui/App.tsx) rendered by Ink into a fake 200×60 TTY,
- * against an in-memory SupervisorApi whose state changes only through the real reducer.
+ * against an in-memory SupervisorApi whose state changes only through the real reducer
+ * (renderFixture.ts; the terminal and the App's mounting: tuiHarness.ts).
  *
  * 1. Full render time with 50 workspaces × 4 threads (a running turn each, some approvals) and
  *    10,000 feed entries, in the operations view and in the feed view: from the state change
  *    reaching the App (the snapshot `useSupervisorState` sets) to the frame written to stdout,
  *    i.e. React render and commit, Yoga layout, Ink's output and its write. Median and p95 of
  *    BENCH_RENDER_SAMPLES (default 60) renders per view. Target: under 16 ms.
- * 2. Event storm: 10,000 events/s for 10 s (mostly `item/progress`, plus item, message and turn
- *    events across the 200 threads) while the App is mounted. CPU of this process (user +
- *    system) over wall time, frames rendered (coalesced to ≤ 20/s by useSupervisorState), and
- *    whether the last frame shows the last events. Target: under one core. The same storm with
- *    no App mounted gives the share of the generator and the reducer.
+ * 2. Event storm, in-process: 10,000 events/s for 10 s (mostly `item/progress`, plus item,
+ *    message and turn events across the 200 threads) while the App is mounted. CPU of this
+ *    process (user + system) over wall time, frames rendered (coalesced to ≤ 20/s by
+ *    useSupervisorState), and whether the last frame shows the last events. Target: under one
+ *    core. The same storm with no App mounted gives the share of the generator and the reducer.
+ * 3. Event storm, attached (attachedStorm.ts): the same storm from a fresh start state, served
+ *    by a real DaemonServer in this process on a Unix socket, with the App in a child process
+ *    (attachedTui.ts) on a real DaemonClient, as `cm-supervisor attach` runs it. CPU of the
+ *    child, its frames and last frame, and the bytes it read on the socket per event. Targets:
+ *    the child's CPU ≤ 1.2 × the in-process storm's (both the process the user's TUI runs in),
+ *    and ≤ 2 × the bytes of the events' own JSON. A second child without the App gives the
+ *    share of the client's copy of the state. Load averages before and after are printed: on a
+ *    busy machine the CPU ratios move.
  *
  *   npm run build && node dist/bench/renderBench.js
  *
  * The App runs as `cm-supervisor tui` runs it: Ink's maxFps 20, colours on, styled lines kept
  * across frames (src/tui/styledLineCache.ts), and React's production build unless NODE_ENV is
  * set, as src/cli/main.ts loads it (`NODE_ENV=development node dist/bench/renderBench.js`
- * measures the development build). Environment:
+ * measures the development build). Node flags given to this process (`--cpu-prof`) are given
+ * to the children too. Environment:
  * BENCH_RENDER_SAMPLES, BENCH_STORM_SECONDS (default 10), BENCH_STORM_RATE (default 10000).
  */
-import { EventEmitter } from 'node:events';
+import { availableParallelism, loadavg } from 'node:os';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import type { ReactElement } from 'react';
-import type { StateChange, SupervisorApi } from '../src/core/api/supervisorApi.js';
-import type { SupervisorEvent } from '../src/core/state/events.js';
-import { initialState, snapshotOf, type FeedEntry, type SignalRecord, type SupervisorState } from '../src/core/state/model.js';
-import { normalizeServerRequest } from '../src/core/state/normalize.js';
-import { reduce } from '../src/core/state/reducer.js';
-import { selectFeed, type FeedFilter } from '../src/core/state/selectors.js';
+import { snapshotOf } from '../src/core/state/model.js';
 import { feedRows, headerModel, needsYouQueue, operationsRows } from '../src/tui/viewModel.js';
+import { ATTACHED_BYTES_TARGET, ATTACHED_CPU_TARGET, attachedReport, attachedStorm, type AttachedVerdicts } from './attachedStorm.js';
+import { BenchApi, buildState, FEED_ENTRIES, storm, STORM_RATE, STORM_SECONDS, stormEvents, THREADS_PER_WORKSPACE, WORKSPACES } from './renderFixture.js';
+import { FakeStdin, FakeStdout, HEIGHT, loadTui, mountApp, OPERATIONS_VIEW, plain, sleep, until, WIDTH } from './tuiHarness.js';
 
-const WIDTH = 200;
-const HEIGHT = 60;
-const WORKSPACES = 50;
-const THREADS_PER_WORKSPACE = 4;
-const FEED_ENTRIES = 10_000;
-const APPROVALS = 12;
 const SAMPLES = Math.max(50, Number(process.env.BENCH_RENDER_SAMPLES ?? 60));
 const WARMUP_RENDERS = 10;
 /** View switches measured per view (each mounts the view's whole body). */
 const SWITCHES = 20;
-const STORM_SECONDS = Number(process.env.BENCH_STORM_SECONDS ?? 10);
-const STORM_RATE = Number(process.env.BENCH_STORM_RATE ?? 10_000);
-const STORM_TICK_MS = 5;
 const RENDER_TARGET_MS = 16;
 const CPU_TARGET_CORES = 1;
 /** useSupervisorState coalesces to one snapshot per 50 ms; the App's clock adds one render a second. */
 const MAX_FPS = 21;
-
-// ---------------------------------------------------------------------------------------------
-// Terminal stand-ins
-
-/** A TTY as Ink sees it: 200 columns, 60 rows; remembers the last full frame. */
-class FakeStdout extends EventEmitter {
-  readonly columns = WIDTH;
-  readonly rows = HEIGHT;
-  readonly isTTY = true;
-  writes = 0;
-  frames = 0;
-  bytes = 0;
-  lastFrame = '';
-  lastWriteAt = 0;
-  /** Called after each frame write. */
-  onFrame: (() => void) | null = null;
-  write(data: string | Uint8Array, encoding?: unknown, callback?: unknown): boolean {
-    const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
-    this.writes++;
-    this.bytes += text.length;
-    this.lastWriteAt = performance.now();
-    // Frames are whole screens (the App fills the terminal); small writes are control sequences.
-    if (text.includes('cm-supervisor')) {
-      this.frames++;
-      this.lastFrame = text;
-      this.onFrame?.();
-    }
-    const done = typeof encoding === 'function' ? encoding : callback;
-    if (typeof done === 'function') (done as () => void)();
-    return true;
-  }
-}
-
-/** Enough of a TTY stdin for Ink's useInput (as ink-testing-library does it). */
-class FakeStdin extends EventEmitter {
-  readonly isTTY = true;
-  private data: string | null = null;
-  type(data: string): void {
-    this.data = data;
-    this.emit('readable');
-    this.emit('data', data);
-  }
-  read(): string | null {
-    const data = this.data;
-    this.data = null;
-    return data;
-  }
-  setEncoding(): void {}
-  setRawMode(): void {}
-  resume(): void {}
-  pause(): void {}
-  ref(): void {}
-  unref(): void {}
-}
-
-// eslint-disable-next-line no-control-regex
-const plain = (frame: string): string => frame.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g, '');
-
-// ---------------------------------------------------------------------------------------------
-// An in-memory SupervisorApi backed by the real reducer (as the Supervisor's emit does it).
-
-class BenchApi implements SupervisorApi {
-  state: SupervisorState;
-  private readonly listeners = new Set<(change: StateChange) => void>();
-  /** Called when a snapshot is about to reach the App's setState (see `snapshot`). */
-  onSnapshot: ((state: SupervisorState) => void) | null = null;
-  snapshots = 0;
-
-  constructor(state: SupervisorState) {
-    this.state = state;
-  }
-
-  emit(event: SupervisorEvent): void {
-    const [state, effects] = reduce(this.state, event);
-    this.state = state;
-    const raised: SignalRecord[] = [];
-    for (const e of effects) {
-      const s = e.type === 'notify' ? state.signals[e.signalId] : undefined;
-      if (s) raised.push(s);
-    }
-    const change: StateChange = { seq: state.seq, atMs: event.atMs, eventType: event.type, raised };
-    for (const listener of this.listeners) listener(change);
-  }
-
-  snapshot(): Promise<SupervisorState> {
-    this.snapshots++;
-    const snap = snapshotOf(this.state);
-    const promise = Promise.resolve(snap);
-    // Registered before the caller's `.then`, so it runs just before useSupervisorState's setState.
-    if (this.onSnapshot) {
-      const hook = this.onSnapshot;
-      void promise.then(() => hook(snap));
-    }
-    return promise;
-  }
-
-  feed(filter?: FeedFilter): Promise<FeedEntry[]> {
-    return Promise.resolve(selectFeed(this.state, filter));
-  }
-  dispatch(): Promise<never> {
-    return Promise.reject(new Error('not available in the bench'));
-  }
-  chatSend(): Promise<never> {
-    return Promise.reject(new Error('not available in the bench'));
-  }
-  chatDecide(): Promise<never> {
-    return Promise.reject(new Error('not available in the bench'));
-  }
-  ackSignal(signalId: string): Promise<void> {
-    this.emit({ type: 'signal/acknowledged', atMs: Date.now(), signalId });
-    return Promise.resolve();
-  }
-  answerApproval(key: string, decision: 'accept' | 'acceptForSession' | 'decline' | 'cancel'): Promise<void> {
-    this.emit({ type: 'approval/answered', atMs: Date.now(), key, decision });
-    return Promise.resolve();
-  }
-  answerQuestion(key: string, answers: Record<string, string[]>): Promise<void> {
-    this.emit({ type: 'question/answered', atMs: Date.now(), key, answers });
-    return Promise.resolve();
-  }
-  interruptTurn(): Promise<void> {
-    return Promise.resolve();
-  }
-  subscribe(listener: (change: StateChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Events, shaped like what normalize.ts produces (cf. test/support/events.ts)
-
-interface ThreadRef {
-  workspace: string;
-  threadId: string;
-  turnId: string;
-  turns: number;
-  items: number;
-}
-
-const wsName = (i: number) => `ws${String(i + 1).padStart(2, '0')}`;
-/** UUIDv7-like ids: they sort by creation, as the ops view expects. */
-const threadIdOf = (w: number, t: number) => `0199a0b0-${String(w).padStart(4, '0')}-7${String(t).padStart(3, '0')}-8000-${String(w * 10 + t).padStart(12, '0')}`;
-
-function commandItem(id: string, command: string, done: boolean, exitCode = 0) {
-  return { type: 'commandExecution', id, command: `/bin/bash -lc '${command}'`, cwd: '/work', status: done ? 'completed' : 'inProgress', ...(done ? { exitCode } : {}) };
-}
-
-/** The start state: every workspace ready, four threads each with a running turn, approvals, 10,000 feed entries. */
-function buildState(baseMs: number): { state: SupervisorState; threads: ThreadRef[]; events: number } {
-  let state = initialState({ feedLimit: FEED_ENTRIES });
-  let events = 0;
-  const apply = (e: SupervisorEvent) => {
-    state = reduce(state, e)[0];
-    events++;
-  };
-  const threads: ThreadRef[] = [];
-  let at = baseMs;
-  for (let w = 0; w < WORKSPACES; w++) {
-    const workspace = wsName(w);
-    apply({ type: 'host/added', atMs: at, name: 'local', kind: 'local', target: 'this machine' });
-    apply({ type: 'workspace/added', atMs: at, name: workspace, host: 'local', path: `/work/${workspace}`, stallAfterMs: 3_600_000 });
-    apply({ type: 'connection/ready', atMs: at, host: 'local', pid: 10_000, codexVersion: '0.171.0', transport: 'private' });
-    for (let t = 0; t < THREADS_PER_WORKSPACE; t++) {
-      const threadId = threadIdOf(w, t);
-      const turnId = `turn-${w}-${t}-1`;
-      apply({ type: 'thread/seen', atMs: at, workspace, thread: { id: threadId, title: '(new thread)', cwd: `/work/${workspace}`, status: { type: 'idle' } } });
-      apply({ type: 'turn/started', atMs: at, workspace, threadId, turnId });
-      apply({
-        type: 'item/started',
-        atMs: at,
-        workspace,
-        threadId,
-        turnId,
-        item: { type: 'userMessage', id: `user-${turnId}`, content: [{ type: 'text', text: `Task ${t + 1} in ${workspace}: make the test suite pass and tidy the lint warnings in module ${t}` }] },
-      });
-      threads.push({ workspace, threadId, turnId, turns: 1, items: 0 });
-    }
-  }
-  for (let a = 0; a < APPROVALS; a++) {
-    const th = threads[(a * 17) % threads.length]!;
-    apply(
-      normalizeServerRequest(th.workspace, {
-        id: 100 + a,
-        method: 'item/commandExecution/requestApproval',
-        params: {
-          kind: 'command',
-          threadId: th.threadId,
-          turnId: th.turnId,
-          itemId: `call-${a}`,
-          startedAtMs: at,
-          environmentId: 'local',
-          reason: 'needs the network to install dependencies',
-          command: "/bin/bash -lc 'npm install --no-audit'",
-          cwd: `/work/${th.workspace}`,
-          availableDecisions: ['accept', 'acceptForSession', 'decline', 'cancel'],
-        },
-        receivedAtMs: at,
-      }),
-    );
-  }
-  // Completed commands across every thread until the feed holds 10,000 entries.
-  let n = 0;
-  while (state.activityFeed.length < FEED_ENTRIES) {
-    const th = threads[n % threads.length]!;
-    at += 7;
-    const id = `cmd-${th.threadId.slice(-6)}-${++th.items}`;
-    apply({ type: 'item/completed', atMs: at, workspace: th.workspace, threadId: th.threadId, turnId: th.turnId, item: commandItem(id, `npm test -- --shard ${n % 97}`, true, n % 13 === 0 ? 1 : 0) });
-    n++;
-  }
-  return { state, threads, events };
-}
-
-/**
- * The storm's event stream: ~90% `item/progress` deltas, the rest command starts and ends,
- * agent messages, and turns completing and starting again, round-robin over the threads.
- */
-function stormEvents(threads: ThreadRef[]): (atMs: number) => SupervisorEvent[] {
-  let i = 0;
-  return (atMs) => {
-    const th = threads[i % threads.length]!;
-    const k = i++ % 100;
-    const { workspace, threadId } = th;
-    if (k < 90) return [{ type: 'item/progress', atMs, workspace, threadId, turnId: th.turnId, itemId: `cmd-${th.items}` }];
-    if (k < 94) {
-      const id = `cmd-${threadId.slice(-6)}-${++th.items}`;
-      return [{ type: 'item/started', atMs, workspace, threadId, turnId: th.turnId, item: commandItem(id, `cargo build -p crate${th.items % 9}`, false) }];
-    }
-    if (k < 98) {
-      const id = `cmd-${threadId.slice(-6)}-${th.items}`;
-      return [{ type: 'item/completed', atMs, workspace, threadId, turnId: th.turnId, item: commandItem(id, `cargo build -p crate${th.items % 9}`, true) }];
-    }
-    if (k < 99) {
-      return [{ type: 'item/completed', atMs, workspace, threadId, turnId: th.turnId, item: { type: 'agentMessage', id: `msg-${th.turnId}-${th.items}`, text: `Progress on ${workspace}: ${th.items} steps done, continuing.` } }];
-    }
-    // A turn ends and the next one starts on the same thread.
-    const done = th.turnId;
-    th.turnId = `turn-${threadId.slice(-4)}-${++th.turns}`;
-    return [
-      { type: 'turn/completed', atMs, workspace, threadId, turnId: done, status: 'completed', error: null },
-      { type: 'turn/started', atMs, workspace, threadId, turnId: th.turnId },
-      { type: 'item/started', atMs, workspace, threadId, turnId: th.turnId, item: { type: 'userMessage', id: `user-${th.turnId}`, content: [{ type: 'text', text: `Follow-up ${th.turns} for ${workspace}` }] } },
-    ];
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -311,21 +62,12 @@ function quantile(values: number[], q: number): number {
 }
 const median = (v: number[]) => quantile(v, 0.5);
 const p95 = (v: number[]) => quantile(v, 0.95);
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const f1 = (n: number) => n.toFixed(1);
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -382,60 +124,10 @@ function spanCells(samples: RenderSample[], gc: GcLog): string[] {
   ];
 }
 
-/** Runs the storm at STORM_RATE for STORM_SECONDS; returns CPU cores used and what was sent. */
-async function storm(api: BenchApi, next: (atMs: number) => SupervisorEvent[]): Promise<{ cores: number; wallMs: number; events: number; userMs: number; systemMs: number }> {
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const end = t0 + STORM_SECONDS * 1000;
-  let sent = 0;
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = performance.now();
-      const due = Math.min(STORM_RATE * STORM_SECONDS, Math.floor(((now - t0) / 1000) * STORM_RATE));
-      const atMs = Date.now();
-      while (sent < due) {
-        for (const e of next(atMs)) {
-          api.emit(e);
-          sent++;
-        }
-      }
-      if (now >= end) resolve();
-      else setTimeout(tick, STORM_TICK_MS);
-    };
-    tick();
-  });
-  const wallMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  return { cores: (cpu.user + cpu.system) / 1000 / wallMs, wallMs, events: sent, userMs: cpu.user / 1000, systemMs: cpu.system / 1000 };
-}
-
 export async function main(): Promise<void> {
   const started = performance.now();
-  // Ink decides when it is loaded whether it runs "in CI" and would then skip writing frames:
-  // hide those variables while it loads, as src/cli/main.ts does.
-  const ciVariables = ['CI', 'CONTINUOUS_INTEGRATION'] as const;
-  const saved = ciVariables.map((name) => [name, process.env[name]] as const);
-  for (const name of ciVariables) delete process.env[name];
-  // React picks its build when it is loaded: production unless NODE_ENV says otherwise, as
-  // src/cli/main.ts loads it (NODE_ENV=development node … measures the development build).
-  const nodeEnvUnset = process.env.NODE_ENV === undefined;
-  if (nodeEnvUnset) process.env.NODE_ENV = 'production';
-  const reactBuild = process.env.NODE_ENV === 'production' ? 'production' : `development (NODE_ENV=${process.env.NODE_ENV})`;
-  const [{ render }, { createElement }, { default: chalk }, { App }, { ColorContext }, { keepStyledLinesAcrossFrames }] = await Promise.all([
-    import('ink'),
-    import('react'),
-    import('chalk'),
-    import('../src/tui/App.js'),
-    import('../src/tui/theme.js'),
-    import('../src/tui/styledLineCache.js'),
-  ]);
-  if (nodeEnvUnset) delete process.env.NODE_ENV;
-  for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
-  // As runTui does for a TTY: chalk draws colours, bold and inverse even when our own stdout is a pipe.
-  if (chalk.level === 0) chalk.level = 1;
-  const lineCache = (await keepStyledLinesAcrossFrames()) ? 'styled lines kept across frames' : 'NO styled line cache (Ink internals changed?)';
-
-  console.log(`render bench: App at ${WIDTH}×${HEIGHT}, ${WORKSPACES} workspaces × ${THREADS_PER_WORKSPACE} threads, ${FEED_ENTRIES} feed entries; React ${reactBuild} build; chalk level ${chalk.level}; ${lineCache}`);
+  const tui = await loadTui();
+  console.log(`render bench: App at ${WIDTH}×${HEIGHT}, ${WORKSPACES} workspaces × ${THREADS_PER_WORKSPACE} threads, ${FEED_ENTRIES} feed entries; React ${tui.reactBuild} build; chalk level ${tui.chalkLevel}; ${tui.lineCache}`);
 
   const baseMs = Date.now() - 20 * 60_000;
   const t = performance.now();
@@ -474,33 +166,23 @@ export async function main(): Promise<void> {
     lastInkMs = metrics.renderTime;
     lastInkAt = performance.now();
   };
-  const tree = (): ReactElement =>
-    createElement(
-      ColorContext.Provider,
-      { value: true },
-      createElement(App, { api, mode: 'bench', width: WIDTH, height: HEIGHT, onQuit: () => {}, notify: () => {}, confirmQuitWhenRunning: true }),
-    );
-  const instance = render(tree(), {
-    stdout: stdout as unknown as NodeJS.WriteStream,
-    stdin: stdin as unknown as NodeJS.ReadStream,
-    stderr: new FakeStdout() as unknown as NodeJS.WriteStream,
-    exitOnCtrlC: false,
-    patchConsole: false,
-    maxFps: 20,
-    onRender,
-  });
+  const instance = mountApp(tui, { api, mode: 'bench', onQuit: () => {}, notify: () => {}, confirmQuitWhenRunning: true }, { stdout, stdin, onRender });
 
   const renderRows: string[][] = [];
   const gc = new GcLog();
   let renderVerdict = true;
   let stormRows: string[][] = [];
   let stormVerdicts: { cpu: boolean; frames: boolean; late: boolean } = { cpu: false, frames: false, late: false };
+  let attachedRows: string[][] = [];
+  let attachedVerdicts: AttachedVerdicts = { cpu: false, bytes: false, screen: false };
+  let loadBefore: number[] = [];
+  let loadAfter: number[] = [];
   try {
-    await until(() => plain(stdout.lastFrame).includes('WORKSPACE / THREAD'), 10_000, 'the operations view');
+    await until(() => plain(stdout.lastFrame).includes(OPERATIONS_VIEW), 10_000, 'the operations view');
 
     // ---- 1. full render time, per view ----
     const views: { key: string; name: string; shows: string }[] = [
-      { key: '1', name: 'operations', shows: 'WORKSPACE / THREAD' },
+      { key: '1', name: 'operations', shows: OPERATIONS_VIEW },
       { key: '2', name: 'feed', shows: 'activity feed, newest first' },
     ];
     const streams = stormEvents(built.threads);
@@ -600,8 +282,9 @@ export async function main(): Promise<void> {
     }
 
     // ---- 2. event storm on the operations view ----
+    loadBefore = loadavg();
     stdin.type('1');
-    await until(() => plain(stdout.lastFrame).includes('WORKSPACE / THREAD'), 5_000, 'the operations view');
+    await until(() => plain(stdout.lastFrame).includes(OPERATIONS_VIEW), 5_000, 'the operations view');
     await sleep(200);
     const framesBefore = stdout.frames;
     const inkBefore = inkRenders;
@@ -639,6 +322,19 @@ export async function main(): Promise<void> {
       ['last event on screen', Number.isFinite(lateMs) ? `after ${Math.round(lateMs)} ms` : 'NOT SHOWN within 2 s', stormVerdicts.late ? 'PASS' : 'FAIL'],
       ['feed entries at the end', String(api.state.activityFeed.length), ''],
     ];
+
+    // ---- 3. the same storm with the TUI attached to a daemon, in a child process (attachedStorm.ts) ----
+    try {
+      const app = await attachedStorm('app');
+      // The child again without the App: what the client's copy of the state costs on its own.
+      const bareClient = await attachedStorm('bare');
+      const report = attachedReport(app, bareClient, { cores: result.cores, uiCores: result.cores - baseline.cores, maxFps: MAX_FPS });
+      attachedRows = report.rows;
+      attachedVerdicts = report.verdicts;
+    } catch (error) {
+      attachedRows = [['attached storm', `FAILED: ${error instanceof Error ? error.message : String(error)}`, 'FAIL']];
+    }
+    loadAfter = loadavg();
   } finally {
     gc.stop();
     instance.unmount();
@@ -652,10 +348,27 @@ export async function main(): Promise<void> {
   console.log('  Rest: the total minus the output step (React render and commit, Yoga layout, the write).');
   console.log('  GC in span: garbage collection pauses (perf_hooks) inside the span, part of the total.');
   console.log(table(['render', 'samples', 'median', 'p95', 'max', 'CPU median / p95', 'Ink output step median / p95', 'rest median / p95', 'GC in span median / p95', 'skipped (throttle)', 'chars on screen', 'target'], renderRows));
-  console.log(`\nEvent storm: ${STORM_RATE} events/s for ${STORM_SECONDS} s, operations view`);
+  const load = (l: number[]) => (l.length > 0 ? l.map((x) => x.toFixed(2)).join(' ') : '?');
+  console.log(`\nEvent storm: ${STORM_RATE} events/s for ${STORM_SECONDS} s, operations view; load average (1, 5, 15 min) ${load(loadBefore)} before, ${load(loadAfter)} after, on ${availableParallelism()} CPUs`);
+  console.log('In-process: the App on the loop\'s state, one process');
   console.log(table(['measure', 'value', 'target'], stormRows));
-  const all = renderVerdict && stormVerdicts.cpu && stormVerdicts.frames && stormVerdicts.late;
-  console.log(`\nrender < ${RENDER_TARGET_MS} ms: ${renderVerdict ? 'PASS' : 'FAIL'} · storm CPU < ${CPU_TARGET_CORES} core: ${stormVerdicts.cpu ? 'PASS' : 'FAIL'} · screen updating: ${stormVerdicts.frames && stormVerdicts.late ? 'PASS' : 'FAIL'} · overall ${all ? 'PASS' : 'FAIL'}   (bench took ${f1((performance.now() - started) / 1000)} s)`);
+  console.log('\nAttached: a DaemonServer in this process serves the same storm (from a fresh start state) on a Unix socket; the App');
+  console.log('runs in a child process on a DaemonClient, as `cm-supervisor attach` runs it (attachedStorm.ts).');
+  console.log('  CPU of the child: user + system over wall, from the storm\'s start until it had reduced the storm\'s last event.');
+  console.log('  Target ratio: the attached TUI\'s process ÷ the in-process storm\'s process (App, generator and reducer): in both, the');
+  console.log('  process the user\'s TUI runs in. The daemon side (generator, reduce, a JSON line written per event) is not part of it.');
+  console.log('  The client\'s copy: the same storm to a second child without the App (socket reads, JSON.parse, message check, reduce).');
+  console.log('  Socket bytes: read by the child over the storm (the server\'s lines), per event, against JSON.stringify(event) in UTF-8.');
+  console.log('  Attaching: hello, the subscription\'s snapshot and the App\'s first snapshot read. Before the measured storm, a');
+  console.log('  2 s storm warms the child up, as the render samples warmed up the in-process App.');
+  console.log(table(['measure', 'value', 'target'], attachedRows));
+  const screen = stormVerdicts.frames && stormVerdicts.late;
+  const all = renderVerdict && stormVerdicts.cpu && screen && attachedVerdicts.cpu && attachedVerdicts.bytes && attachedVerdicts.screen;
+  console.log(
+    `\nrender < ${RENDER_TARGET_MS} ms: ${renderVerdict ? 'PASS' : 'FAIL'} · storm CPU < ${CPU_TARGET_CORES} core: ${stormVerdicts.cpu ? 'PASS' : 'FAIL'} · screen updating: ${screen ? 'PASS' : 'FAIL'}` +
+      ` · attached CPU ≤ ${ATTACHED_CPU_TARGET}× in-process: ${attachedVerdicts.cpu ? 'MET' : 'NOT MET'} · socket bytes ≤ ${ATTACHED_BYTES_TARGET}× the events' JSON: ${attachedVerdicts.bytes ? 'MET' : 'NOT MET'}` +
+      ` · attached screen updating: ${attachedVerdicts.screen ? 'PASS' : 'FAIL'} · overall ${all ? 'PASS' : 'FAIL'}   (bench took ${f1((performance.now() - started) / 1000)} s)`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
