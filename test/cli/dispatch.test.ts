@@ -173,7 +173,7 @@ describe('cm-supervisor dispatch (built CLI, real codex)', () => {
     const r = await runBuiltCli(['dispatch', '--plan', '-', '--dry-run'], { env: cliEnv, input: plan });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('dry run (nothing dispatched)');
-    expect(r.stdout).toMatch(/dir\s+web\s+would dispatch\s+\w{8}\s+would continue thread/);
+    expect(r.stdout).toMatch(/dir\s+web\s+would dispatch\s+\w{6}\s+would continue thread/);
   });
 
   it('--dry-run of a plan partly dispatched: would skip (dispatched …) and would dispatch, exit 0, nothing sent', async () => {
@@ -187,7 +187,7 @@ describe('cm-supervisor dispatch (built CLI, real codex)', () => {
     const text = await dispatch(['--plan', plan, '--dry-run']);
     expect(text).toMatchObject({ code: 0, stderr: '' });
     expect(text.stdout).toContain('dry run (nothing dispatched)');
-    expect(text.stdout).toMatch(new RegExp(`done\\s+api\\s+would skip \\(dispatched (just now|\\d+s ago)\\)\\s+${sent.threadId.slice(0, 8)}\\s+--force sends it again`));
+    expect(text.stdout).toMatch(new RegExp(`done\\s+api\\s+would skip \\(dispatched (just now|\\d+s ago)\\)\\s+${sent.threadId.slice(-6)}\\s+--force sends it again`));
     expect(text.stdout).toMatch(/fresh\s+web\s+would dispatch\s+-\s+would start a new thread/);
 
     const json = await dispatch(['--plan', plan, '--dry-run', '--json']);

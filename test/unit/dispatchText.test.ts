@@ -24,6 +24,14 @@ describe('dispatch results table', () => {
     expect(lines.at(-1)).toBe(`one: ${error}`);
   });
 
+  it('threads started together (UUIDv7 ids with the same time prefix) get distinct short ids', () => {
+    const a = { ...result('a', 'completed', null, 'Done'), threadId: '01a24ab0-bade-7083-ae3d-49047bfc6de0' };
+    const b = { ...result('b', 'completed', null, 'Done'), threadId: '01a24ab0-bb05-7500-accc-596c23f85d5a' };
+    const lines = resultsTable([a, b], 100).split('\n');
+    expect(lines[1]).toMatch(/^a\s+api\s+completed\s+0\.1s\s+fc6de0\s+Done$/);
+    expect(lines[2]).toMatch(/^b\s+api\s+completed\s+0\.1s\s+f85d5a\s+Done$/);
+  });
+
   it('errors that fit are not repeated', () => {
     const text = resultsTable([result('one', 'failed', 'turn failed')], 120);
     expect(text.match(/turn failed/g)).toHaveLength(1);

@@ -1,6 +1,6 @@
 import type { ActionDispatchResult } from '../../core/api/supervisorApi.js';
 import type { FinalActionResult } from '../../core/dispatch/awaitCompletion.js';
-import { oneLine } from '../../core/util/text.js';
+import { oneLine, shortThreadId } from '../../core/util/text.js';
 import { formatDuration, relativeTime } from '../../core/util/time.js';
 
 /** A result as the tables take it: when the ledger says it was dispatched before, also when. */
@@ -43,7 +43,7 @@ export function resultsTable(results: ResultRow[], width = 120, nowMs = Date.now
         : r.status === 'skipped'
           ? `${dispatchedWhen(r, nowMs)}; --force sends it again`
           : (r.error ?? r.finalMessage ?? '');
-    rows.push([r.id, r.workspace, r.status, r.status === 'planned' || r.status === 'skipped' ? '-' : formatDuration(r.elapsedMs ?? 0), r.threadId?.slice(0, 8) ?? '-']);
+    rows.push([r.id, r.workspace, r.status, r.status === 'planned' || r.status === 'skipped' ? '-' : formatDuration(r.elapsedMs ?? 0), r.threadId ? shortThreadId(r.threadId) : '-']);
     details.push(detail);
   }
   return withDetails(rows, details, results, width);
@@ -60,7 +60,7 @@ export function dryRunTable(results: ResultRow[], width = 120, nowMs = Date.now(
         : r.status === 'skipped'
           ? [`would skip (${dispatchedWhen(r, nowMs)})`, '--force sends it again']
           : [r.status, r.error ?? ''];
-    rows.push([r.id, r.workspace, status, r.threadId?.slice(0, 8) ?? '-']);
+    rows.push([r.id, r.workspace, status, r.threadId ? shortThreadId(r.threadId) : '-']);
     details.push(detail);
   }
   return withDetails(rows, details, results, width);

@@ -40,3 +40,11 @@ export function displayCommand(command: string): string {
   const match = /^(?:\/usr)?\/bin\/(?:ba|z)?sh -l?c (['"])([\s\S]*)\1$/.exec(command.trim());
   return match ? match[2]! : command;
 }
+
+/**
+ * A thread id short enough for a column. Codex's ids are UUIDv7, which begin with their creation
+ * time: threads started together share their first characters, so the random end is shown.
+ */
+export function shortThreadId(id: string): string {
+  return id.slice(-6);
+}

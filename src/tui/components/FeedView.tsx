@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import type { FeedEntry } from '../../core/state/model.js';
+import { shortThreadId } from '../../core/util/text.js';
 import type { TableColumn } from '../table.js';
 import { useToneColor } from '../theme.js';
 import type { FeedViewFilter, Tone } from '../viewModel.js';
@@ -56,7 +57,7 @@ function feedColumns(entries: FeedEntry[], selected: number, needsInputNow: (e: 
   return [
     { key: 'time', width: 8, cells: entries.map((e, i) => ({ text: new Date(e.atMs).toTimeString().slice(0, 8), tone: 'dim', inverse: i === selected })) },
     { key: 'mark', width: 1, cells: entries.map((e) => ({ text: needsInputNow(e) ? '!' : '', tone: 'warn', bold: true })) },
-    { key: 'source', width: source, cells: entries.map((e) => ({ text: `${e.workspace}${e.threadId ? ` ${e.threadId.slice(-6)}` : ''}`, tone: 'accent' })) },
+    { key: 'source', width: source, cells: entries.map((e) => ({ text: `${e.workspace}${e.threadId ? ` ${shortThreadId(e.threadId)}` : ''}`, tone: 'accent' })) },
     { key: 'text', width: Math.max(10, width - 12 - source), cells: entries.map((e) => ({ text: e.text, tone: KIND_TONES[e.kind] ?? 'plain' })) },
   ];
 }
