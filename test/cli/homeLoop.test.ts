@@ -75,7 +75,7 @@ function normalized(value: unknown, paths: Record<string, string>): unknown {
   const text = (s: string) => {
     let out = s;
     for (const [path, name] of Object.entries(paths)) out = out.split(path).join(name);
-    return out.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, id).replace(/\b[0-9a-f]{8}\b/g, (m) => (ids.has(m) ? ids.get(m)! : m));
+    return out.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, id);
   };
   const live = /Ms$|Bytes$|^pid$|^seq$|^nextFeedSeq$/;
   const walk = (v: unknown, key = ''): unknown => {
