@@ -20,8 +20,24 @@ function graceSeconds(value: string): number {
   return seconds;
 }
 
-/** The full-screen commands, loaded when one runs: Ink and React take half of every other command's start-up. */
-const fullScreen = () => import('./commands/tui.js');
+/** Variables by which Ink decides, once as it loads, that it runs in CI and paints only the last frame. */
+const CI_VARIABLES = ['CI', 'CONTINUOUS_INTEGRATION'] as const;
+
+/**
+ * The full-screen commands, loaded when one runs: Ink and React take half of every other command's
+ * start-up. They only run on a terminal, which must be painted live even where `CI` is set (a
+ * shell on a build machine, a dev container): Ink is loaded with those variables hidden, and
+ * they are put back for everything the command starts.
+ */
+async function fullScreen(): Promise<typeof import('./commands/tui.js')> {
+  const saved = CI_VARIABLES.map((name) => [name, process.env[name]] as const);
+  for (const name of CI_VARIABLES) delete process.env[name];
+  try {
+    return await import('./commands/tui.js');
+  } finally {
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
+  }
+}
 
 function parsePositiveInt(value: string): string {
   if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('expected a positive whole number');

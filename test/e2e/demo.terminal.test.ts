@@ -25,7 +25,8 @@ afterEach(() => {
 describe('the offline demo in a real terminal (built binary, real codex)', () => {
   it('shows completed, approval and failure; accepting runs the command; quitting restores the terminal and leaves nothing', async () => {
     const before = demoDirs();
-    session = spawnInTerminal(process.execPath, [CLI, 'demo'], { cols: 100, rows: 30, env: { NO_COLOR: '1' } });
+    // CI set, as on a build machine: Ink would then paint only its last frame, i.e. nothing until quit.
+    session = spawnInTerminal(process.execPath, [CLI, 'demo'], { cols: 100, rows: 30, env: { NO_COLOR: '1', CI: 'true' } });
     const s = session;
     await s.waitForText('Needs you (1)', 30_000);
     await s.waitForText(/✓ done\s+└ Summarize/, 30_000);
