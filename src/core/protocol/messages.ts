@@ -14,6 +14,8 @@ import type { Thread as GeneratedThread } from './generated/v2/Thread.js';
 import type { ItemCompletedNotification } from './generated/v2/ItemCompletedNotification.js';
 import type { AgentMessageDeltaNotification } from './generated/v2/AgentMessageDeltaNotification.js';
 import type { WarningNotification } from './generated/v2/WarningNotification.js';
+import type { GuardianWarningNotification } from './generated/v2/GuardianWarningNotification.js';
+import type { WindowsWorldWritableWarningNotification } from './generated/v2/WindowsWorldWritableWarningNotification.js';
 import { RequestIdSchema } from './wire.js';
 import { assertType, type SchemaFitsGenerated } from './typeCheck.js';
 
@@ -70,7 +72,8 @@ export const ThreadItemSchema = z.object({
   type: z.string(),
   id: z.string(),
   text: z.string().optional(),
-  content: z.array(z.object({ type: z.string(), text: z.string().optional() })).optional(),
+  // A user message's inputs are objects; a reasoning item's raw content is plain strings.
+  content: z.array(z.union([z.object({ type: z.string(), text: z.string().optional() }), z.string()])).optional(),
   command: z.string().optional(),
   cwd: z.string().optional(),
   status: z.string().optional(),
@@ -133,10 +136,15 @@ assertType<SchemaFitsGenerated<z.infer<typeof ErrorNotificationSchema>, ErrorNot
 export const ServerRequestResolvedSchema = z.object({ threadId: z.string(), requestId: RequestIdSchema });
 assertType<SchemaFitsGenerated<z.infer<typeof ServerRequestResolvedSchema>, ServerRequestResolvedNotification>>();
 
+/** `warning`, and `guardianWarning` (from Codex's auto-reviewer), which always names its thread. */
 export const WarningSchema = z.object({ threadId: z.string().nullable().optional(), message: z.string() });
 assertType<SchemaFitsGenerated<z.infer<typeof WarningSchema>, WarningNotification>>();
+assertType<SchemaFitsGenerated<z.infer<typeof WarningSchema>, GuardianWarningNotification>>();
 
 export const ConfigWarningSchema = z.object({ summary: z.string(), details: nullableString });
+
+export const WorldWritableWarningSchema = z.object({ samplePaths: z.array(z.string()), extraCount: z.number(), failedScan: z.boolean() });
+assertType<SchemaFitsGenerated<z.infer<typeof WorldWritableWarningSchema>, WindowsWorldWritableWarningNotification>>();
 
 // ---- server requests ----
 
@@ -168,7 +176,8 @@ export const PermissionsApprovalParamsSchema = z.object({
   turnId: z.string(),
   itemId: z.string(),
   cwd: z.string(),
-  reason: z.string().nullable(),
+  // Required in the TypeScript bindings, optional in the JSON Schema: the schema is what Codex allows.
+  reason: nullableString,
   permissions: z.unknown(),
 });
 assertType<SchemaFitsGenerated<z.infer<typeof PermissionsApprovalParamsSchema>, PermissionsRequestApprovalParams>>();
@@ -191,7 +200,8 @@ assertType<SchemaFitsGenerated<Omit<z.infer<typeof UserInputParamsSchema>, 'ques
 
 export const ElicitationParamsSchema = z.object({
   threadId: z.string(),
-  turnId: z.string().nullable(),
+  // Absent or null when Codex could not tie the MCP server's request to a turn.
+  turnId: nullableString,
   serverName: z.string(),
   mode: z.string(),
   message: z.string(),

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { NotificationEvent, ServerRequestEvent } from '../connection/appServerConnection.js';
-import type { ServerNotification } from '../protocol/generated/ServerNotification.js';
 import type { ServerRequest } from '../protocol/generated/ServerRequest.js';
 import {
   CommandApprovalParamsSchema,
@@ -21,69 +20,18 @@ import {
   TurnNotificationSchema,
   UserInputParamsSchema,
   WarningSchema,
+  WorldWritableWarningSchema,
   type ThreadInfo,
   type ThreadStatus,
 } from '../protocol/messages.js';
 import { schemaCheck } from '../protocol/schemaCheck.js';
 import type { SeenThread, SupervisorEvent } from './events.js';
 import type { ApprovalRecord, QuestionRecord } from './model.js';
+import { HANDLED_METHODS, IGNORED_METHODS, PROGRESS_METHODS } from './protocolMethods.js';
 import { UNTITLED } from './threadRecords.js';
 
-type Method = ServerNotification['method'];
-
-/** Streaming deltas: each only proves that its turn is alive. */
-const PROGRESS_METHODS = new Set<string>([
-  'item/agentMessage/delta',
-  'item/commandExecution/outputDelta',
-  'item/commandExecution/terminalInteraction',
-  'item/fileChange/outputDelta',
-  'item/fileChange/patchUpdated',
-  'item/reasoning/summaryTextDelta',
-  'item/reasoning/summaryPartAdded',
-  'item/reasoning/textDelta',
-  'item/plan/delta',
-  'item/mcpToolCall/progress',
-] satisfies Method[]);
-
-/** Notifications we understand and deliberately ignore (they are not "unknown"). */
-const IGNORED_METHODS = new Set<string>([
-  'account/rateLimits/updated',
-  'account/updated',
-  'remoteControl/status/changed',
-  'deprecationNotice',
-  'thread/archived',
-  'thread/unarchived',
-  'thread/deleted',
-  'thread/compacted',
-  'thread/readState/changed',
-  'thread/goal/updated',
-  'thread/goal/cleared',
-  'thread/settings/updated',
-  'mcpServer/startupStatus/updated',
-  'model/rerouted',
-  'skills/changed',
-  'hook/started',
-  'hook/completed',
-] satisfies Method[]);
-
-/** Notifications normalized one by one (the switch in normalizeNotification). */
-const HANDLED_METHODS = [
-  'thread/started',
-  'thread/status/changed',
-  'thread/closed',
-  'thread/name/updated',
-  'turn/started',
-  'turn/completed',
-  'item/started',
-  'item/completed',
-  'turn/plan/updated',
-  'turn/diff/updated',
-  'thread/tokenUsage/updated',
-  'error',
-  'serverRequest/resolved',
-  'warning',
-  'configWarning',
-] as const satisfies Method[];
+const PROGRESS = new Set<string>(PROGRESS_METHODS);
+const IGNORED = new Set<string>(Object.keys(IGNORED_METHODS));
 type HandledMethod = (typeof HANDLED_METHODS)[number];
 
 /**
@@ -93,7 +41,7 @@ type HandledMethod = (typeof HANDLED_METHODS)[number];
  * the first character; the canonical string found is then compared by identity.
  */
 const KNOWN_BY_LENGTH: string[][] = [];
-for (const m of [...PROGRESS_METHODS, ...IGNORED_METHODS, ...HANDLED_METHODS]) (KNOWN_BY_LENGTH[m.length] ??= []).push(m);
+for (const m of [...PROGRESS, ...IGNORED, ...HANDLED_METHODS]) (KNOWN_BY_LENGTH[m.length] ??= []).push(m);
 
 function canonicalMethod(method: string): string {
   const known = KNOWN_BY_LENGTH[method.length];
@@ -175,7 +123,7 @@ export function normalizeNotification(host: string, workspace: string, n: Notifi
   const { params } = n;
   const method = canonicalMethod(n.method);
 
-  if (PROGRESS_METHODS.has(method)) {
+  if (PROGRESS.has(method)) {
     // Deltas are most of the traffic: check their three ids by hand, zod only words errors.
     const q = params as { threadId?: unknown; turnId?: unknown; itemId?: unknown } | null | undefined;
     if (q && typeof q.threadId === 'string' && typeof q.turnId === 'string' && typeof q.itemId === 'string') {
@@ -219,13 +167,18 @@ export function normalizeNotification(host: string, workspace: string, n: Notifi
             contextWindow: p.tokenUsage.modelContextWindow ?? null,
           };
     }
-    case 'warning': {
+    case 'warning':
+    case 'guardianWarning': {
       const p = parseParams(WarningSchema, host, atMs, method, params);
       return isEvent(p) ? p : { type: 'server/warning', atMs, workspace, threadId: p.threadId ?? null, message: p.message };
     }
     case 'configWarning': {
       const p = parseParams(ConfigWarningSchema, host, atMs, method, params);
       return isEvent(p) ? p : { type: 'connection/warning', atMs, host, message: p.summary };
+    }
+    case 'windows/worldWritableWarning': {
+      const p = parseParams(WorldWritableWarningSchema, host, atMs, method, params);
+      return isEvent(p) ? p : { type: 'connection/warning', atMs, host, message: worldWritableMessage(p) };
     }
     case 'turn/started': {
       const p = parseParams(TurnNotificationSchema, host, atMs, method, params);
@@ -270,9 +223,16 @@ export function normalizeNotification(host: string, workspace: string, n: Notifi
       return isEvent(p) ? p : { type: 'thread/renamed', atMs, workspace, threadId: p.threadId, name: p.threadName ?? null };
     }
     default:
-      if (IGNORED_METHODS.has(method)) return null;
+      if (IGNORED.has(method)) return null;
       return { type: 'notification/unknown', atMs, workspace, method };
   }
+}
+
+/** Codex's warning about directories its Windows sandbox cannot protect, as one line. */
+function worldWritableMessage(p: { samplePaths: string[]; extraCount: number; failedScan: boolean }): string {
+  if (p.failedScan) return 'the Windows sandbox could not scan for world-writable directories; writes there may be unprotected';
+  const more = p.extraCount > 0 ? ` and ${p.extraCount} more` : '';
+  return `the Windows sandbox cannot protect world-writable directories: ${p.samplePaths.join(', ')}${more}`;
 }
 
 /** Command approvals offer what the server lists; `decline` is accepted though 0.171 omits it. */
@@ -381,7 +341,7 @@ export function normalizeServerRequest(workspace: string, r: ServerRequestEvent)
     case 'mcpServer/elicitation/request': {
       const p = ElicitationParamsSchema.safeParse(r.params);
       if (!p.success) return unsupported(threadOf(r.params));
-      return question(p.data, {
+      return question({ threadId: p.data.threadId, turnId: p.data.turnId ?? null }, {
         kind: 'elicitation',
         message: `${p.data.serverName}: ${p.data.message}${p.data.url ? ` (${p.data.url})` : ''}`,
         questions: [{ id: 'response', header: p.data.serverName, question: p.data.message, options: [], isSecret: false }],

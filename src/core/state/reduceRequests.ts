@@ -3,6 +3,7 @@ import { approvalSubject, decisionWord } from './digest.js';
 import type { ApprovalDecision, Effect, SupervisorEvent } from './events.js';
 import { pushFeed, pushFeedLine } from './feed.js';
 import type { ApprovalRecord, QuestionRecord, SignalContext, SupervisorState, ThreadRecord } from './model.js';
+import { refusalReason } from './protocolMethods.js';
 import { setJobStatus } from './reduceJobs.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
 import { copyThread, draftThread, NONE, putThread } from './threadRecords.js';
@@ -97,7 +98,7 @@ export function reduceRequestEvent(state: SupervisorState, effects: Effect[], ev
         workspace: event.workspace,
         threadId: event.threadId,
         kind: 'warning',
-        text: `answered ${event.method} with a failure: cm-supervisor does not support it`,
+        text: `answered ${event.method} with a failure: ${refusalReason(event.method)}`,
       });
       return;
     }

@@ -410,10 +410,8 @@ function commandOutcome(command: string, item: ThreadItem): string {
 }
 
 function userText(item: ThreadItem): string {
-  return (item.content ?? [])
-    .filter((c) => c.type === 'text' && typeof c.text === 'string')
-    .map((c) => c.text)
-    .join(' ');
+  // Only a user message's inputs are objects; text is among them beside images and mentions.
+  return (item.content ?? []).flatMap((c) => (typeof c === 'object' && c.type === 'text' && c.text !== undefined ? [c.text] : [])).join(' ');
 }
 
 /** The item as one clean line of up to 300 characters (`null`: not an item we summarize). */

@@ -280,7 +280,7 @@ describe('serverRequest/unsupported', () => {
     expect((effects[0] as { result: { contentItems: unknown[] } }).result.contentItems).toEqual([
       { type: 'inputText', text: expect.any(String) },
     ]);
-    expect(selectFeed(state).at(-1)).toMatchObject({ kind: 'warning', threadId: 't1' });
+    expect(selectFeed(state).at(-1)).toMatchObject({ kind: 'warning', threadId: 't1', text: 'answered item/tool/call with a failure: cm-supervisor registers no dynamic tools' });
   });
 
   it('rejects any other request it cannot handle', () => {
@@ -294,5 +294,10 @@ describe('serverRequest/unsupported', () => {
     const { state, effects } = fold([event], readyState());
     expect(effects).toEqual([expect.objectContaining({ type: 'rejectServerRequest', requestId: 13 })]);
     expect(state.pendingApprovals).toEqual({});
+    expect(selectFeed(state).at(-1)).toMatchObject({
+      kind: 'warning',
+      threadId: 't1',
+      text: 'answered item/commandExecution/requestApproval with a failure: its params are not what the pinned Codex documents',
+    });
   });
 });

@@ -93,3 +93,29 @@ describe('notifications with unexpected params', () => {
     expect(protocolErrors).toBeGreaterThan(50);
   });
 });
+
+describe('notifications of the pinned Codex that the bindings do not describe fully', () => {
+  it('a reasoning item with raw content (plain strings) is read, not a protocol error', () => {
+    const item = { type: 'reasoning', id: 'rs-1', summary: ['thinking'], content: ['raw reasoning text'] };
+    const event = note('item/completed', { threadId: 't', turnId: 'u', completedAtMs: at, item });
+    expect(event).toMatchObject({ type: 'item/completed', item: { id: 'rs-1' } });
+    expect(fold([event!], readyState()).state.protocolErrors).toBe(0);
+  });
+
+  it("Codex's warnings for the person are kept as warnings: the auto-reviewer's and the Windows sandbox's", () => {
+    const { state } = fold(
+      [
+        note('guardianWarning', { threadId: 't', message: 'the reviewer could not check this command' }),
+        note('windows/worldWritableWarning', { samplePaths: ['C:\\Temp', 'C:\\Shared'], extraCount: 3, failedScan: false }),
+        note('windows/worldWritableWarning', { samplePaths: [], extraCount: 0, failedScan: true }),
+      ] as SupervisorEvent[],
+      readyState(),
+    );
+    expect(state.warnings.slice(-3)).toEqual([
+      `${WS}: the reviewer could not check this command`,
+      `${HOST}: the Windows sandbox cannot protect world-writable directories: C:\\Temp, C:\\Shared and 3 more`,
+      `${HOST}: the Windows sandbox could not scan for world-writable directories; writes there may be unprotected`,
+    ]);
+    expect(state.unknownMethods).toEqual({});
+  });
+});
