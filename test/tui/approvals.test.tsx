@@ -264,3 +264,46 @@ describe('needs-you queue: questions', () => {
     expect(api.actions()).toEqual([]);
   });
 });
+
+describe('needs-you queue: requests without the fields only our bindings required', () => {
+  it('a permissions approval without a reason says none was given, and is answered', async () => {
+    const api = new FakeApi();
+    api.emitAll([
+      ...startedThread('tP', 'fetch fixtures', T0 + 1_000),
+      // Codex's JSON Schema makes `reason` optional (its TypeScript bindings require it).
+      normalizeServerRequest(WS, {
+        id: 7,
+        method: 'item/permissions/requestApproval',
+        params: { threadId: 'tP', turnId: 'tP-turn', itemId: 'perm-1', cwd: '/work/ws1', startedAtMs: T0, permissions: { network: { enabled: true } } },
+        receivedAtMs: T0 + 1_100,
+      }),
+    ]);
+    const r = renderApp(api);
+    await r.waitFor('fetch fixtures');
+    await r.press('3', 'extra permissions');
+    expect(r.frame()).toMatch(/^reason {5}\(none given\)$/m);
+    await r.press('a', 'approved: extra permissions (ws1)');
+    expect(api.actions()).toEqual([{ method: 'answerApproval', args: [`${WS}#7`, 'accept'] }]);
+  });
+
+  it('an MCP elicitation not tied to a turn is asked and answered', async () => {
+    const api = new FakeApi();
+    api.emitAll([
+      ...startedThread('tM', 'file the ticket', T0 + 1_000),
+      // No `turnId`: Codex could not tie the MCP server's request to a turn.
+      normalizeServerRequest(WS, {
+        id: 8,
+        method: 'mcpServer/elicitation/request',
+        params: { threadId: 'tM', serverName: 'tracker', mode: 'form', message: 'Which project?', requestedSchema: { type: 'object', properties: {} } },
+        receivedAtMs: T0 + 1_100,
+      }),
+    ]);
+    const r = renderApp(api);
+    await r.waitFor('file the ticket');
+    await r.press('3', 'tracker: Which project?');
+    await r.press('\r', 'answer ›');
+    await r.press('OPS', 'answer › OPS');
+    await r.press('\r', 'answered ws1');
+    expect(api.actions()).toEqual([{ method: 'answerQuestion', args: [`${WS}#8`, { response: ['OPS'] }] }]);
+  });
+});

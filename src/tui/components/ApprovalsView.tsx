@@ -80,7 +80,7 @@ function QueueItemDetail({ state, item, answering, height }: { state: Supervisor
         {a.kind === 'fileChange' && <Line text={`files      ${a.files.join(', ') || '(see diff)'}`} bold />}
         {a.kind === 'permissions' && <Line text={`permissions ${JSON.stringify(a.permissions)}`} bold />}
         <Line text={`cwd        ${a.cwd ?? '-'}`} />
-        <Line text={`reason     ${a.reason ?? '-'}`} />
+        <Line text={`reason     ${a.reason ?? '(none given)'}`} />
         <DecisionKeys available={a.availableDecisions} />
         {a.diff
           ? diffLines.slice(0, Math.max(0, height - fixed)).map((line, i) => (
