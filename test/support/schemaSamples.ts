@@ -2,7 +2,7 @@
  * Values built from a JSON Schema (draft-07, as `codex app-server generate-json-schema` writes
  * it): what the schema allows, so a reader can be held to accept everything Codex may send.
  *
- * - `minimal`: required properties only, empty arrays, `null` wherever a value may be null.
+ * - `minimal`: required properties only, empty arrays, `null` first wherever a value may be null.
  * - `maximal`: every property, one element per array and map, non-null values first.
  * - `variant` k picks option k (modulo their count) at every `oneOf`/`anyOf`/`enum`/type list,
  *   so variants 0..width-1 between them meet every option of every union at least once.
