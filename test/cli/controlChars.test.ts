@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRealCodexEnv, type RealCodexEnv } from '../support/realCodex.js';
-import { runBuiltCli } from '../support/runBuiltCli.js';
+import { CLI, runBuiltCli } from '../support/runBuiltCli.js';
+import { spawnInTerminal } from '../support/terminal.js';
 
 // A directory name that writes the clipboard (OSC 52, ended by BEL) and turns the text red (SGR).
 const HOSTILE = 'ev\u001b]52;c;aGk=\u0007X\u001b[31mred';
@@ -16,6 +17,7 @@ let env: RealCodexEnv;
 let home: string;
 let configured: string;
 let unconfigured: string;
+let asked: string;
 let cliEnv: Record<string, string>;
 
 function cli(args: string[], options: { input?: string } = {}) {
@@ -36,6 +38,8 @@ beforeAll(async () => {
   unconfigured = join(await env.workspace('control'), HOSTILE);
   await mkdir(configured);
   await mkdir(unconfigured);
+  asked = join(await env.workspace('control'), HOSTILE);
+  await mkdir(asked);
   cliEnv = { ...env.home.env, CM_SUPERVISOR_HOME: home };
 });
 afterAll(async () => {
@@ -107,5 +111,26 @@ describe('control characters in names and paths never reach the terminal (built 
     expect(json.code).toBe(2);
     expect(json.stdout).not.toMatch(TERMINAL_CONTROL);
     expect(JSON.parse(json.stdout).errors.length).toBeGreaterThan(0);
+  });
+
+  it('dispatch on a terminal: the approval prompt and the live lines show the directory escaped; our own cursor moves still work', async () => {
+    const plan = join(home, 'ask.json');
+    await writeFile(plan, JSON.stringify({ version: 1, id: 'ask', actions: [{ id: 'ask', workspace: asked, prompt: '[exec touch approved.txt] go', thread: 'new' }] }));
+    const terminal = spawnInTerminal(process.execPath, [CLI, 'dispatch', '--plan', plan], { cols: 200, rows: 40, env: { ...cliEnv, NO_COLOR: '1' } });
+    try {
+      await terminal.waitForText(`in ${asked.slice(0, asked.indexOf('ev'))}${SHOWN}?`, 30_000);
+      terminal.write('a\r');
+      expect((await terminal.waitForExit(30_000)).exitCode).toBe(0);
+      // The workspace is named after the directory (with a suffix: the earlier ones took its name).
+      expect(terminal.screen()).toMatch(/ask\s+ev\\x1b\]52;c;aGk=\\x07X\\x1b\[31mred\S*\s+completed/);
+      const raw = terminal.rawOutput();
+      expect(raw).not.toContain('\u001b]52');
+      expect(raw).not.toContain('\u0007');
+      expect(raw).not.toContain('\u001b[31m');
+      // The live lines were drawn, then moved over (the cursor-up and erase are ours, sent as they are).
+      expect(raw).toMatch(/\u001b\[\d+A\u001b\[J/);
+    } finally {
+      terminal.dispose();
+    }
   });
 });
