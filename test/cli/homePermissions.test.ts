@@ -82,6 +82,15 @@ describe('the home is private whatever the umask (built CLI, umask 000)', () => 
     expect(modeOf(home)).toBe('700');
   });
 
+  it("chat: the planner's working directory is 0700", async () => {
+    const home = join(root, 'chat');
+    expect((await cliUnderUmask000(home, ['workspace', 'add', repo, '--name', 'api'])).code).toBe(0);
+    // Whatever the mock model plans: the directory is made before the planner starts.
+    await cliUnderUmask000(home, ['chat', 'run the api tests']);
+    expect(modeOf(daemonPaths(home).planner)).toBe('700');
+    expect(modeOf(home)).toBe('700');
+  });
+
   it('daemon start: its log, lock and socket are 0600 in a 0700 home', async () => {
     const home = join(root, 'daemon');
     expect((await cliUnderUmask000(home, ['workspace', 'add', repo, '--name', 'api'])).code).toBe(0);
