@@ -4,6 +4,7 @@ import { executableProblem, resolveCodexBinary, type ResolvedCodexBinary } from 
 import { hostSpecs, workspaceSpecs, type Config } from '../core/config/config.js';
 import { SupervisorError } from '../core/errors.js';
 import { LOCAL_HOST } from '../core/hosts/hostSpec.js';
+import { checkPrivateHome } from '../core/persistence/privateHome.js';
 import type { CliIo } from './io.js';
 
 export interface GlobalOptions {
@@ -15,11 +16,14 @@ export interface GlobalOptions {
 
 /** `--home` beats CM_SUPERVISOR_HOME beats ~/.cm-supervisor; the codex binary likewise. */
 export function resolveGlobalOptions(raw: { home?: string; codexBin?: string; daemon?: boolean }, io: CliIo): GlobalOptions {
-  const home = raw.home ?? io.env.CM_SUPERVISOR_HOME ?? resolve(homedir(), '.cm-supervisor');
+  const home = resolve(raw.home ?? io.env.CM_SUPERVISOR_HOME ?? resolve(homedir(), '.cm-supervisor'));
   // Commander fills `--codex-bin` from CM_SUPERVISOR_CODEX_BIN too; the same value means the
   // variable named it (a flag with another value beats it), so messages can name the right one.
   const flag = raw.codexBin !== undefined && raw.codexBin !== io.env.CM_SUPERVISOR_CODEX_BIN ? raw.codexBin : undefined;
-  return { home: resolve(home), codex: resolveCodexBinary(flag, io.env), noDaemon: raw.daemon === false };
+  // Every command passes here, also those that only talk to a daemon: a home or config.json
+  // that others can write is refused before anything is read from or sent to it.
+  checkPrivateHome(home);
+  return { home, codex: resolveCodexBinary(flag, io.env), noDaemon: raw.daemon === false };
 }
 
 /**

@@ -6,7 +6,7 @@ import { SupervisorError } from '../core/errors.js';
 import { approvalSubject, decisionWord } from '../core/state/digest.js';
 import type { ApprovalDecision } from '../core/state/events.js';
 import type { ApprovalRecord } from '../core/state/model.js';
-import { oneLine } from '../core/util/text.js';
+import { escapeControl, oneLine } from '../core/util/text.js';
 import type { LiveLines } from './format/dispatchText.js';
 import type { CliIo } from './io.js';
 import { shutdownSignal } from './shutdown.js';
@@ -86,7 +86,8 @@ async function prompt(approval: ApprovalRecord, gone: AbortSignal): Promise<Appr
     const keys = Object.entries(DECISION_KEYS).filter(([, d]) => offered.includes(d));
     const where = approval.cwd ? ` in ${approval.cwd}` : '';
     const why = approval.reason ? `\n  reason: ${oneLine(approval.reason, 200)}` : '';
-    const question = `${approval.workspace}: approve ${approvalSubject(approval)}${where}?${why}\n  ${keys.map(([k, d]) => `[${k}] ${d}`).join('  ')}: `;
+    // readline writes the prompt itself, past CliIo: the workspace and cwd may be any directory's name.
+    const question = escapeControl(`${approval.workspace}: approve ${approvalSubject(approval)}${where}?${why}\n  ${keys.map(([k, d]) => `[${k}] ${d}`).join('  ')}: `);
     for (;;) {
       const decision = DECISION_KEYS[(await rl.question(question, { signal: gone })).trim().toLowerCase()];
       if (decision && offered.includes(decision)) return decision;

@@ -581,7 +581,7 @@ describe('daemon: home and socket permissions, one daemon per home', () => {
     const error = await rejection(daemonIn(home));
     expect(error).toBeInstanceOf(SupervisorError);
     expect((error as SupervisorError).exitCode).toBe(2);
-    expect(error.message).toBe(`${home} is writable by others (mode 777); run \`chmod 700 ${home}\` first`);
+    expect(error.message).toBe(`${home} is writable by others (mode 777): they could change what cm-supervisor runs as you; run \`chmod 700 ${home}\` first`);
     expect(readdirSync(home).sort()).toEqual(['config.json']);
   });
 

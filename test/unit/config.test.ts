@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -226,6 +226,18 @@ describe('ConfigStore workspaces on hosts', () => {
     expect(() => store.addWorkspace({ host: 'build9', path: '/srv/x' })).toThrow('unknown host "build9"; known hosts: local, build1, build2');
     expect(() => store.addWorkspace({ host: 'local', path: join(home, 'missing') })).toThrow(`${join(home, 'missing')} is not a directory`);
     expect(store.removeWorkspace('api')).toEqual({ name: 'api', host: 'build1', path: '/srv/api' });
+  });
+});
+
+describe('ConfigStore: who may write config.json', () => {
+  it('read() refuses a file others can write, also after the store was opened (the daemon reads it again on every change)', async () => {
+    await writeConfig({ workspaces: [] });
+    const store = new ConfigStore(home);
+    expect(store.read().workspaces).toEqual([]);
+    await chmod(file(), 0o666);
+    expect(() => store.read()).toThrow(`${file()} is writable by others (mode 666): they could change what cm-supervisor runs as you; run \`chmod 600 ${file()}\` first`);
+    await chmod(file(), 0o600);
+    expect(store.read().workspaces).toEqual([]);
   });
 });
 

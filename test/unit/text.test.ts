@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cut, displayCommand, oneLine, stripControl } from '../../src/core/util/text.js';
+import fc from 'fast-check';
+import { cut, displayCommand, escapeControl, oneLine, stripControl } from '../../src/core/util/text.js';
 
 describe('text helpers', () => {
   it('strips CSI, OSC, DCS and bare control characters from agent text', () => {
@@ -20,6 +21,39 @@ describe('text helpers', () => {
     expect(displayCommand("/bin/bash -lc 'npm test'")).toBe('npm test');
     expect(displayCommand('/bin/zsh -lc "ls -la"')).toBe('ls -la');
     expect(displayCommand('git status')).toBe('git status');
+  });
+});
+
+describe('escapeControl (names, paths and messages the CLI prints)', () => {
+  // Every character a terminal could act on: C0 but tab and newline, DEL, C1.
+  // eslint-disable-next-line no-control-regex
+  const TERMINAL_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+  it('shows an OSC 52 clipboard write, SGR, NUL and C1 CSI as visible escapes', () => {
+    expect(escapeControl('/tmp/ev\u001b]52;c;aGk=\u0007X\u001b[31mred')).toBe('/tmp/ev\\x1b]52;c;aGk=\\x07X\\x1b[31mred');
+    expect(escapeControl('a\u0000b\rc\u007fd\u009b2J')).toBe('a\\x00b\\x0dc\\u007fd\\u009b2J');
+  });
+
+  it('keeps tab, newline, backslashes and plain text as they are', () => {
+    expect(escapeControl('tab\tand\nnewline, C:\\dir, ✓ é')).toBe('tab\tand\nnewline, C:\\dir, ✓ é');
+  });
+
+  it('leaves no terminal control character in any text, and escaping twice changes nothing', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const escaped = escapeControl(text);
+        expect(escaped).not.toMatch(TERMINAL_CONTROL);
+        expect(escapeControl(escaped)).toBe(escaped);
+      }),
+    );
+  });
+
+  it('keeps JSON valid and its values the same (--json output passes through it)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        expect(JSON.parse(escapeControl(JSON.stringify({ path: text })))).toEqual({ path: text });
+      }),
+    );
   });
 });
 

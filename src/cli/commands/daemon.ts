@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DaemonClient } from '../../core/daemon/client.js';
-import { daemonPaths, describeHolder, ensurePrivateHome, readLiveLock } from '../../core/daemon/home.js';
+import { daemonPaths, describeHolder, readLiveLock } from '../../core/daemon/home.js';
 import { DAEMON_NODE_FLAGS } from '../../core/daemon/nodeFlags.js';
 import { DEFAULT_STOP_GRACE_MS, startDaemon } from '../../core/daemon/runDaemon.js';
 import { SupervisorError } from '../../core/errors.js';
+import { ensurePrivateHome } from '../../core/persistence/privateHome.js';
 import { spawnDetached } from '../../core/process/spawnDetached.js';
 import { sleep } from '../../core/util/timeout.js';
 import { formatDuration } from '../../core/util/time.js';

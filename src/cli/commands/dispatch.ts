@@ -49,7 +49,7 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
   try {
     if (!opts.dryRun) checkSomeoneToAsk({ onApproval: opts.onApproval, interactive }, handle.mode, globals.home);
     const dispatched = await api.dispatch(validation.plan, { baseDir: 'baseDir' in plan ? plan.baseDir : process.cwd(), force: opts.force, dryRun: opts.dryRun });
-    const live = io.isTTY && !opts.json ? new LiveLines(io.err) : null;
+    const live = io.isTTY && !opts.json ? new LiveLines(io) : null;
     // A dry run reports what the executor found as it is: planned (would dispatch), skipped
     // (the ledger shows it sent), or failed with the reason its target could not be resolved.
     const finals: FinalActionResult[] = opts.dryRun

@@ -1,7 +1,8 @@
 import type { ActionDispatchResult } from '../../core/api/supervisorApi.js';
 import type { FinalActionResult } from '../../core/dispatch/awaitCompletion.js';
-import { oneLine, shortThreadId } from '../../core/util/text.js';
+import { escapeControl, oneLine, shortThreadId } from '../../core/util/text.js';
 import { formatDuration, relativeTime } from '../../core/util/time.js';
+import type { CliIo } from '../io.js';
 
 /** A result as the tables take it: when the ledger says it was dispatched before, also when. */
 export type ResultRow = Pick<FinalActionResult, 'id' | 'workspace' | 'status' | 'threadId' | 'turnId' | 'error'> &
@@ -18,7 +19,10 @@ function table(rows: string[][]): string {
 }
 
 /** `rows` (header first) with a last DETAIL column in whatever width they leave; errors cut off there follow in full. */
-function withDetails(rows: string[][], details: string[], results: ResultRow[], width: number): string {
+function withDetails(cells: string[][], details: string[], results: ResultRow[], width: number): string {
+  // Escaped before measuring (a directory named by a plan is a workspace's name): the printed
+  // escapes are wider than the characters. Escaping again when printed changes nothing.
+  const rows = cells.map((r) => r.map(escapeControl));
   const used = rows[0]!.reduce((sum, _, c) => sum + Math.max(...rows.map((r) => r[c]!.length)) + 2, 0);
   const room = Math.max(20, width - used);
   const text = `${table(rows.map((r, i) => [...r, oneLine(details[i]!, room)]))}\n`;
@@ -71,7 +75,7 @@ export class LiveLines {
   private drawn = 0;
   private suspended = 0;
 
-  constructor(private readonly write: (text: string) => void) {}
+  constructor(private readonly io: Pick<CliIo, 'err' | 'errControl'>) {}
 
   /** While a prompt is on screen, redrawing would overwrite it. */
   async whileSuspended<T>(work: () => Promise<T>): Promise<T> {
@@ -88,12 +92,12 @@ export class LiveLines {
     if (this.suspended > 0) return;
     const lines = results.map((r) => `  ${r.status === 'dispatched' ? '…' : r.status === 'completed' || r.status === 'skipped' ? '✓' : '✗'} ${r.id}  ${r.workspace}  ${r.status === 'dispatched' ? 'running' : r.status}  ${formatDuration(r.elapsedMs)}`);
     this.clear();
-    this.write(`${lines.join('\n')}\n`);
+    this.io.err(`${lines.join('\n')}\n`);
     this.drawn = lines.length;
   }
 
   clear(): void {
-    if (this.drawn > 0) this.write(`\u001b[${this.drawn}A\u001b[J`);
+    if (this.drawn > 0) this.io.errControl(`\u001b[${this.drawn}A\u001b[J`);
     this.drawn = 0;
   }
 }

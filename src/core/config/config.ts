@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { SupervisorError } from '../errors.js';
 import { LOCAL_HOST } from '../hosts/hostSpec.js';
+import { checkPrivateFile, ensurePrivateHome, PRIVATE_FILE_MODE } from '../persistence/privateHome.js';
 import { unknownHostError, withHostAdded, withHostRemoved, withHostSet, workspaceHost, type HostSettings } from './hostsConfig.js';
 import { configProblems, WORKSPACE_NAME_PATTERN, type Config, type HostConfig, type WorkspaceConfig } from './schema.js';
 import type { WorkspaceTarget } from './workspaceTarget.js';
@@ -21,8 +22,16 @@ export class ConfigStore {
   readonly path: string;
 
   constructor(readonly home: string) {
+    // Before conf, which would create a missing home with the umask's mode.
+    ensurePrivateHome(home);
     try {
-      this.store = new Conf<Record<string, unknown>>({ cwd: home, configName: 'config', projectSuffix: '', clearInvalidConfig: false });
+      this.store = new Conf<Record<string, unknown>>({
+        cwd: home,
+        configName: 'config',
+        projectSuffix: '',
+        clearInvalidConfig: false,
+        configFileMode: PRIVATE_FILE_MODE,
+      });
     } catch (error) {
       throw new SupervisorError(
         `cannot read ${join(home, 'config.json')}: ${error instanceof Error ? error.message : String(error)}; fix or remove the file`,
@@ -34,6 +43,8 @@ export class ConfigStore {
   }
 
   read(): Config {
+    // Read again on every change (the daemon reloads it): refused as soon as others can write it.
+    checkPrivateFile(this.path);
     const { config, problems } = configProblems(this.store.store);
     if (!config) throw new SupervisorError(`invalid configuration in ${this.path}: ${problems}`, 2);
     return config;

@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SupervisorError } from '../errors.js';
@@ -12,24 +12,6 @@ export function daemonPaths(home: string) {
     ledger: join(home, 'dispatch-ledger.json'),
     planner: join(home, 'planner'),
   };
-}
-
-/**
- * The daemon's home holds its socket and state: it must be the user's own and closed to
- * others. A directory writable by others is refused (anyone could replace the socket); one
- * merely readable by others is tightened to 0700.
- */
-export function ensurePrivateHome(home: string): void {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  const stats = statSync(home);
-  if (!stats.isDirectory()) throw new SupervisorError(`${home} is not a directory; choose another --home`, 2);
-  if (typeof process.getuid === 'function' && stats.uid !== process.getuid()) {
-    throw new SupervisorError(`${home} belongs to another user (uid ${stats.uid}); choose your own --home`, 2);
-  }
-  if ((stats.mode & 0o022) !== 0) {
-    throw new SupervisorError(`${home} is writable by others (mode ${(stats.mode & 0o777).toString(8)}); run \`chmod 700 ${home}\` first`, 2);
-  }
-  if ((stats.mode & 0o077) !== 0) chmodSync(home, 0o700);
 }
 
 /** Who runs the home's loop: the daemon, or a command in-process; `serves` when it listens on the socket. */

@@ -6,7 +6,8 @@ import { Supervisor, type StopOptions, type SupervisorOptions } from '../loop/su
 import { packageInfo } from '../packageInfo.js';
 import { StateStore } from '../persistence/stateStore.js';
 import type { SupervisorState } from '../state/model.js';
-import { acquireDaemonLock, daemonPaths, ensurePrivateHome } from './home.js';
+import { ensurePrivateHome } from '../persistence/privateHome.js';
+import { acquireDaemonLock, daemonPaths } from './home.js';
 import { DaemonServer } from './server.js';
 
 export interface DaemonOptions {

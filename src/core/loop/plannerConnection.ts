@@ -1,6 +1,6 @@
-import { mkdir } from 'node:fs/promises';
 import { AppServerConnection, type ConnectionOptions } from '../connection/appServerConnection.js';
 import { SupervisorError } from '../errors.js';
+import { makePrivateDir } from '../persistence/privateHome.js';
 
 export interface PlannerConnectionOptions {
   /** The planner's working directory (created on first use); none: the chat cannot plan. */
@@ -31,7 +31,7 @@ export class PlannerConnection {
     const next = (async () => {
       const running = previous ? await previous.catch(() => null) : null;
       if (running && !running.isClosed) return running;
-      await mkdir(dir, { recursive: true });
+      makePrivateDir(dir);
       const connection = new AppServerConnection({
         ...this.options.connection,
         argv: [this.options.codexBin, 'app-server'],

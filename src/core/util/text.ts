@@ -14,6 +14,21 @@ export function stripControl(text: string): string {
   return text.replace(ESCAPE_SEQUENCES, '').replace(CONTROL_CHARS, '');
 }
 
+/**
+ * Names, paths and messages printed by the CLI: every control character shown as its escape
+ * (`\x1b`, `\x00`, `\u009b`) instead of reaching the terminal, so a person sees that something
+ * odd is in a name (stripping would hide it). Tab and newline stay: they lay out our own text.
+ * Backslashes are left alone, so escaping twice changes nothing; C1 and DEL take the `\u00XX`
+ * form, which JSON reads back as the same character (JSON.stringify leaves them raw).
+ */
+export function escapeControl(text: string): string {
+  if (!HAS_CONTROL.test(text)) return text;
+  return text.replace(CONTROL_CHARS, (c) => {
+    const hex = c.charCodeAt(0).toString(16).padStart(2, '0');
+    return c < ' ' ? `\\x${hex}` : `\\u00${hex}`;
+  });
+}
+
 /** One display line: control sequences stripped, whitespace collapsed, cut with an ellipsis. */
 // Anything oneLine would change: control characters, runs of whitespace, or whitespace that
 // is not a plain space, and leading/trailing whitespace.
