@@ -18,7 +18,7 @@ assertType<NonNullable<PlanAction['sandbox']> extends (typeof SANDBOX_ORDER)[num
 /** The widest sandbox a plan gets without the opt-in: the agent writes only inside its workspace. */
 export const PLAN_SANDBOX_CEILING = 'workspace-write' satisfies (typeof SANDBOX_ORDER)[number];
 
-export const UNSAFE_OPT_IN = 'to allow it, pass --allow-unsafe or set "allowUnsafePlans": true in config.json';
+export const UNSAFE_OPT_IN = 'pass --allow-unsafe (or set "allowUnsafePlans": true in config.json) to allow it';
 
 /**
  * What one action asks beyond the limits, one problem per field. It reads the raw fields (valid

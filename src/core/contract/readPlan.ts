@@ -7,7 +7,7 @@ import { MAX_PLAN_BYTES, type PlanProblem } from './plan.js';
  */
 export type PlanRead = { ok: true; text: string } | { ok: false; problems: PlanProblem[] };
 
-const LIMIT = '1 MB limit; split it into several plans';
+const LIMIT = `1 MB limit (${MAX_PLAN_BYTES} bytes)`;
 
 function problem(message: string): PlanRead {
   return { ok: false, problems: [{ path: '', message }] };
@@ -23,7 +23,7 @@ export async function readPlanFile(file: string): Promise<PlanRead> {
   } catch (error) {
     return problem(fileError(file, error));
   }
-  if (size > MAX_PLAN_BYTES) return problem(`plan file ${file} is ${size} bytes, over the ${LIMIT}`);
+  if (size > MAX_PLAN_BYTES) return problem(`plan file ${file} is ${size} bytes, over the ${LIMIT}; split it into several plans`);
   try {
     return decodePlanBytes(await readFile(file), `plan file ${file}`);
   } catch (error) {
@@ -60,7 +60,7 @@ export async function readPlanStream(stream: AsyncIterable<Buffer | string>, sou
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       size += bytes.length;
       // Leaving the loop destroys the stream: the rest is never read.
-      if (size > MAX_PLAN_BYTES) return problem(`${source} is over the ${LIMIT} (stopped reading at ${size} bytes)`);
+      if (size > MAX_PLAN_BYTES) return problem(`${source} is over the ${LIMIT}; reading stopped there; split it into several plans`);
       chunks.push(bytes);
     }
   } catch (error) {
@@ -74,7 +74,7 @@ export function decodePlanBytes(bytes: Uint8Array, source: string): PlanRead {
   const bad = invalidUtf8Offset(bytes);
   if (bad >= 0) {
     const hex = bytes[bad]!.toString(16).padStart(2, '0');
-    return problem(`${source} is not valid UTF-8: byte ${bad} (0x${hex}, counting from 0) starts no valid character; save the plan as UTF-8`);
+    return problem(`${source} is not valid UTF-8 at byte ${bad} (0x${hex}; bytes counted from 0); save the plan as UTF-8`);
   }
   // A byte order mark is no part of the JSON.
   return { ok: true, text: new TextDecoder('utf-8').decode(bytes) };
