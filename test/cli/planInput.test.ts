@@ -143,9 +143,10 @@ describe('reading a plan: stdin streamed, limits, encodings, links (built CLI)',
     // Padding (JSON whitespace) makes the plan several pieces long.
     const bytes = Buffer.from(`${plan.slice(0, -1)}${' '.repeat(300 * 1024)}}`);
     const child = execa(process.execPath, [CLI, 'dispatch', '--plan', '-', '--json'], { env: cliEnv, cwd: plans, reject: false, timeout: 60_000 });
+    // A pause before every piece, the first too: reading fd 0 at once failed with EAGAIN on an empty pipe.
     for (let at = 0; at < bytes.length; at += 64 * 1024) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
       child.stdin!.write(bytes.subarray(at, at + 64 * 1024));
-      await new Promise((resolve) => setTimeout(resolve, 50));
     }
     child.stdin!.end();
     const r = await child;
