@@ -7,7 +7,8 @@ import { APPROVAL_DECISIONS } from '../state/events.js';
  * `daemon.status` / `daemon.stop`. Every request is validated here before it reaches the
  * supervisor: any local process of the same user can connect.
  */
-export const DAEMON_PROTOCOL_VERSION = 3;
+// 4: `allowUnsafe` in dispatch options and chatDecide (a daemon of 3 would dispatch any plan).
+export const DAEMON_PROTOCOL_VERSION = 4;
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 export const RequestEnvelopeSchema = z.object({ id: z.number().int().nonnegative(), method: z.string(), params: z.unknown().optional() });
