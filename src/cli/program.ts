@@ -51,7 +51,7 @@ function timeoutOption(): Option {
 
 /** The opt-in for plan fields that widen what an agent may do (docs/plan-format.md). */
 function allowUnsafeOption(): Option {
-  return new Option('--allow-unsafe', 'allow plan fields that widen what an agent may do: sandbox danger-full-access, approvalPolicy never, a directory outside the plan\'s');
+  return new Option('--allow-unsafe', "allow plan fields that widen what agents may do: sandbox danger-full-access, approvalPolicy never, a directory neither configured nor inside the plan's directory");
 }
 
 function onApprovalOption(): Option {
