@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { ConfigStore } from '../../core/config/config.js';
-import { readPlanFile, readPlanStream } from '../../core/contract/readPlan.js';
+import { readPlanFile, readPlanStream, type PlanRead } from '../../core/contract/readPlan.js';
 import { validatePlanText, type PlanProblem } from '../../core/contract/validatePlan.js';
 import type { FinalActionResult, OnApproval } from '../../core/dispatch/awaitCompletion.js';
 import { PlanValidationError } from '../../core/errors.js';
@@ -27,7 +27,12 @@ type ReadPlan = { text: string; baseDir: string; source: string } | { problems: 
 
 /** `-`: stdin, with paths relative to the cwd; else the file, with paths relative to its directory. */
 async function readPlan(plan: string): Promise<ReadPlan> {
-  const [read, baseDir, source] = plan === '-' ? [await readPlanStream(process.stdin), process.cwd(), 'the plan on stdin'] : [await readPlanFile(resolve(plan)), dirname(resolve(plan)), plan];
+  if (plan === '-') return located(await readPlanStream(process.stdin), process.cwd(), 'the plan on stdin');
+  const file = resolve(plan);
+  return located(await readPlanFile(file), dirname(file), plan);
+}
+
+function located(read: PlanRead, baseDir: string, source: string): ReadPlan {
   return read.ok ? { text: read.text, baseDir, source } : { problems: read.problems, source };
 }
 
