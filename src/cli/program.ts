@@ -49,6 +49,11 @@ function timeoutOption(): Option {
   return new Option('--timeout <seconds>', 'interrupt turns still running after this long').argParser(parsePositiveInt);
 }
 
+/** The opt-in for plan fields that widen what an agent may do (docs/plan-format.md). */
+function allowUnsafeOption(): Option {
+  return new Option('--allow-unsafe', "allow plan fields that widen what agents may do: sandbox danger-full-access, approvalPolicy never, a directory neither configured nor inside the plan's directory");
+}
+
 function onApprovalOption(): Option {
   return new Option('--on-approval <policy>', 'how to answer approvals of the dispatched turns (default: ask on a terminal, else decline)').choices([
     'ask',
@@ -206,6 +211,7 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .option('--force', 'dispatch again actions that were already dispatched')
     .addOption(timeoutOption())
     .addOption(onApprovalOption())
+    .addOption(allowUnsafeOption())
     .option('--json', 'print {plan, results} (or {errors}) as JSON')
     .action(async (opts: DispatchCliOptions) => {
       outcome.exitCode = await dispatchCommand(globals(), opts, io);
@@ -218,6 +224,7 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .option('--yes', 'dispatch the proposed plan without asking')
     .addOption(timeoutOption())
     .addOption(onApprovalOption())
+    .addOption(allowUnsafeOption())
     .option('--json', 'print {status, messages, proposal, results} as JSON')
     .action(async (text: string, opts: ChatCliOptions) => {
       outcome.exitCode = await chatCommand(globals(), text, opts, io);

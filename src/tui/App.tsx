@@ -36,6 +36,8 @@ export interface AppProps {
   muted?: string[];
   /** `:dispatch FILE`: reads and dispatches a plan file, resolves with a one-line result. */
   dispatchFile?: (path: string) => Promise<string>;
+  /** config.json's `allowUnsafePlans`: confirming a chat proposal carries this opt-in. */
+  allowUnsafePlans?: boolean;
   /** In-process mode: quitting stops running turns, so ask first. */
   confirmQuitWhenRunning?: boolean;
   /** Attached: tells why the link to the daemon is down (null: it is up again). */
@@ -203,7 +205,7 @@ export function App(props: AppProps) {
     if (!proposal) return flash('no proposal is waiting', 'dim');
     const id = proposal.id;
     if (decision === 'reject') setProposal(null);
-    chatCall(() => api.chatDecide(id, decision, edited));
+    chatCall(() => api.chatDecide(id, decision, edited, { allowUnsafe: props.allowUnsafePlans === true }));
   };
 
   const runCommandLine = (s: SupervisorState, line: string) => {

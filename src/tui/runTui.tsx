@@ -17,6 +17,8 @@ export interface TuiOptions {
   notificationsEnabled?: boolean;
   muted?: string[];
   confirmQuitWhenRunning?: boolean;
+  /** config.json's `allowUnsafePlans`: confirming a chat proposal carries this opt-in. */
+  allowUnsafePlans?: boolean;
   dispatchFile?: (path: string) => Promise<string>;
   /** Attached: tells why the link to the daemon is down (null: it is up again). */
   link?: (listener: (problem: string | null) => void) => () => void;

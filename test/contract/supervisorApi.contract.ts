@@ -1,6 +1,7 @@
 // The SupervisorApi contract: what every implementation (the in-process Supervisor, the
 // daemon's socket client) must do alike, checked against the real codex app-server.
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StateChange, SupervisorApi } from '../../src/core/api/supervisorApi.js';
@@ -190,6 +191,33 @@ export function describeSupervisorApiContract(name: string, setup: () => Promise
       expect(Object.keys(after.jobs).sort()).toEqual(Object.keys(before.jobs).sort());
       expect(Object.keys(after.jobs).some((k) => k.startsWith('c-bad:'))).toBe(false);
       expect(ctx.env.mock.requests.length).toBe(requests);
+    });
+
+    it("a plan widening what an agent may do is refused without the caller's opt-in and dispatched with it; so is a chat proposal", async () => {
+      const requests = ctx.env.mock.requests.length;
+      const plan = { version: 1, id: 'c-unsafe', actions: [{ id: 'u', workspace: 'api', prompt: 'unsafe check', thread: 'new', sandbox: 'danger-full-access' }] };
+      const error = await rejection(api.dispatch(plan));
+      expect(error).toBeInstanceOf(PlanValidationError);
+      expect((error as PlanValidationError).exitCode).toBe(2);
+      expect((error as PlanValidationError).problems).toEqual([{ path: 'actions[0].sandbox', message: expect.stringContaining('pass --allow-unsafe') }]);
+      expect(ctx.env.mock.requests.length).toBe(requests);
+      const allowed = await api.dispatch(plan, { allowUnsafe: true });
+      expect(allowed.results[0]).toMatchObject({ id: 'u', status: 'dispatched' });
+      await waitForState(api, (s) => s.jobs['c-unsafe:u']?.status === 'completed');
+
+      const file = join(ws('api'), 'c-unsafe-plan.json');
+      await writeFile(file, JSON.stringify({ version: 1, actions: [{ id: 'p', workspace: 'api', prompt: 'chat unsafe check', thread: 'new', approvalPolicy: 'never' }] }));
+      const proposed = await api.chatSend(`/plan ${file}`);
+      const proposal = proposed.proposal!;
+      expect(proposal.text).toContain('it widens what the agents may do');
+      expect(proposal.text).toContain('actions[0].approvalPolicy: "never"');
+      const refused = await api.chatDecide(proposal.id, 'confirm');
+      expect(refused).toMatchObject({ status: 'invalid', dispatched: null });
+      expect(refused.messages.map((m) => m.text).join('\n')).toMatch(/actions\[0\]\.approvalPolicy: .*--allow-unsafe/);
+      const confirmed = await api.chatDecide(proposal.id, 'confirm', undefined, { allowUnsafe: true });
+      expect(confirmed.status).toBe('ok');
+      const started = confirmed.dispatched!.results[0]!;
+      expect((await waitForState(api, (s) => s.jobs[started.jobKey]?.status === 'completed')).jobs[started.jobKey]!.finalMessage).toBe('Done: chat unsafe check');
     });
 
     it('subscribe delivers every change with strictly increasing seq; unsubscribing stops them', async () => {

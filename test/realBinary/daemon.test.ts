@@ -634,7 +634,7 @@ describe('daemon: every socket request is validated', () => {
     expect(await raw.ask('{"id":1,"method":"supervisor.snapshot"}')).toMatchObject({ id: 1, error: { code: ERROR_CODES.notHello, message: expect.stringContaining('send "hello"') } });
     expect(await raw.ask(JSON.stringify({ id: 2, method: 'hello', params: { protocolVersion: 99, client: 'future' } }))).toMatchObject({
       id: 2,
-      error: { code: ERROR_CODES.supervisor, message: expect.stringContaining('the daemon speaks protocol 3, this client 99'), data: { exitCode: 2 } },
+      error: { code: ERROR_CODES.supervisor, message: expect.stringContaining(`the daemon speaks protocol ${DAEMON_PROTOCOL_VERSION}, this client 99`), data: { exitCode: 2 } },
     });
     // Still not greeted after a refused hello.
     expect(await raw.ask('{"id":1,"method":"supervisor.snapshot"}')).toMatchObject({ id: 1, error: { code: ERROR_CODES.notHello } });

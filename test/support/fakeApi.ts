@@ -1,4 +1,4 @@
-import type { ChatReply, SendOptions } from '../../src/core/api/supervisorApi.js';
+import type { ChatReply, DecideOptions, SendOptions } from '../../src/core/api/supervisorApi.js';
 import type { Plan } from '../../src/core/contract/plan.js';
 import type { DispatchOptions, DispatchResult, StateChange, SupervisorApi } from '../../src/core/api/supervisorApi.js';
 import type { ApprovalDecision, SupervisorEvent } from '../../src/core/state/events.js';
@@ -130,8 +130,8 @@ export class FakeApi implements SupervisorApi {
     return Promise.resolve({ status: 'ok', messages, proposal, dispatched: null });
   }
 
-  chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown): Promise<ChatReply> {
-    this.calls.push({ method: 'chatDecide', args: [proposalId, decision, editedPlan] });
+  chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown, options?: DecideOptions): Promise<ChatReply> {
+    this.calls.push({ method: 'chatDecide', args: [proposalId, decision, editedPlan, options] });
     const messages = [this.say('result', `${decision === 'confirm' ? 'dispatched' : 'rejected'} ${proposalId}`)];
     return Promise.resolve({ status: 'ok', messages, proposal: null, dispatched: null });
   }

@@ -37,13 +37,13 @@ describe('chat pane', () => {
     await r.press('run the tests in ws1 and fix the lint in ws2');
     await r.press('\r', 'planner: proposed plan p1', 'proposal p1: Enter/y dispatch');
     await r.press('\r', 'result: dispatched p1');
-    expect(api.actions().find((c) => c.method === 'chatDecide')?.args).toEqual(['p1', 'confirm', undefined]);
+    expect(api.actions().find((c) => c.method === 'chatDecide')?.args).toEqual(['p1', 'confirm', undefined, { allowUnsafe: false }]);
 
     await r.press('i', '›');
     await r.press('again');
     await r.press('\r', 'proposal p1: Enter/y dispatch');
     await r.press('n', 'result: rejected p1');
-    await vi.waitFor(() => expect(api.actions().filter((c) => c.method === 'chatDecide').at(-1)?.args).toEqual(['p1', 'reject', undefined]));
+    await vi.waitFor(() => expect(api.actions().filter((c) => c.method === 'chatDecide').at(-1)?.args).toEqual(['p1', 'reject', undefined, { allowUnsafe: false }]));
 
     await r.press('i', '›');
     await r.press('once more');
@@ -55,7 +55,20 @@ describe('chat pane', () => {
     await r.press(JSON.stringify(edited));
     // "result: dispatched p1" is already on screen from the first proposal: wait for the call itself.
     await r.press('\r');
-    await vi.waitFor(() => expect(api.actions().filter((c) => c.method === 'chatDecide').at(-1)?.args).toEqual(['p1', 'confirm', edited]));
+    await vi.waitFor(() => expect(api.actions().filter((c) => c.method === 'chatDecide').at(-1)?.args).toEqual(['p1', 'confirm', edited, { allowUnsafe: false }]));
+  });
+
+  it('confirming carries config.json\'s allowUnsafePlans as the opt-in', async () => {
+    const api = everyStatusApi();
+    api.chatProposal = { id: 'p3', plan };
+    const r = renderApp(api, { width: 100, height: 30, allowUnsafePlans: true });
+    await r.waitFor('old session');
+    await r.press('4', 'Ask the supervisor');
+    await r.press('i', '›');
+    await r.press('plan something');
+    await r.press('\r', 'proposal p3: Enter/y dispatch');
+    await r.press('\r', 'result: dispatched p3');
+    expect(api.actions().find((c) => c.method === 'chatDecide')?.args).toEqual(['p3', 'confirm', undefined, { allowUnsafe: true }]);
   });
 
   it('an edit that is not JSON says so and keeps the input open', async () => {

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { ChatReply } from '../../core/api/supervisorApi.js';
+import { ConfigStore } from '../../core/config/config.js';
 import type { OnApproval } from '../../core/dispatch/awaitCompletion.js';
 import type { ChatMessage } from '../../core/state/model.js';
 import { stripControl } from '../../core/util/text.js';
@@ -14,6 +15,7 @@ export interface ChatCliOptions {
   json?: boolean;
   timeout?: string;
   onApproval?: OnApproval;
+  allowUnsafe?: boolean;
 }
 
 const EXIT_FAILED_STATUSES = new Set(['failed', 'interrupted', 'timeout']);
@@ -25,6 +27,7 @@ const EXIT_FAILED_STATUSES = new Set(['failed', 'interrupted', 'timeout']);
  */
 export async function chatCommand(globals: GlobalOptions, text: string, opts: ChatCliOptions, io: CliIo): Promise<number> {
   const interactive = io.isTTY && process.stdin.isTTY === true;
+  const allowUnsafe = opts.allowUnsafe === true || new ConfigStore(globals.home).read().allowUnsafePlans === true;
   // The chat runs where the home's loop runs: in the daemon when there is one, else here.
   const handle = await openApi(globals, { holder: 'chat', serve: true });
   const api = handle.api;
@@ -40,7 +43,7 @@ export async function chatCommand(globals: GlobalOptions, text: string, opts: Ch
     let outcome: ChatReply = reply;
     if (reply.proposal) {
       const confirmed = opts.yes || (interactive && (await askConfirm()));
-      if (confirmed) outcome = await api.chatDecide(reply.proposal.id, 'confirm');
+      if (confirmed) outcome = await api.chatDecide(reply.proposal.id, 'confirm', undefined, { allowUnsafe });
       else if (interactive) outcome = await api.chatDecide(reply.proposal.id, 'reject');
       else if (!opts.json) io.err('nothing was dispatched: run again with --yes to dispatch the proposed plan, or save it (--json) and use `cm-supervisor dispatch --plan FILE`\n');
       if (outcome !== reply) show(outcome.messages);

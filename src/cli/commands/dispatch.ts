@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigStore } from '../../core/config/config.js';
-import { readPlanFile, validatePlanText, type PlanProblem } from '../../core/contract/validatePlan.js';
+import { readPlanFile, readPlanStream, type PlanRead } from '../../core/contract/readPlan.js';
+import { validatePlanText, type PlanProblem } from '../../core/contract/validatePlan.js';
 import type { FinalActionResult, OnApproval } from '../../core/dispatch/awaitCompletion.js';
 import { PlanValidationError } from '../../core/errors.js';
 import { LOCAL_HOST } from '../../core/hosts/hostSpec.js';
@@ -18,23 +18,34 @@ export interface DispatchCliOptions {
   force?: boolean;
   timeout?: string;
   onApproval?: OnApproval;
+  allowUnsafe?: boolean;
 }
 
 const EXIT_FAILED_STATUSES = new Set(['failed', 'interrupted', 'timeout']);
 
-function readPlan(plan: string): { text: string; baseDir: string; source: string } | { problems: PlanProblem[]; source: string } {
-  if (plan === '-') return { text: readFileSync(0, 'utf8'), baseDir: process.cwd(), source: 'the plan on stdin' };
+type ReadPlan = { text: string; baseDir: string; source: string } | { problems: PlanProblem[]; source: string };
+
+/** `-`: stdin, with paths relative to the cwd; else the file, with paths relative to its directory. */
+async function readPlan(plan: string): Promise<ReadPlan> {
+  if (plan === '-') return located(await readPlanStream(process.stdin), process.cwd(), 'the plan on stdin');
   const file = resolve(plan);
-  const read = readPlanFile(file);
-  return read.ok ? { text: read.text, baseDir: dirname(file), source: plan } : { problems: read.problems, source: plan };
+  return located(await readPlanFile(file), dirname(file), plan);
+}
+
+function located(read: PlanRead, baseDir: string, source: string): ReadPlan {
+  return read.ok ? { text: read.text, baseDir, source } : { problems: read.problems, source };
 }
 
 /** `cm-supervisor dispatch --plan FILE`: validate, dispatch in one cycle, wait, report. */
 export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliOptions, io: CliIo): Promise<number> {
   const config = new ConfigStore(globals.home).read();
-  const plan = readPlan(opts.plan);
+  const plan = await readPlan(opts.plan);
+  // The opt-in goes with the plan to whichever loop dispatches it (the daemon checks it again).
+  const allowUnsafe = opts.allowUnsafe === true || config.allowUnsafePlans === true;
   const validation =
-    'problems' in plan ? ({ ok: false, problems: plan.problems } as const) : validatePlanText(plan.text, { workspaces: config.workspaces.map((w) => ({ ...w, remote: (w.host ?? LOCAL_HOST) !== LOCAL_HOST })), baseDir: plan.baseDir });
+    'problems' in plan
+      ? ({ ok: false, problems: plan.problems } as const)
+      : validatePlanText(plan.text, { workspaces: config.workspaces.map((w) => ({ ...w, remote: (w.host ?? LOCAL_HOST) !== LOCAL_HOST })), baseDir: plan.baseDir, allowUnsafe });
   if (!validation.ok) {
     if (opts.json) io.out(`${JSON.stringify({ errors: validation.problems }, null, 2)}\n`);
     throw new PlanValidationError(validation.problems, plan.source);
@@ -48,7 +59,7 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
   const api = handle.api;
   try {
     if (!opts.dryRun) checkSomeoneToAsk({ onApproval: opts.onApproval, interactive }, handle.mode, globals.home);
-    const dispatched = await api.dispatch(validation.plan, { baseDir: 'baseDir' in plan ? plan.baseDir : process.cwd(), force: opts.force, dryRun: opts.dryRun });
+    const dispatched = await api.dispatch(validation.plan, { baseDir: 'baseDir' in plan ? plan.baseDir : process.cwd(), force: opts.force, dryRun: opts.dryRun, ...(allowUnsafe ? { allowUnsafe } : {}) });
     const live = io.isTTY && !opts.json ? new LiveLines(io) : null;
     // A dry run reports what the executor found as it is: planned (would dispatch), skipped
     // (the ledger shows it sent), or failed with the reason its target could not be resolved.

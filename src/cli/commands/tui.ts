@@ -2,7 +2,8 @@ import type { SupervisorApi } from '../../core/api/supervisorApi.js';
 import { ConfigStore, type Config } from '../../core/config/config.js';
 import type { DaemonClient } from '../../core/daemon/client.js';
 import { connectToDaemon, openApi } from '../apiHandle.js';
-import { readPlanFile, validatePlanText } from '../../core/contract/validatePlan.js';
+import { readPlanFile } from '../../core/contract/readPlan.js';
+import { validatePlanText } from '../../core/contract/validatePlan.js';
 import { createDemoEnvironment } from '../../core/demo/demoEnvironment.js';
 import { SupervisorError } from '../../core/errors.js';
 import { planWorkspaces } from '../../core/state/selectors.js';
@@ -19,16 +20,19 @@ function requireTerminal(io: CliIo, what: string): void {
   }
 }
 
-/** `:dispatch FILE` from the TUI: the file is read here, in the CLI layer, not in the TUI. */
-function planDispatcher(api: SupervisorApi) {
+/**
+ * `:dispatch FILE` from the TUI: the file is read here, in the CLI layer, not in the TUI.
+ * `allowUnsafe`: config.json's `allowUnsafePlans` (the TUI has no --allow-unsafe).
+ */
+function planDispatcher(api: SupervisorApi, allowUnsafe: boolean) {
   return async (file: string): Promise<string> => {
     const path = resolve(file);
-    const read = readPlanFile(path);
+    const read = await readPlanFile(path);
     if (!read.ok) throw new SupervisorError(read.problems.map((p) => p.message).join('; '), 2);
     const state = await api.snapshot();
-    const validation = validatePlanText(read.text, { workspaces: planWorkspaces(state), baseDir: dirname(path) });
+    const validation = validatePlanText(read.text, { workspaces: planWorkspaces(state), baseDir: dirname(path), allowUnsafe });
     if (!validation.ok) throw new SupervisorError(`${file}: ${validation.problems.map((p) => `${p.path || '(file)'}: ${p.message}`).join('; ')}`, 2);
-    const result = await api.dispatch(validation.plan, { baseDir: dirname(path) });
+    const result = await api.dispatch(validation.plan, { baseDir: dirname(path), allowUnsafe });
     const counts = result.results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
     return `plan ${result.planId}: ${Object.entries(counts)
       .map(([s, n]) => `${n} ${s}`)
@@ -36,8 +40,10 @@ function planDispatcher(api: SupervisorApi) {
   };
 }
 
-function notificationOptions(config: Config) {
+/** What the TUI takes from config.json. */
+function configOptions(config: Config) {
   return {
+    allowUnsafePlans: config.allowUnsafePlans === true,
     ...(config.notifications?.kinds ? { notifyKinds: config.notifications.kinds } : {}),
     ...(config.notifications ? { notificationsEnabled: config.notifications.enabled, muted: config.notifications.muted } : {}),
   };
@@ -50,7 +56,7 @@ function notificationOptions(config: Config) {
 async function attachedTui(client: DaemonClient, config: Config, opts: { color: boolean }, abort: AbortSignal): Promise<void> {
   const link = (listener: (problem: string | null) => void) => client.onLink((status) => listener(status.reason));
   try {
-    await runTui({ api: client, mode: 'daemon', color: opts.color, abort, link, dispatchFile: planDispatcher(client), ...notificationOptions(config) });
+    await runTui({ api: client, mode: 'daemon', color: opts.color, abort, link, dispatchFile: planDispatcher(client, config.allowUnsafePlans === true), ...configOptions(config) });
   } finally {
     client.close();
   }
@@ -72,8 +78,8 @@ export async function tuiCommand(globals: GlobalOptions, opts: { color: boolean 
       color: opts.color,
       abort,
       confirmQuitWhenRunning: true,
-      dispatchFile: planDispatcher(handle.api),
-      ...notificationOptions(config),
+      dispatchFile: planDispatcher(handle.api, config.allowUnsafePlans === true),
+      ...configOptions(config),
     });
   } finally {
     await handle.close({ reason: 'stopped by quitting the TUI' });
@@ -107,7 +113,7 @@ export async function demoCommand(globals: GlobalOptions, opts: { color: boolean
       color: opts.color,
       abort,
       confirmQuitWhenRunning: false,
-      dispatchFile: planDispatcher(supervisor),
+      dispatchFile: planDispatcher(supervisor, false),
       notifyKinds: ['needs_approval', 'failed', 'completed'],
     });
     await starting.catch(() => {});

@@ -37,6 +37,13 @@ export interface DispatchOptions {
   force?: boolean;
   /** Validate and resolve targets, start no turn. */
   dryRun?: boolean;
+  /** The user's opt-in for plan fields that widen what an agent may do (contract/planSafety.ts). */
+  allowUnsafe?: boolean;
+}
+
+export interface DecideOptions {
+  /** As `DispatchOptions.allowUnsafe`, for the plan being confirmed. */
+  allowUnsafe?: boolean;
 }
 
 export interface DispatchResult {
@@ -95,7 +102,7 @@ export interface SupervisorApi {
   /** One line of the supervisor chat: a slash command, `@ws message`, or a request for the planner. */
   chatSend(line: string, options?: SendOptions): Promise<ChatReply>;
   /** Confirms (optionally with an edited plan) or rejects a proposal of the planner. */
-  chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown): Promise<ChatReply>;
+  chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown, options?: DecideOptions): Promise<ChatReply>;
   /** Stops a running turn (its pending approvals are cancelled by the server). */
   interruptTurn(threadId: string, turnId: string): Promise<void>;
   subscribe(listener: (change: StateChange) => void): () => void;

@@ -1,7 +1,8 @@
 import { dirname, resolve } from 'node:path';
-import type { ChatReply, DispatchResult, Proposal, SendOptions, SupervisorApi } from '../api/supervisorApi.js';
+import type { ChatReply, DecideOptions, DispatchResult, Proposal, SendOptions, SupervisorApi } from '../api/supervisorApi.js';
 import type { Plan } from '../contract/plan.js';
-import { closest, readPlanFile, validatePlanText, validatePlanValue, type PlanValidation } from '../contract/validatePlan.js';
+import { readPlanFile } from '../contract/readPlan.js';
+import { closest, validatePlanText, validatePlanValue, type PlanValidation } from '../contract/validatePlan.js';
 import { planIdOf } from '../dispatch/dispatchPlan.js';
 import { SupervisorError } from '../errors.js';
 import { decisionWord, approvalSubject } from '../state/digest.js';
@@ -81,8 +82,11 @@ export class ChatService {
     return this.guard(ex, () => this.run(parsed.command, options, ex));
   }
 
-  /** Dispatches a pending proposal, or the user's edited version of it (validated first). */
-  async confirm(proposalId: string, editedPlan?: unknown): Promise<ChatReply> {
+  /**
+   * Dispatches a pending proposal, or the user's edited version of it (validated first, with
+   * the opt-in of whoever confirms for fields that widen what an agent may do).
+   */
+  async confirm(proposalId: string, editedPlan?: unknown, options: DecideOptions = {}): Promise<ChatReply> {
     const ex = this.exchange();
     ex.say('user', `confirm ${proposalId}${editedPlan === undefined ? '' : ' (edited)'}`, { proposalId });
     const proposal = this.pending(proposalId, ex);
@@ -90,13 +94,14 @@ export class ChatService {
     return this.guard(ex, async () => {
       // An edit without an id keeps the proposal's, so confirming stays idempotent per proposal.
       const candidate = editedPlan === undefined ? proposal.plan : withDefaultId(editedPlan, proposal.plan.id);
-      const validation = await this.validate(candidate, proposal.baseDir);
+      const allowUnsafe = options.allowUnsafe === true;
+      const validation = await this.validate(candidate, proposal.baseDir, allowUnsafe);
       if (!validation.ok) return ex.end('invalid', `the plan is invalid; nothing was dispatched:\n${formatProblems(validation.problems)}`);
       // Another confirm may have won while this one validated.
       if (proposal.status !== 'pending') return ex.end('invalid', `proposal ${proposalId} was already ${proposal.status}`);
       proposal.status = 'confirmed';
       proposal.plan = validation.plan;
-      return this.dispatch(validation.plan, proposal.baseDir, proposal.id, ex);
+      return this.dispatch(validation.plan, { baseDir: proposal.baseDir, allowUnsafe }, proposal.id, ex);
     });
   }
 
@@ -181,7 +186,7 @@ export class ChatService {
         const plan = { version: 1, id: this.newId('chat'), actions: workspaces.map((w) => ({ id: w, workspace: w, prompt })) };
         const validation = await this.validate(plan, baseDir);
         if (!validation.ok) return ex.end('invalid', formatProblems(validation.problems));
-        return this.dispatch(validation.plan, baseDir, null, ex);
+        return this.dispatch(validation.plan, { baseDir }, null, ex);
       }
       case 'planner':
         return this.propose(command.request, baseDir, ex);
@@ -202,9 +207,10 @@ export class ChatService {
 
   private async proposeFile(file: string, baseDir: string, ex: Exchange): Promise<ChatReply> {
     const path = resolve(baseDir, file);
-    const read = readPlanFile(path);
+    const read = await readPlanFile(path);
     const state = await this.deps.api.snapshot();
-    const validation = read.ok ? validatePlanText(read.text, { workspaces: planWorkspaces(state), baseDir: dirname(path) }) : read;
+    // Fields that need the opt-in are shown with the proposal and checked when it is confirmed.
+    const validation = read.ok ? validatePlanText(read.text, { workspaces: planWorkspaces(state), baseDir: dirname(path), allowUnsafe: true }) : read;
     if (!validation.ok) return ex.end('invalid', `${file} is not a valid plan:\n${formatProblems(validation.problems)}`);
     const id = this.newId('chat');
     const header = `proposal ${id}: plan ${planIdOf(validation.plan)} from ${file}`;
@@ -221,9 +227,12 @@ export class ChatService {
     return this.offer({ id, plan, baseDir }, header, ex);
   }
 
-  private offer(draft: Omit<Proposal, 'text' | 'status'>, header: string, ex: Exchange): ChatReply {
+  private async offer(draft: Omit<Proposal, 'text' | 'status'>, header: string, ex: Exchange): Promise<ChatReply> {
     const n = draft.plan.actions.length;
-    const text = `${header}, ${n} action${n === 1 ? '' : 's'}:\n${renderPlan(draft.plan)}`;
+    const checked = await this.validate(draft.plan, draft.baseDir, true);
+    const widenings = checked.ok ? checked.widenings : [];
+    const warning = widenings.length > 0 ? `\nit widens what the agents may do, so it is dispatched only with the opt-in:\n${formatProblems(widenings)}` : '';
+    const text = `${header}, ${n} action${n === 1 ? '' : 's'}:\n${renderPlan(draft.plan)}${warning}`;
     const proposal: Proposal = { ...draft, text, status: 'pending' };
     this.proposals.set(proposal.id, proposal);
     ex.proposal = proposal;
@@ -231,10 +240,10 @@ export class ChatService {
     return ex.end('ok');
   }
 
-  private async dispatch(plan: Plan, baseDir: string, proposalId: string | null, ex: Exchange): Promise<ChatReply> {
+  private async dispatch(plan: Plan, options: { baseDir: string; allowUnsafe?: boolean }, proposalId: string | null, ex: Exchange): Promise<ChatReply> {
     // Tracked before dispatching: the turns may finish before dispatch returns.
     this.tracked.set(planIdOf(plan), proposalId);
-    const result = await this.deps.api.dispatch(plan, { baseDir });
+    const result = await this.deps.api.dispatch(plan, options);
     ex.dispatched = result;
     const about = proposalId ? { proposalId } : undefined;
     const started = result.results.filter((r) => r.status !== 'failed');
@@ -250,8 +259,8 @@ export class ChatService {
 
   // ---- helpers ----
 
-  private async validate(plan: unknown, baseDir: string): Promise<PlanValidation> {
-    return validatePlanValue(plan, { workspaces: planWorkspaces(await this.deps.api.snapshot()), baseDir });
+  private async validate(plan: unknown, baseDir: string, allowUnsafe = false): Promise<PlanValidation> {
+    return validatePlanValue(plan, { workspaces: planWorkspaces(await this.deps.api.snapshot()), baseDir, allowUnsafe });
   }
 
   private pending(proposalId: string, ex: Exchange): Proposal | null {

@@ -200,7 +200,9 @@ function checkAnswer(text: string, workspaces: { name: string; path: string }[])
     return { ok: false, problems: [{ path: '', message: `not JSON: ${JSON.stringify(text.slice(0, 200))}; answer with the plan JSON only` }] };
   }
   // Relative paths resolve against "/", and any path is refused below: only names are allowed.
-  const validation = validatePlanValue(dropNulls(raw), { workspaces, baseDir: '/' });
+  // Fields that need the user's opt-in are no error of the planner's: the chat shows them with
+  // the proposal and checks them when it is confirmed.
+  const validation = validatePlanValue(dropNulls(raw), { workspaces, baseDir: '/', allowUnsafe: true });
   if (!validation.ok) return validation;
   const names = workspaces.map((w) => w.name);
   const problems = validation.targets.flatMap((target, index) =>

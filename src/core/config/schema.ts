@@ -43,6 +43,8 @@ export const ConfigSchema = z
     codexBin: z.string().min(1).optional(),
     pollIntervalSec: z.number().positive().optional(),
     stallAfterSec: z.number().positive().optional(),
+    /** Plans may widen what agents may do (docs/plan-format.md): the standing `--allow-unsafe`. */
+    allowUnsafePlans: z.boolean().optional(),
     notifications: z
       .strictObject({
         enabled: z.boolean().default(true),

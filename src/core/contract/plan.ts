@@ -37,5 +37,14 @@ export const PlanSchema = z
 export type Plan = z.infer<typeof PlanSchema>;
 export type PlanAction = z.infer<typeof PlanActionSchema>;
 
+/** The largest plan read or validated: a plan is a handful of actions, not a data dump. */
+export const MAX_PLAN_BYTES = 1024 * 1024;
+
+/** One problem of a plan: where (a JSON path, `''` for the whole file) and what to do about it. */
+export interface PlanProblem {
+  path: string;
+  message: string;
+}
+
 assertType<NonNullable<PlanAction['approvalPolicy']> extends AskForApproval ? true : false>();
 assertType<NonNullable<PlanAction['sandbox']> extends SandboxMode ? true : false>();

@@ -1,15 +1,10 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { z } from 'zod';
-import { PlanActionSchema, PlanSchema, type Plan } from './plan.js';
+import { MAX_PLAN_BYTES, PlanActionSchema, PlanSchema, type Plan, type PlanProblem } from './plan.js';
+import { actionWidenings } from './planSafety.js';
 
-export const MAX_PLAN_BYTES = 1024 * 1024;
-
-/** One problem of a plan: where (a JSON path, `''` for the whole file) and what to do about it. */
-export interface PlanProblem {
-  path: string;
-  message: string;
-}
+export type { PlanProblem } from './plan.js';
 
 export type PlanTarget =
   | { actionId: string; kind: 'configured'; workspace: string }
@@ -23,23 +18,18 @@ export interface PlanContext {
   workspaces: { name: string; path: string; remote?: boolean }[];
   /** Relative workspace paths are resolved against this (the plan file's directory, or the cwd). */
   baseDir: string;
+  /**
+   * The user's opt-in (`--allow-unsafe`, `allowUnsafePlans`): fields that widen what an agent
+   * may do (planSafety.ts) are then allowed, and listed in `widenings`; else they are problems.
+   */
+  allowUnsafe?: boolean;
 }
 
-export type PlanValidation = { ok: true; plan: Plan; targets: PlanTarget[] } | { ok: false; problems: PlanProblem[] };
+/** `widenings`: what the opt-in allowed (empty without one), for callers that show it. */
+export type PlanValidation = { ok: true; plan: Plan; targets: PlanTarget[]; widenings: PlanProblem[] } | { ok: false; problems: PlanProblem[] };
 
 const ACTION_KEYS = Object.keys(PlanActionSchema.shape);
 const PLAN_KEYS = Object.keys(PlanSchema.shape);
-
-/** Reads a plan file; a missing, empty or oversized file is a problem, not an exception. */
-export function readPlanFile(file: string): { ok: true; text: string } | { ok: false; problems: PlanProblem[] } {
-  if (!existsSync(file)) return { ok: false, problems: [{ path: '', message: `plan file ${file} not found; check the path` }] };
-  const stats = statSync(file);
-  if (!stats.isFile()) return { ok: false, problems: [{ path: '', message: `${file} is not a file; give the path of a plan .json file` }] };
-  if (stats.size > MAX_PLAN_BYTES) {
-    return { ok: false, problems: [{ path: '', message: `plan file is ${stats.size} bytes, over the 1 MB limit; split it into several plans` }] };
-  }
-  return { ok: true, text: readFileSync(file, 'utf8') };
-}
 
 /**
  * Validates a plan completely and reports every problem at once, each with its JSON path and
@@ -69,6 +59,7 @@ export function validatePlanValue(raw: unknown, context: PlanContext): PlanValid
   const seen = new Map<string, number>();
   const targets: PlanTarget[] = [];
   const directoryNames = new Map<string, string>();
+  const widenings: PlanProblem[] = [];
   actions.forEach((action, index) => {
     if (typeof action !== 'object' || action === null) return;
     const { id, workspace } = action as { id?: unknown; workspace?: unknown };
@@ -77,14 +68,18 @@ export function validatePlanValue(raw: unknown, context: PlanContext): PlanValid
       if (first !== undefined) problems.push({ path: `actions[${index}].id`, message: `duplicate action id "${id}" (also used by actions[${first}]); give every action its own id` });
       else seen.set(id, index);
     }
+    let directory: string | null = null;
     if (typeof workspace === 'string' && workspace !== '') {
       const target = resolveTarget(typeof id === 'string' ? id : String(index), workspace, context, directoryNames);
       if ('problem' in target) problems.push({ path: `actions[${index}].workspace`, message: target.problem });
       else targets.push(target);
+      if ('path' in target) directory = target.path;
     }
+    widenings.push(...actionWidenings(index, action, directory, context.baseDir));
   });
+  if (!context.allowUnsafe) problems.push(...widenings);
   if (problems.length > 0 || !parsed.success) return { ok: false, problems };
-  return { ok: true, plan: parsed.data, targets };
+  return { ok: true, plan: parsed.data, targets, widenings };
 }
 
 function looksLikePath(ref: string): boolean {

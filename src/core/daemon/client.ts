@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { DispatchOptions, DispatchResult, StateChange, SupervisorApi } from '../api/supervisorApi.js';
-import type { ChatReply, SendOptions } from '../api/supervisorApi.js';
+import type { ChatReply, DecideOptions, SendOptions } from '../api/supervisorApi.js';
 import { ConnectionClosedError, PlanValidationError, RequestTimeoutError, SupervisorError } from '../errors.js';
 import { LineDecoder } from '../protocol/lineDecoder.js';
 import type { ApprovalDecision, SupervisorEvent } from '../state/events.js';
@@ -146,8 +146,9 @@ export class DaemonClient implements SupervisorApi {
     return (await this.request('supervisor.chatSend', { line, options }, 300_000)) as ChatReply;
   }
 
-  async chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown): Promise<ChatReply> {
-    return (await this.request('supervisor.chatDecide', { proposalId, decision, ...(editedPlan === undefined ? {} : { editedPlan }) }, 300_000)) as ChatReply;
+  async chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown, options: DecideOptions = {}): Promise<ChatReply> {
+    const params = { proposalId, decision, ...(editedPlan === undefined ? {} : { editedPlan }), ...(options.allowUnsafe ? { options } : {}) };
+    return (await this.request('supervisor.chatDecide', params, 300_000)) as ChatReply;
   }
 
   subscribe(listener: (change: StateChange) => void): () => void {

@@ -7,7 +7,8 @@ import { APPROVAL_DECISIONS } from '../state/events.js';
  * `daemon.status` / `daemon.stop`. Every request is validated here before it reaches the
  * supervisor: any local process of the same user can connect.
  */
-export const DAEMON_PROTOCOL_VERSION = 3;
+// 4: `allowUnsafe` in dispatch options and chatDecide (a daemon of 3 would dispatch any plan).
+export const DAEMON_PROTOCOL_VERSION = 4;
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 
 export const RequestEnvelopeSchema = z.object({ id: z.number().int().nonnegative(), method: z.string(), params: z.unknown().optional() });
@@ -27,7 +28,9 @@ export const METHOD_PARAMS = {
   'supervisor.feed': z.strictObject({ filter: FeedFilterSchema.optional() }),
   'supervisor.dispatch': z.strictObject({
     plan: z.unknown(),
-    options: z.strictObject({ baseDir: z.string().optional(), force: z.boolean().optional(), dryRun: z.boolean().optional() }).optional(),
+    options: z
+      .strictObject({ baseDir: z.string().optional(), force: z.boolean().optional(), dryRun: z.boolean().optional(), allowUnsafe: z.boolean().optional() })
+      .optional(),
   }),
   'supervisor.ackSignal': z.strictObject({ signalId: z.string() }),
   'supervisor.answerApproval': z.strictObject({ key: z.string(), decision: z.enum(APPROVAL_DECISIONS as [string, ...string[]]) }),
@@ -38,7 +41,12 @@ export const METHOD_PARAMS = {
     line: z.string().max(100_000),
     options: z.strictObject({ approvalKey: z.string().optional(), baseDir: z.string().optional() }).optional(),
   }),
-  'supervisor.chatDecide': z.strictObject({ proposalId: z.string(), decision: z.enum(['confirm', 'reject']), editedPlan: z.unknown().optional() }),
+  'supervisor.chatDecide': z.strictObject({
+    proposalId: z.string(),
+    decision: z.enum(['confirm', 'reject']),
+    editedPlan: z.unknown().optional(),
+    options: z.strictObject({ allowUnsafe: z.boolean().optional() }).optional(),
+  }),
   'daemon.status': z.strictObject({}),
   'daemon.stop': z.strictObject({ graceMs: z.number().int().nonnegative().max(3_600_000).optional() }),
   'daemon.reloadConfig': z.strictObject({}),

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { z } from 'zod';
-import type { SupervisorApi } from '../api/supervisorApi.js';
+import type { DecideOptions, SupervisorApi } from '../api/supervisorApi.js';
 import { PlanValidationError, SupervisorError } from '../errors.js';
 import { LineDecoder } from '../protocol/lineDecoder.js';
 import type { ApprovalDecision } from '../state/events.js';
@@ -184,7 +184,7 @@ export class DaemonServer {
       case 'supervisor.chatSend':
         return this.api.chatSend(p.line as string, (p.options as { approvalKey?: string; baseDir?: string } | undefined) ?? {});
       case 'supervisor.chatDecide':
-        return this.api.chatDecide(p.proposalId as string, p.decision as 'confirm' | 'reject', p.editedPlan);
+        return this.api.chatDecide(p.proposalId as string, p.decision as 'confirm' | 'reject', p.editedPlan, (p.options as DecideOptions | undefined) ?? {});
       case 'supervisor.subscribe':
         if (!client.unsubscribe) {
           client.unsubscribe = this.api.subscribe((change) => {

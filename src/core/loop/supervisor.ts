@@ -1,6 +1,6 @@
 import type { AppServerConnection, ConnectionOptions } from '../connection/appServerConnection.js';
 import type { CodexClient } from '../connection/codexClient.js';
-import type { ChatReply, DispatchOptions, DispatchResult, SendOptions, StateChange, SupervisorApi } from '../api/supervisorApi.js';
+import type { ChatReply, DecideOptions, DispatchOptions, DispatchResult, SendOptions, StateChange, SupervisorApi } from '../api/supervisorApi.js';
 import { validatePlanValue, type PlanTarget } from '../contract/validatePlan.js';
 import { dispatchPlan, type DispatchTarget } from '../dispatch/dispatchPlan.js';
 import type { DispatchLedger } from '../dispatch/ledger.js';
@@ -251,6 +251,8 @@ export class Supervisor implements SupervisorApi {
     const validation = validatePlanValue(plan, {
       workspaces: planWorkspaces(this.state),
       baseDir: options.baseDir ?? process.cwd(),
+      // Checked here too: a plan reaches the daemon from any client, with that client's opt-in.
+      allowUnsafe: options.allowUnsafe === true,
     });
     if (!validation.ok) throw new PlanValidationError(validation.problems);
     return dispatchPlan(this.dispatchTarget(), validation.plan, validation.targets, options);
@@ -347,8 +349,8 @@ export class Supervisor implements SupervisorApi {
     return this.chatService().send(line, options);
   }
 
-  chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown): Promise<ChatReply> {
-    return decision === 'confirm' ? this.chatService().confirm(proposalId, editedPlan) : this.chatService().reject(proposalId);
+  chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown, options?: DecideOptions): Promise<ChatReply> {
+    return decision === 'confirm' ? this.chatService().confirm(proposalId, editedPlan, options) : this.chatService().reject(proposalId);
   }
 
   /** Adds a message to the chat history; the chat service records everything through this. */
