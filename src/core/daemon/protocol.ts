@@ -27,7 +27,7 @@ export const METHOD_PARAMS = {
   'supervisor.feed': z.strictObject({ filter: FeedFilterSchema.optional() }),
   'supervisor.dispatch': z.strictObject({
     plan: z.unknown(),
-    options: z.strictObject({ baseDir: z.string().optional(), force: z.boolean().optional(), dryRun: z.boolean().optional() }).optional(),
+    options: z.strictObject({ baseDir: z.string().optional(), force: z.boolean().optional(), dryRun: z.boolean().optional(), retryFailed: z.boolean().optional() }).optional(),
   }),
   'supervisor.ackSignal': z.strictObject({ signalId: z.string() }),
   'supervisor.answerApproval': z.strictObject({ key: z.string(), decision: z.enum(APPROVAL_DECISIONS as [string, ...string[]]) }),
