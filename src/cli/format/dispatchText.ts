@@ -36,7 +36,11 @@ function statusCell(r: ResultRow): string {
   return r.retryable && r.error ? `${r.status} (${r.error})` : r.status;
 }
 
-const RETRY_HINT = '--retry-failed sends it again';
+/** Under a table with lost or failed earlier turns: the way to send them again. */
+function retryHint(results: ResultRow[]): string {
+  const n = results.filter((r) => r.retryable).length;
+  return n === 0 ? '' : `\n${n === 1 ? 'its turn was' : `${n} turns were`} lost or failed since the earlier dispatch: --retry-failed sends ${n === 1 ? 'it' : 'them'} again\n`;
+}
 
 export function resultsTable(results: ResultRow[], width = 120, nowMs = Date.now()): string {
   const rows = [['ACTION', 'WORKSPACE', 'STATUS', 'ELAPSED', 'THREAD']];
@@ -50,13 +54,13 @@ export function resultsTable(results: ResultRow[], width = 120, nowMs = Date.now
         : r.status === 'skipped'
           ? `${dispatchedWhen(r, nowMs)}; --force sends it again`
           : r.retryable
-            ? `${dispatchedWhen(r, nowMs)}; ${RETRY_HINT}`
+            ? dispatchedWhen(r, nowMs)
             : (r.error ?? r.finalMessage ?? '');
     const earlier = r.status === 'planned' || r.status === 'skipped' || r.retryable;
     rows.push([r.id, r.workspace, statusCell(r), earlier ? '-' : formatDuration(r.elapsedMs ?? 0), r.threadId ? shortThreadId(r.threadId) : '-']);
     details.push(detail);
   }
-  return withDetails(rows, details, results, width);
+  return withDetails(rows, details, results, width) + retryHint(results);
 }
 
 /** What a dry run found: per action `would dispatch` (and to which thread), `would skip (dispatched …)`, or why it cannot be. */
@@ -70,12 +74,12 @@ export function dryRunTable(results: ResultRow[], width = 120, nowMs = Date.now(
         : r.status === 'skipped'
           ? [`would skip (${dispatchedWhen(r, nowMs)})`, '--force sends it again']
           : r.retryable
-            ? [statusCell(r), RETRY_HINT]
+            ? [statusCell(r), dispatchedWhen(r, nowMs)]
             : [r.status, r.error ?? ''];
     rows.push([r.id, r.workspace, status, r.threadId ? shortThreadId(r.threadId) : '-']);
     details.push(detail);
   }
-  return withDetails(rows, details, results, width);
+  return withDetails(rows, details, results, width) + retryHint(results);
 }
 
 /** One status line per action, redrawn in place on a terminal. */

@@ -1,5 +1,6 @@
 import type { CodexClient } from '../connection/codexClient.js';
 import type { PlanTarget } from '../contract/validatePlan.js';
+import { RpcRequestError } from '../errors.js';
 import type { SupervisorState } from '../state/model.js';
 import { shortThreadId } from '../util/text.js';
 import type { DispatchLedger, LedgerEntry } from './ledger.js';
@@ -58,7 +59,9 @@ async function turnOutcome(source: EarlierTurnSource, planTarget: PlanTarget, en
     try {
       read = await client.threadReadWithItems(threadId);
     } catch (cause) {
-      return { kind: 'lost', reason: `Codex does not know its thread ${shortThreadId(threadId)} (${cause instanceof Error ? cause.message : String(cause)})`, ...ids, entry, reuseThread: null };
+      // Only Codex's own answer says the thread is gone; a connection that failed says nothing of it.
+      if (!(cause instanceof RpcRequestError)) throw cause;
+      return { kind: 'lost', reason: `Codex does not know its thread ${shortThreadId(threadId)} (${cause.rpcMessage})`, ...ids, entry, reuseThread: null };
     }
     const turn = read.thread.turns.find((t) => t.id === turnId);
     if (!turn) return { kind: 'lost', reason: `thread ${shortThreadId(threadId)} has no turn ${turnId}`, ...ids, entry, reuseThread: threadId };
@@ -68,7 +71,7 @@ async function turnOutcome(source: EarlierTurnSource, planTarget: PlanTarget, en
   if (status === 'completed' || status === 'inProgress' || status === 'running' || status === 'dispatched' || status === 'waiting_for_user') return { kind: 'done', ...ids };
   if (status === 'failed') return { kind: 'failed', reason: error ?? 'the turn failed', ...ids, entry, reuseThread: threadId };
   // After its app-server died, Codex shows the turn `interrupted` too.
-  return { kind: 'lost', reason: error ? `the turn was interrupted (${error})` : 'the turn was interrupted or its app-server ended before it completed', ...ids, entry, reuseThread: threadId };
+  return { kind: 'lost', reason: error ?? 'the turn was interrupted or its app-server ended before it completed', ...ids, entry, reuseThread: threadId };
 }
 
 /** Threads searched for a lost turn when the ledger never learnt its thread. */
@@ -87,7 +90,9 @@ async function findTurnByClientId(client: CodexClient, cwd: string, threadId: st
       if (turn) return { threadId: candidate, turnId: turn.id, status: turn.status };
     }
     return null;
-  } catch {
-    return null;
+  } catch (error) {
+    // Codex refused (e.g. it does not know the thread): no such turn. Anything else is no answer.
+    if (error instanceof RpcRequestError) return null;
+    throw error;
   }
 }
