@@ -74,7 +74,7 @@ export async function withFileLock<T>(path: string, work: () => Promise<T>, opti
       if (Date.now() - started > waitMs) {
         const held = Math.round((Date.now() - seen.owner.acquiredAtMs) / 1000);
         throw new SupervisorError(
-          `${options.what} is locked by pid ${seen.owner.pid} (for ${held}s; lock file ${path}); waited ${Math.round(waitMs / 1000)}s. If that process hangs, end it and try again`,
+          `${options.what} is locked by pid ${seen.owner.pid} (for ${held}s; lock file ${path}); waited ${waitMs / 1000}s. If that process hangs, end it and try again`,
           1,
         );
       }
