@@ -51,8 +51,7 @@ export async function dispatchPlan(target: DispatchTarget, plan: Plan, targets: 
     verdicts = await decide(target, planId, plan, targets, options);
   } catch (error) {
     // Without the ledger's word nothing is sent: every action fails with the reason.
-    const message = (error instanceof Error ? error.message : '') || String(error);
-    return { planId, results: plan.actions.map((a, i) => ({ id: a.id, workspace: targets[i]!.workspace, status: 'failed', jobKey: `${planId}:${a.id}`, threadId: null, turnId: null, error: message })) };
+    return { planId, results: plan.actions.map((a, i) => ({ id: a.id, workspace: targets[i]!.workspace, status: 'failed', jobKey: `${planId}:${a.id}`, threadId: null, turnId: null, error: messageOf(error) })) };
   }
   const byWorkspace = new Map<string, { action: PlanAction; target: PlanTarget; verdict: Verdict }[]>();
   plan.actions.forEach((action, index) => {
@@ -147,7 +146,7 @@ async function settle(
     const client = await target.clientFor(planTarget);
     return { ...result, status: 'planned', threadId: await previewThread(client, target.state().workspaces[planTarget.workspace]!.path, action) };
   }
-  const outcome = await checkEarlier(target, planTarget, verdict.entry);
+  const outcome = await checkEarlier(target, planTarget, verdict.entry, { repair: !options.dryRun });
   const earlier = { ...result, threadId: outcome.threadId, turnId: outcome.turnId, dispatchedAtMs: verdict.entry.updatedAtMs };
   // A dry run says the same as a real run would: skipped, lost or failed.
   if (outcome.kind === 'done') return { ...earlier, status: 'skipped' };

@@ -22,7 +22,8 @@ export type Earlier =
   | { kind: 'done'; threadId: string | null; turnId: string | null }
   | { kind: 'lost' | 'failed'; reason: string; threadId: string | null; turnId: string | null; entry: LedgerEntry; reuseThread: string | null };
 
-export async function checkEarlier(source: EarlierTurnSource, planTarget: PlanTarget, entry: LedgerEntry): Promise<Earlier> {
+/** `repair`: record a turn found for a `sending` entry as `sent` (not in a dry run, which writes nothing). */
+export async function checkEarlier(source: EarlierTurnSource, planTarget: PlanTarget, entry: LedgerEntry, options: { repair: boolean }): Promise<Earlier> {
   if (entry.status === 'sent' && entry.threadId && entry.turnId) return turnOutcome(source, planTarget, entry, entry.threadId, entry.turnId);
   // `sending`, its sender gone: the turn may exist although its id never reached the ledger.
   const client = await source.clientFor(planTarget);
@@ -39,7 +40,7 @@ export async function checkEarlier(source: EarlierTurnSource, planTarget: PlanTa
       reuseThread: null,
     };
   }
-  await source.ledger?.markSent(entry.key, entry.clientUserMessageId, found.threadId, found.turnId);
+  if (options.repair) await source.ledger?.markSent(entry.key, entry.clientUserMessageId, found.threadId, found.turnId);
   return turnOutcome(source, planTarget, { ...entry, threadId: found.threadId, turnId: found.turnId }, found.threadId, found.turnId, found.status);
 }
 
