@@ -1,9 +1,10 @@
 import { execa } from 'execa';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { childPids } from '../support/processes.js';
 import { startRealCodexEnv, type RealCodexEnv } from '../support/realCodex.js';
 import { CLI, runBuiltCli } from '../support/runBuiltCli.js';
 
@@ -37,10 +38,20 @@ async function freshHome(): Promise<{ home: string; cliEnv: Record<string, strin
   return { home, cliEnv };
 }
 
-async function startDaemon(cliEnv: Record<string, string>): Promise<void> {
+/** Starts the home's daemon; its pid. */
+async function startDaemon(cliEnv: Record<string, string>): Promise<number> {
   const start = await runBuiltCli(['daemon', 'start'], { env: cliEnv });
   expect(start.code, start.stderr).toBe(0);
   daemons.push(cliEnv);
+  return Number(/pid (\d+)/.exec(start.stdout)![1]);
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function writePlan(home: string, plan: unknown): Promise<string> {
@@ -191,6 +202,37 @@ describe('the dispatch ledger, shared by every process of a home', () => {
     expect(hang.status).toBe('timeout');
     expect(hang.turnId).not.toBe(hangTurn);
     expect(promptsSince(before)).toEqual(['[silent] lost hang']);
+  });
+
+  it('a turn lost with its app-server (kill -9 under the daemon): the re-run says so, exit 1; --retry-failed sends it again', async () => {
+    const { home, cliEnv } = await freshHome();
+    const daemon = await startDaemon(cliEnv);
+    const plan = await writePlan(home, { version: 1, id: 'killed', actions: [{ id: 'one', workspace: 'api', prompt: '[silent] killed one', thread: 'new' }] });
+    const before = env.mock.requests.length;
+    const running = runBuiltCli(['dispatch', '--plan', plan, '--json'], { env: cliEnv });
+    await until(() => promptsSince(before).includes('[silent] killed one'), 'the turn to reach the model');
+    const appServers = childPids(daemon).filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('app-server');
+      } catch {
+        return false;
+      }
+    });
+    expect(appServers.length).toBeGreaterThan(0);
+    for (const pid of appServers) process.kill(pid, 'SIGKILL');
+    const first = await running;
+    expect(first.code).toBe(1);
+    const turnId = JSON.parse(first.stdout).results[0].turnId;
+
+    const rerun = await runBuiltCli(['dispatch', '--plan', plan, '--json'], { env: cliEnv });
+    expect(rerun.code).toBe(1);
+    expect(JSON.parse(rerun.stdout).results[0]).toMatchObject({ status: 'interrupted', error: 'turn lost: the app-server was killed by SIGKILL', turnId, retryable: true });
+    expect(promptsSince(before)).toEqual(['[silent] killed one']);
+
+    const retry = await runBuiltCli(['dispatch', '--plan', plan, '--retry-failed', '--timeout', '2', '--json'], { env: cliEnv });
+    expect(JSON.parse(retry.stdout).results[0]).toMatchObject({ status: 'timeout' });
+    expect(JSON.parse(retry.stdout).results[0].turnId).not.toBe(turnId);
+    expect(promptsSince(before)).toEqual(['[silent] killed one', '[silent] killed one']);
   });
 
   it('an action left `sending` by a process that died, with no turn in Codex, is a lost turn; --retry-failed sends it', async () => {

@@ -72,7 +72,8 @@ async function turnOutcome(source: EarlierTurnSource, planTarget: PlanTarget, en
   if (status === 'completed' || status === 'inProgress' || status === 'running' || status === 'dispatched' || status === 'waiting_for_user') return { kind: 'done', ...ids };
   if (status === 'failed') return { kind: 'failed', reason: error ?? 'the turn failed', ...ids, entry, reuseThread: threadId };
   // After its app-server died, Codex shows the turn `interrupted` too.
-  return { kind: 'lost', reason: error ?? 'the turn was interrupted or its app-server ended before it completed', ...ids, entry, reuseThread: threadId };
+  // The loop's own record may already say "turn lost: the app-server exited …".
+  return { kind: 'lost', reason: error?.replace(/^turn lost: /, '') ?? 'the turn was interrupted or its app-server ended before it completed', ...ids, entry, reuseThread: threadId };
 }
 
 /** Threads searched for a lost turn when the ledger never learnt its thread. */
