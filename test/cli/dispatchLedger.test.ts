@@ -196,6 +196,8 @@ describe('the dispatch ledger, shared by every process of a home', () => {
     expect(JSON.parse(json.stdout).results[1]).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/^turn lost: the turn was interrupted/), turnId: hangTurn, retryable: true });
     expect(env.mock.requests.length).toBe(before);
 
+    const help = await runBuiltCli(['dispatch', '--help'], { env: cliEnv });
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('--retry-failed dispatch again only the actions whose earlier turn was lost');
     const retry = await runBuiltCli(['dispatch', '--plan', plan, '--retry-failed', '--timeout', '2', '--json'], { env: cliEnv });
     const [fine, hang] = JSON.parse(retry.stdout).results;
     expect(fine.status).toBe('skipped');
