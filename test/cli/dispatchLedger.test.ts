@@ -237,6 +237,23 @@ describe('the dispatch ledger, shared by every process of a home', () => {
     expect(promptsSince(before)).toEqual(['[silent] killed one', '[silent] killed one']);
   });
 
+  it('a turn that failed: the re-run reports it failed (turn failed: …), exit 1; --retry-failed sends it again', async () => {
+    const { home, cliEnv } = await freshHome();
+    const plan = await writePlan(home, { version: 1, id: 'failing', actions: [{ id: 'one', workspace: 'api', prompt: '[fail] failing one', thread: 'new' }] });
+    const first = await runBuiltCli(['dispatch', '--plan', plan, '--json'], { env: cliEnv });
+    expect(JSON.parse(first.stdout).results[0].status).toBe('failed');
+    const before = env.mock.requests.length;
+    const rerun = await runBuiltCli(['dispatch', '--plan', plan], { env: cliEnv });
+    expect(rerun.code).toBe(1);
+    expect(rerun.stdout).toMatch(/one\s+api\s+failed \(turn failed: .+\)/);
+    expect(env.mock.requests.length).toBe(before);
+    const retry = await runBuiltCli(['dispatch', '--plan', plan, '--retry-failed', '--json'], { env: cliEnv });
+    expect(JSON.parse(retry.stdout).results[0]).toMatchObject({ status: 'failed' });
+    expect(JSON.parse(retry.stdout).results[0].turnId).not.toBe(JSON.parse(first.stdout).results[0].turnId);
+    expect(promptsSince(before).length).toBeGreaterThan(0);
+    expect(new Set(promptsSince(before))).toEqual(new Set(['[fail] failing one']));
+  });
+
   it('an action left `sending` by a process that died, with no turn in Codex, is a lost turn; --retry-failed sends it', async () => {
     const { home, cliEnv } = await freshHome();
     const plan = await writePlan(home, { version: 1, id: 'died', actions: [{ id: 'one', workspace: 'api', prompt: 'died one', thread: 'new' }] });
