@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -64,6 +64,15 @@ describe('withFileLock', () => {
     await writeFile(lock, holder(await deadPid(), null));
     expect(await withFileLock(lock, async () => 'ran', { what: 'the ledger', waitMs: 200 })).toBe('ran');
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it('takes over a stale lock also when a takeover marker was left behind by a process that died in it', async () => {
+    await writeFile(lock, holder(await deadPid(), null));
+    await writeFile(`${lock}.takeover`, '1');
+    const past = new Date(Date.now() - 10_000);
+    await utimes(`${lock}.takeover`, past, past);
+    expect(await withFileLock(lock, async () => 'ran', { what: 'the ledger', waitMs: 500 })).toBe('ran');
+    expect(existsSync(`${lock}.takeover`)).toBe(false);
   });
 
   it('takes over a lock whose pid now belongs to another process (another start time)', async () => {

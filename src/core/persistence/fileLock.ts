@@ -68,7 +68,8 @@ export async function withFileLock<T>(path: string, work: () => Promise<T>, opti
       const seen = readLock(path);
       if (seen === null) continue;
       if (seen.owner === null || !isAlive(seen.owner)) {
-        takeOver(path, seen.text);
+        // Another process is taking it over right now: give it a moment.
+        if (!takeOver(path, seen.text)) await sleep(delay);
         continue;
       }
       if (Date.now() - started > waitMs) {
@@ -108,11 +109,11 @@ function readLock(path: string): { text: string; owner: z.infer<typeof LockSchem
 }
 
 /**
- * Removes a stale lock, unless another process replaced it meanwhile: two processes that saw
+ * Removes a stale lock (false: another process is at it), unless another process replaced it meanwhile: two processes that saw
  * the same stale lock must not both remove it (the second would remove the first one's new
  * lock), so the check and the removal happen under a short takeover marker.
  */
-function takeOver(path: string, staleText: string): void {
+function takeOver(path: string, staleText: string): boolean {
   const marker = `${path}.takeover`;
   try {
     writeFileSync(marker, String(process.pid), { flag: 'wx', mode: 0o600 });
@@ -123,10 +124,11 @@ function takeOver(path: string, staleText: string): void {
     } catch {
       // Gone meanwhile.
     }
-    return;
+    return false;
   }
   try {
     if (readLock(path)?.text === staleText) unlinkQuietly(path);
+    return true;
   } finally {
     unlinkQuietly(marker);
   }
