@@ -8,7 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DispatchLedger } from '../src/core/dispatch/ledger.js';
+import { DispatchLedger, type LedgerEntries } from '../src/core/dispatch/ledger.js';
 import { commandHostName, LOCAL_HOST, localHost, type HostSpec } from '../src/core/hosts/hostSpec.js';
 import { Supervisor, type WorkspaceInput } from '../src/core/loop/supervisor.js';
 import type { OfflineCodexHome } from '../src/core/mockModel/codexHome.js';
@@ -297,14 +297,8 @@ class TimedLedger extends DispatchLedger {
       this.blockedMs += performance.now() - t;
     }
   }
-  override markSending(...entries: Parameters<DispatchLedger['markSending']>): Promise<void> {
-    return this.timed(() => super.markSending(...entries));
-  }
-  override recordThread(key: string, threadId: string): Promise<void> {
-    return this.timed(() => super.recordThread(key, threadId));
-  }
-  override markSent(key: string, threadId: string, turnId: string): Promise<void> {
-    return this.timed(() => super.markSent(key, threadId, turnId));
+  override update<T>(change: (entries: LedgerEntries) => T): Promise<T> {
+    return this.timed(() => super.update(change));
   }
 }
 

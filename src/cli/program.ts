@@ -209,10 +209,19 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .addOption(new Option('--plan <file>', 'the plan (JSON, see `cm-supervisor schema`); - reads stdin').makeOptionMandatory())
     .option('--dry-run', 'validate and resolve the targets, start no turn')
     .option('--force', 'dispatch again actions that were already dispatched')
+    .option('--retry-failed', 'dispatch again only the actions whose earlier turn was lost (interrupted, its app-server died, unknown to Codex) or failed; completed and running ones stay skipped')
     .addOption(timeoutOption())
     .addOption(onApprovalOption())
     .addOption(allowUnsafeOption())
     .option('--json', 'print {plan, results} (or {errors}) as JSON')
+    .addHelpText(
+      'after',
+      `
+Re-running a plan sends only what was not sent before (the home's dispatch ledger, shared by every
+process). An action dispatched before is "skipped" when its turn completed or still runs, and
+"interrupted (turn lost: …)" (exit 1) when it did not: its app-server died, it was interrupted, or
+Codex does not know it. --retry-failed sends those lost or failed actions again, and only them.`,
+    )
     .action(async (opts: DispatchCliOptions) => {
       outcome.exitCode = await dispatchCommand(globals(), opts, io);
     });

@@ -57,7 +57,9 @@ async function sequence(cli: (args: string[]) => ReturnType<typeof runBuiltCli>,
   const feed = await cli(['feed', '--json']);
   expect(feed.code).toBe(0);
   const again = await cli(['dispatch', '--plan', plan, '--dry-run', '--json']);
-  expect(again.code).toBe(0);
+  // Like the real re-run would: the action whose turn failed is reported failed (exit 1).
+  expect(again.code).toBe(1);
+  expect(JSON.parse(again.stdout).results.map((r: { status: string }) => r.status)).toEqual(['skipped', 'failed']);
   return { status: JSON.parse(status.stdout), feed: JSON.parse(feed.stdout), dryRun: JSON.parse(again.stdout) };
 }
 

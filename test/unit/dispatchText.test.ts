@@ -15,6 +15,14 @@ const result = (id: string, status: FinalActionResult['status'], error: string |
 });
 
 describe('dispatch results table', () => {
+  it('an action whose earlier turn was lost shows why in its status, and the table ends with the way to send it again', () => {
+    const lost = { ...result('hang', 'interrupted', 'turn lost: the app-server exited with signal SIGKILL'), threadId: '01a24ab0-bade-7083-ae3d-49047bfc6de0', retryable: true, dispatchedAtMs: 1_000 };
+    const lines = resultsTable([lost, { ...result('fine', 'skipped', null), dispatchedAtMs: 1_000 }], 170, 61_000).trimEnd().split('\n');
+    expect(lines[1]).toMatch(/^hang\s+api\s+interrupted \(turn lost: the app-server exited with signal SIGKILL\)\s+-\s+fc6de0\s+dispatched 1m ago$/);
+    expect(lines[2]).toMatch(/^fine\s+api\s+skipped\s+-\s+-\s+dispatched 1m ago; --force sends it again$/);
+    expect(lines.at(-1)).toBe('its turn was lost or failed since the earlier dispatch: --retry-failed sends it again');
+  });
+
   it('an error cut off in the DETAIL column is printed in full under the table', () => {
     const error = 'workspace "api" has no running app-server (restarting): codex not found at /opt/codex; set --codex-bin or CM_SUPERVISOR_CODEX_BIN';
     const text = resultsTable([result('one', 'failed', error), result('two', 'completed', null, 'Done')], 80);

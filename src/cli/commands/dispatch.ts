@@ -16,6 +16,7 @@ export interface DispatchCliOptions {
   json?: boolean;
   dryRun?: boolean;
   force?: boolean;
+  retryFailed?: boolean;
   timeout?: string;
   onApproval?: OnApproval;
   allowUnsafe?: boolean;
@@ -59,7 +60,13 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
   const api = handle.api;
   try {
     if (!opts.dryRun) checkSomeoneToAsk({ onApproval: opts.onApproval, interactive }, handle.mode, globals.home);
-    const dispatched = await api.dispatch(validation.plan, { baseDir: 'baseDir' in plan ? plan.baseDir : process.cwd(), force: opts.force, dryRun: opts.dryRun, ...(allowUnsafe ? { allowUnsafe } : {}) });
+    const dispatched = await api.dispatch(validation.plan, {
+      baseDir: 'baseDir' in plan ? plan.baseDir : process.cwd(),
+      force: opts.force,
+      retryFailed: opts.retryFailed,
+      dryRun: opts.dryRun,
+      ...(allowUnsafe ? { allowUnsafe } : {}),
+    });
     const live = io.isTTY && !opts.json ? new LiveLines(io) : null;
     // A dry run reports what the executor found as it is: planned (would dispatch), skipped
     // (the ledger shows it sent), or failed with the reason its target could not be resolved.
@@ -67,14 +74,14 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
       ? dispatched.results.map((r) => ({ ...r, finalMessage: null, elapsedMs: 0 }))
       : await waitForTurns(api, dispatched, { timeout: opts.timeout, onApproval: opts.onApproval, interactive, live }, io);
     live?.clear();
-    const dispatchedAt = new Map(dispatched.results.map((r) => [r.id, dispatchedAtOf(r)]));
-    const results: ResultRow[] = finals.map((r) => ({ ...r, dispatchedAtMs: dispatchedAt.get(r.id) ?? null }));
+    const byId = new Map(dispatched.results.map((r) => [r.id, r]));
+    const results: ResultRow[] = finals.map((r) => ({ ...r, dispatchedAtMs: dispatchedAtOf(byId.get(r.id)!), retryable: byId.get(r.id)!.retryable === true }));
     if (opts.json) {
       io.out(
         `${JSON.stringify(
           {
             plan: dispatched.planId,
-            results: results.map(({ id, workspace, status, threadId, turnId, error, finalMessage, dispatchedAtMs }) => ({
+            results: results.map(({ id, workspace, status, threadId, turnId, error, finalMessage, dispatchedAtMs, retryable }) => ({
               id,
               workspace,
               status,
@@ -84,6 +91,8 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
               finalMessage,
               // Only for an action skipped because the ledger shows it dispatched (and when).
               ...(typeof dispatchedAtMs === 'number' ? { dispatchedAtMs } : {}),
+              // Only for an action whose earlier turn was lost or failed: --retry-failed sends it again.
+              ...(retryable ? { retryable } : {}),
             })),
           },
           null,

@@ -6,7 +6,7 @@ import type { CliIo } from '../io.js';
 
 /** A result as the tables take it: when the ledger says it was dispatched before, also when. */
 export type ResultRow = Pick<FinalActionResult, 'id' | 'workspace' | 'status' | 'threadId' | 'turnId' | 'error'> &
-  Partial<Pick<FinalActionResult, 'finalMessage' | 'elapsedMs'>> & { dispatchedAtMs?: number | null };
+  Partial<Pick<FinalActionResult, 'finalMessage' | 'elapsedMs'>> & { dispatchedAtMs?: number | null; retryable?: boolean };
 
 /** When a result's action was dispatched before, if the executor said so. */
 export function dispatchedAtOf(result: ActionDispatchResult): number | null {
@@ -27,12 +27,23 @@ function withDetails(cells: string[][], details: string[], results: ResultRow[],
   const room = Math.max(20, width - used);
   const text = `${table(rows.map((r, i) => [...r, oneLine(details[i]!, room)]))}\n`;
   // An error is what the person has to act on: never only its cut-off start.
-  const cut = results.filter((r) => r.error !== null && oneLine(r.error, room) !== r.error);
+  const cut = results.filter((r) => r.error !== null && !r.retryable && oneLine(r.error, room) !== r.error);
   return cut.length === 0 ? text : `${text}\n${cut.map((r) => `${r.id}: ${r.error}`).join('\n')}\n`;
 }
 
 function dispatchedWhen(r: ResultRow, nowMs: number): string {
   return typeof r.dispatchedAtMs === 'number' ? `dispatched ${relativeTime(r.dispatchedAtMs, nowMs)}` : 'dispatched before';
+}
+
+/** An action whose earlier turn was lost or failed shows why in its status: `interrupted (turn lost: …)`. */
+function statusCell(r: ResultRow): string {
+  return r.retryable && r.error ? `${r.status} (${r.error})` : r.status;
+}
+
+/** Under a table with lost or failed earlier turns: the way to send them again. */
+function retryHint(results: ResultRow[]): string {
+  const n = results.filter((r) => r.retryable).length;
+  return n === 0 ? '' : `\n${n === 1 ? 'its turn was' : `${n} turns were`} lost or failed since the earlier dispatch: --retry-failed sends ${n === 1 ? 'it' : 'them'} again\n`;
 }
 
 export function resultsTable(results: ResultRow[], width = 120, nowMs = Date.now()): string {
@@ -46,11 +57,14 @@ export function resultsTable(results: ResultRow[], width = 120, nowMs = Date.now
           : 'would start a new thread'
         : r.status === 'skipped'
           ? `${dispatchedWhen(r, nowMs)}; --force sends it again`
-          : (r.error ?? r.finalMessage ?? '');
-    rows.push([r.id, r.workspace, r.status, r.status === 'planned' || r.status === 'skipped' ? '-' : formatDuration(r.elapsedMs ?? 0), r.threadId ? shortThreadId(r.threadId) : '-']);
+          : r.retryable
+            ? dispatchedWhen(r, nowMs)
+            : (r.error ?? r.finalMessage ?? '');
+    const earlier = r.status === 'planned' || r.status === 'skipped' || r.retryable;
+    rows.push([r.id, r.workspace, statusCell(r), earlier ? '-' : formatDuration(r.elapsedMs ?? 0), r.threadId ? shortThreadId(r.threadId) : '-']);
     details.push(detail);
   }
-  return withDetails(rows, details, results, width);
+  return withDetails(rows, details, results, width) + retryHint(results);
 }
 
 /** What a dry run found: per action `would dispatch` (and to which thread), `would skip (dispatched …)`, or why it cannot be. */
@@ -63,11 +77,13 @@ export function dryRunTable(results: ResultRow[], width = 120, nowMs = Date.now(
         ? ['would dispatch', r.threadId ? `would continue thread ${r.threadId}` : 'would start a new thread']
         : r.status === 'skipped'
           ? [`would skip (${dispatchedWhen(r, nowMs)})`, '--force sends it again']
-          : [r.status, r.error ?? ''];
+          : r.retryable
+            ? [statusCell(r), dispatchedWhen(r, nowMs)]
+            : [r.status, r.error ?? ''];
     rows.push([r.id, r.workspace, status, r.threadId ? shortThreadId(r.threadId) : '-']);
     details.push(detail);
   }
-  return withDetails(rows, details, results, width);
+  return withDetails(rows, details, results, width) + retryHint(results);
 }
 
 /** One status line per action, redrawn in place on a terminal. */

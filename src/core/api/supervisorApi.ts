@@ -15,8 +15,12 @@ export interface StateChange {
   event?: SupervisorEvent;
 }
 
-/** `planned`: a dry run resolved the target; `skipped`: the ledger shows it was dispatched before. */
-export type ActionDispatchStatus = 'dispatched' | 'failed' | 'skipped' | 'planned';
+/**
+ * `planned`: a dry run resolved the target; `skipped`: the ledger shows it dispatched before (its
+ * turn completed or still runs) or being dispatched right now; `interrupted`: the ledger shows it
+ * dispatched, but its turn was lost (`error` says how).
+ */
+export type ActionDispatchStatus = 'dispatched' | 'failed' | 'skipped' | 'planned' | 'interrupted';
 
 export interface ActionDispatchResult {
   id: string;
@@ -28,6 +32,8 @@ export interface ActionDispatchResult {
   error: string | null;
   /** `skipped`: when the ledger recorded the action as sent. */
   dispatchedAtMs?: number;
+  /** Its turn from an earlier dispatch was lost or failed: `retryFailed` sends it again. */
+  retryable?: boolean;
 }
 
 export interface DispatchOptions {
@@ -37,6 +43,8 @@ export interface DispatchOptions {
   force?: boolean;
   /** Validate and resolve targets, start no turn. */
   dryRun?: boolean;
+  /** Dispatch again actions whose earlier turn was lost or failed (completed and running ones stay skipped). */
+  retryFailed?: boolean;
   /** The user's opt-in for plan fields that widen what an agent may do (contract/planSafety.ts). */
   allowUnsafe?: boolean;
 }

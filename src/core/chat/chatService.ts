@@ -246,14 +246,14 @@ export class ChatService {
     const result = await this.deps.api.dispatch(plan, options);
     ex.dispatched = result;
     const about = proposalId ? { proposalId } : undefined;
-    const started = result.results.filter((r) => r.status !== 'failed');
+    const started = result.results.filter((r) => r.status === 'dispatched' || r.status === 'skipped');
     if (started.length > 0) {
       const lines = started.map((r) =>
         r.status === 'skipped' ? `  ${r.workspace} (${r.id}): dispatched before, skipped` : `  ${r.workspace} (${r.id}): turn started on thread ${r.threadId ?? '?'}`,
       );
       ex.say('supervisor', `dispatched plan ${result.planId}:\n${lines.join('\n')}`, about);
     }
-    for (const r of result.results.filter((x) => x.status === 'failed')) ex.say('error', `${r.workspace} (${r.id}): dispatch failed: ${r.error ?? 'unknown error'}`, about);
+    for (const r of result.results.filter((x) => x.status === 'failed' || x.status === 'interrupted')) ex.say('error', `${r.workspace} (${r.id}): dispatch failed: ${r.error ?? 'unknown error'}`, about);
     return ex.end(started.length === result.results.length ? 'ok' : 'failed');
   }
 

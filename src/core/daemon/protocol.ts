@@ -29,7 +29,13 @@ export const METHOD_PARAMS = {
   'supervisor.dispatch': z.strictObject({
     plan: z.unknown(),
     options: z
-      .strictObject({ baseDir: z.string().optional(), force: z.boolean().optional(), dryRun: z.boolean().optional(), allowUnsafe: z.boolean().optional() })
+      .strictObject({
+        baseDir: z.string().optional(),
+        force: z.boolean().optional(),
+        dryRun: z.boolean().optional(),
+        retryFailed: z.boolean().optional(),
+        allowUnsafe: z.boolean().optional(),
+      })
       .optional(),
   }),
   'supervisor.ackSignal': z.strictObject({ signalId: z.string() }),

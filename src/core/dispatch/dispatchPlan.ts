@@ -6,7 +6,8 @@ import type { PlanTarget } from '../contract/validatePlan.js';
 import { seenThread } from '../state/normalize.js';
 import type { SupervisorEvent } from '../state/events.js';
 import type { SupervisorState } from '../state/model.js';
-import type { DispatchLedger, LedgerEntry } from './ledger.js';
+import { checkEarlier } from './earlierTurn.js';
+import type { DispatchLedger, LedgerEntries, LedgerEntry } from './ledger.js';
 
 /** What the dispatcher needs from the loop: state to read, events to emit, ready connections. */
 export interface DispatchTarget {
@@ -26,17 +27,16 @@ export function planIdOf(plan: Plan): string {
   return `plan-${createHash('sha256').update(JSON.stringify(plan)).digest('hex').slice(0, 12)}`;
 }
 
-/** One action's attempt: what the ledger said before this run, and what this run sends. */
-interface Attempt {
-  key: string;
-  /** The ledger's entry when it says the action was sent: `skipped` without asking any app-server. */
-  sent: LedgerEntry | null;
-  /** The ledger's entry when an earlier run crashed before `turn/start` was answered (not with --force). */
-  unfinished: LedgerEntry | null;
-  clientUserMessageId: string;
-  /** Resolves once the attempt is on disk as `sending` (rejects if that write failed). */
-  recorded: Promise<void>;
-}
+/**
+ * What the ledger said of one action when this run looked (under its lock): `send` (claimed
+ * for this run, recorded `sending`), `inFlight` (another dispatch sends it right now), `check`
+ * (dispatched before: its turn is looked at), or, in a dry run, `new`.
+ */
+type Verdict =
+  | { kind: 'send'; clientUserMessageId: string; reuseThread: string | null }
+  | { kind: 'inFlight'; entry: LedgerEntry }
+  | { kind: 'check'; entry: LedgerEntry }
+  | { kind: 'new' };
 
 /**
  * Dispatches a validated plan in one cycle: workspaces in parallel, the actions of one
@@ -46,48 +46,65 @@ interface Attempt {
  */
 export async function dispatchPlan(target: DispatchTarget, plan: Plan, targets: PlanTarget[], options: DispatchOptions = {}): Promise<DispatchResult> {
   const planId = planIdOf(plan);
-  const attempts = planAttempts(target, planId, plan, targets, options);
-  const byWorkspace = new Map<string, { action: PlanAction; target: PlanTarget; attempt: Attempt }[]>();
+  let verdicts: Verdict[];
+  try {
+    verdicts = await decide(target, planId, plan, targets, options);
+  } catch (error) {
+    // Without the ledger's word nothing is sent: every action fails with the reason.
+    return { planId, results: plan.actions.map((a, i) => ({ id: a.id, workspace: targets[i]!.workspace, status: 'failed', jobKey: `${planId}:${a.id}`, threadId: null, turnId: null, error: messageOf(error) })) };
+  }
+  const byWorkspace = new Map<string, { action: PlanAction; target: PlanTarget; verdict: Verdict }[]>();
   plan.actions.forEach((action, index) => {
     const t = targets[index]!;
-    byWorkspace.set(t.workspace, [...(byWorkspace.get(t.workspace) ?? []), { action, target: t, attempt: attempts[index]! }]);
+    byWorkspace.set(t.workspace, [...(byWorkspace.get(t.workspace) ?? []), { action, target: t, verdict: verdicts[index]! }]);
   });
   const results = new Map<string, ActionDispatchResult>();
   await Promise.all(
     [...byWorkspace.values()].map(async (items) => {
-      for (const { action, target: t, attempt } of items) results.set(action.id, await dispatchAction(target, planId, t, action, attempt, options));
+      for (const { action, target: t, verdict } of items) results.set(action.id, await dispatchAction(target, planId, t, action, verdict, options));
     }),
   );
   return { planId, results: plan.actions.map((a) => results.get(a.id)!) };
 }
 
 /**
- * Reads each action's ledger entry, then records every action to be sent as `sending` in one
- * write, started before any app-server is asked anything: its fsync overlaps their start-up
- * instead of delaying each turn/start.
+ * Reads every action's ledger entry and, in the same locked read-check-record, claims those to
+ * send: two dispatches of one plan at once (in one process or two) send each action once.
  */
-function planAttempts(target: DispatchTarget, planId: string, plan: Plan, targets: PlanTarget[], options: DispatchOptions): Attempt[] {
+async function decide(target: DispatchTarget, planId: string, plan: Plan, targets: PlanTarget[], options: DispatchOptions): Promise<Verdict[]> {
   const ledger = target.ledger;
-  const attempts = plan.actions.map((action) => {
-    const key = `${planId}:${action.id}`;
-    const previous = options.force ? undefined : ledger?.get(key);
-    return {
-      key,
-      sent: previous?.status === 'sent' ? previous : null,
-      unfinished: previous?.status === 'sending' ? previous : null,
-      clientUserMessageId: options.force ? `${key}#${target.now()}` : key,
-    };
+  const keys = plan.actions.map((a) => `${planId}:${a.id}`);
+  const judge = (entries: LedgerEntries, claim: boolean): Verdict[] =>
+    plan.actions.map((action, i): Verdict => {
+      const key = keys[i]!;
+      const previous = options.force ? undefined : entries[key];
+      if (previous && ledger?.inFlight(previous)) return { kind: 'inFlight', entry: previous };
+      if (previous) return { kind: 'check', entry: previous };
+      if (!claim) return { kind: 'new' };
+      const clientUserMessageId = options.force ? `${key}#${target.now()}` : key;
+      const explicitThread = action.thread === 'new' || action.thread === 'latest' ? null : action.thread;
+      ledger?.claim(entries, { key, planId, actionId: action.id, workspace: targets[i]!.workspace, threadId: explicitThread, clientUserMessageId });
+      return { kind: 'send', clientUserMessageId, reuseThread: null };
+    });
+  if (!ledger) return judge({}, !options.dryRun);
+  if (options.dryRun) return judge(ledger.read(), false);
+  return ledger.update((entries) => judge(entries, true));
+}
+
+/**
+ * Claims again, for `--retry-failed`, an action whose turn was lost or failed, unless another
+ * dispatch changed its entry since this one looked (then that one is at it: null).
+ */
+async function reclaim(target: DispatchTarget, seen: LedgerEntry, reuseThread: string | null): Promise<SendVerdict | null> {
+  const ledger = target.ledger;
+  const clientUserMessageId = `${seen.key}#retry-${target.now()}`;
+  if (!ledger) return { kind: 'send', clientUserMessageId, reuseThread };
+  return ledger.update((entries) => {
+    const current = entries[seen.key];
+    if (!current || current.clientUserMessageId !== seen.clientUserMessageId) return null;
+    ledger.claim(entries, { key: seen.key, planId: seen.planId, actionId: seen.actionId, workspace: seen.workspace, threadId: reuseThread, clientUserMessageId });
+    return { kind: 'send' as const, clientUserMessageId, reuseThread };
   });
-  const toRecord = attempts.flatMap((a, i) => {
-    if (a.sent || options.dryRun) return [];
-    const action = plan.actions[i]!;
-    const explicitThread = action.thread === 'new' || action.thread === 'latest' ? null : action.thread;
-    return [{ key: a.key, planId, actionId: action.id, workspace: targets[i]!.workspace, threadId: a.unfinished?.threadId ?? explicitThread, clientUserMessageId: a.clientUserMessageId }];
-  });
-  const recorded = ledger && toRecord.length > 0 ? ledger.markSending(...toRecord) : Promise.resolve();
-  // Awaited by each action before its turn/start; this only keeps a failed write from going unhandled when no action gets that far.
-  recorded.catch(() => {});
-  return attempts.map((a) => ({ ...a, recorded }));
 }
 
 async function dispatchAction(
@@ -95,42 +112,75 @@ async function dispatchAction(
   planId: string,
   planTarget: PlanTarget,
   action: PlanAction,
-  attempt: Attempt,
+  verdict: Verdict,
   options: DispatchOptions,
 ): Promise<ActionDispatchResult> {
-  const { key, sent, unfinished } = attempt;
+  const key = `${planId}:${action.id}`;
   const workspace = planTarget.workspace;
   const result: ActionDispatchResult = { id: action.id, workspace, status: 'failed', jobKey: key, threadId: null, turnId: null, error: null };
-  // A dry run says the same as a real run would: skipped, without asking any app-server.
-  if (sent) return { ...result, status: 'skipped', threadId: sent.threadId, turnId: sent.turnId, error: null, dispatchedAtMs: sent.updatedAtMs };
-  if (!options.dryRun) target.emit({ type: 'job/queued', atMs: target.now(), key, planId, actionId: action.id, workspace, prompt: action.prompt });
+  let next: ActionDispatchResult | SendVerdict;
+  try {
+    next = verdict.kind === 'send' ? verdict : await settle(target, planTarget, action, verdict, options, result);
+  } catch (error) {
+    return { ...result, error: messageOf(error) };
+  }
+  return 'kind' in next ? send(target, planId, planTarget, action, next, result) : next;
+}
+
+type SendVerdict = Extract<Verdict, { kind: 'send' }>;
+
+/** The result of an action this run did not claim, or the claim of a `--retry-failed` re-send. */
+async function settle(
+  target: DispatchTarget,
+  planTarget: PlanTarget,
+  action: PlanAction,
+  verdict: Exclude<Verdict, SendVerdict>,
+  options: DispatchOptions,
+  result: ActionDispatchResult,
+): Promise<ActionDispatchResult | SendVerdict> {
+  if (verdict.kind === 'inFlight') {
+    const { entry } = verdict;
+    return { ...result, status: 'skipped', threadId: entry.threadId, turnId: entry.turnId, dispatchedAtMs: entry.updatedAtMs };
+  }
+  if (verdict.kind === 'new') {
+    const client = await target.clientFor(planTarget);
+    return { ...result, status: 'planned', threadId: await previewThread(client, target.state().workspaces[planTarget.workspace]!.path, action) };
+  }
+  const outcome = await checkEarlier(target, planTarget, verdict.entry, { repair: !options.dryRun });
+  const earlier = { ...result, threadId: outcome.threadId, turnId: outcome.turnId, dispatchedAtMs: verdict.entry.updatedAtMs };
+  // A dry run says the same as a real run would: skipped, lost or failed.
+  if (outcome.kind === 'done') return { ...earlier, status: 'skipped' };
+  if (!options.retryFailed) return { ...earlier, status: outcome.kind === 'lost' ? 'interrupted' : 'failed', error: `turn ${outcome.kind}: ${outcome.reason}`, retryable: true };
+  if (options.dryRun) return { ...result, status: 'planned', threadId: outcome.reuseThread };
+  // Null: another dispatch retried it first.
+  return (await reclaim(target, outcome.entry, outcome.reuseThread)) ?? { ...earlier, status: 'skipped' };
+}
+
+/** Sends an action this run claimed: thread, `turn/start`, and the ledger told either way. */
+async function send(
+  target: DispatchTarget,
+  planId: string,
+  planTarget: PlanTarget,
+  action: PlanAction,
+  verdict: SendVerdict,
+  result: ActionDispatchResult,
+): Promise<ActionDispatchResult> {
+  const { jobKey: key, workspace } = result;
+  const { clientUserMessageId } = verdict;
+  target.emit({ type: 'job/queued', atMs: target.now(), key, planId, actionId: action.id, workspace, prompt: action.prompt });
+  let turnStartSent = false;
   try {
     const client = await target.clientFor(planTarget);
     const cwd = target.state().workspaces[workspace]!.path;
-    if (unfinished) {
-      // A crash came between the two ledger writes: the turn may exist already.
-      const found = await findTurnByClientId(client, cwd, unfinished.threadId, unfinished.clientUserMessageId);
-      // The entry's last write is the closest the ledger knows to when the turn was sent.
-      if (found && options.dryRun) return { ...result, status: 'skipped', threadId: found.threadId, turnId: found.turnId, dispatchedAtMs: unfinished.updatedAtMs };
-      if (found) {
-        await target.ledger?.markSent(key, found.threadId, found.turnId);
-        target.emit({ type: 'job/dispatched', atMs: target.now(), key, threadId: found.threadId, turnId: found.turnId });
-        return { ...result, status: 'skipped', threadId: found.threadId, turnId: found.turnId };
-      }
-    }
-    if (options.dryRun) {
-      const threadId = await previewThread(client, cwd, action);
-      return { ...result, status: 'planned', threadId };
-    }
-    const threadId = await selectThread(target, client, workspace, cwd, action, unfinished?.threadId ?? null);
+    const threadId = await selectThread(target, client, workspace, cwd, action, verdict.reuseThread);
     result.threadId = threadId;
     // Not awaited: it only narrows the search after a crash; the entry is already `sending`.
-    target.ledger?.recordThread(key, threadId).catch(() => {});
-    await attempt.recorded;
+    target.ledger?.recordThread(key, clientUserMessageId, threadId).catch(() => {});
+    turnStartSent = true;
     const { turn } = await client.turnStart({
       threadId,
       input: [{ type: 'text', text: action.prompt, text_elements: [] }],
-      clientUserMessageId: attempt.clientUserMessageId,
+      clientUserMessageId,
       ...(action.model ? { model: action.model } : {}),
       ...(action.effort ? { effort: action.effort } : {}),
       ...(action.approvalPolicy ? { approvalPolicy: action.approvalPolicy } : {}),
@@ -140,13 +190,18 @@ async function dispatchAction(
     target.emit({ type: 'job/dispatched', atMs: target.now(), key, threadId, turnId: turn.id });
     // Not awaited: the turn runs whatever happens to this write. Should it be lost, the entry
     // stays `sending` and a re-run finds the turn by its clientUserMessageId instead.
-    target.ledger?.markSent(key, threadId, turn.id).catch((error: unknown) => target.problem('ledger', `the dispatch ledger could not record ${action.id} as sent (${error instanceof Error ? error.message : String(error)}); a re-run checks the thread before sending it again`));
+    target.ledger?.markSent(key, clientUserMessageId, threadId, turn.id).catch((error: unknown) => target.problem('ledger', `the dispatch ledger could not record ${action.id} as sent (${messageOf(error)}); a re-run checks the thread before sending it again`));
   } catch (error) {
-    // Never a failure without its reason (an Error with an empty message still has a name).
-    result.error = (error instanceof Error ? error.message : '') || String(error);
-    if (!options.dryRun) target.emit({ type: 'job/failed', atMs: target.now(), key, error: result.error });
+    result.error = messageOf(error);
+    target.ledger?.abandon(key, clientUserMessageId, turnStartSent).catch(() => {});
+    target.emit({ type: 'job/failed', atMs: target.now(), key, error: result.error });
   }
   return result;
+}
+
+/** Never a failure without its reason (an Error with an empty message still has a name). */
+function messageOf(error: unknown): string {
+  return (error instanceof Error ? error.message : '') || String(error);
 }
 
 function threadOverrides(cwd: string, action: PlanAction) {
@@ -190,32 +245,4 @@ async function selectThread(
   const resumed = await client.threadResume({ threadId, excludeTurns: true, ...overrides });
   target.emit({ type: 'thread/seen', atMs: target.now(), workspace, thread: seenThread(resumed.thread) });
   return resumed.thread.id;
-}
-
-/** Threads searched for a lost turn when the ledger never learnt its thread. */
-const RECENT_THREADS_SEARCHED = 5;
-
-/**
- * The thread and turn whose user message carried our idempotency key, if the server has one:
- * in the recorded thread, else in the workspace's most recently updated threads.
- */
-async function findTurnByClientId(
-  client: CodexClient,
-  cwd: string,
-  threadId: string | null,
-  clientId: string,
-): Promise<{ threadId: string; turnId: string } | null> {
-  try {
-    const candidates = threadId
-      ? [threadId]
-      : (await client.threadList({ cwd, limit: RECENT_THREADS_SEARCHED, sortKey: 'updated_at' })).data.map((t) => t.id);
-    for (const candidate of candidates) {
-      const read = await client.threadReadWithItems(candidate);
-      const turn = read.thread.turns.find((t) => t.items.some((i) => i.type === 'userMessage' && i.clientId === clientId));
-      if (turn) return { threadId: candidate, turnId: turn.id };
-    }
-    return null;
-  } catch {
-    return null;
-  }
 }

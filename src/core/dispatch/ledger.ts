@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomicAsync } from '../persistence/atomicWrite.js';
+import { isAlive, ProcessIdentitySchema, thisProcess, withFileLock } from '../persistence/fileLock.js';
 
 const LedgerEntrySchema = z.object({
   key: z.string(),
@@ -13,97 +14,169 @@ const LedgerEntrySchema = z.object({
   /** What was sent as `clientUserMessageId`, to find the turn again after a crash. */
   clientUserMessageId: z.string(),
   updatedAtMs: z.number(),
+  /**
+   * `sending`: the process sending it now. Null once that attempt gave up after `turn/start`
+   * went out unanswered (the turn may exist); absent in ledgers written before it was recorded.
+   */
+  sender: ProcessIdentitySchema.nullable().optional(),
 });
 const LedgerFileSchema = z.object({ version: z.literal(1), entries: z.record(z.string(), LedgerEntrySchema) });
 
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
+export type LedgerEntries = Record<string, LedgerEntry>;
+
+/** `sending` attempts of this process still under way, by ledger path and clientUserMessageId. */
+const inFlight = new Set<string>();
+
+/** Waits this long for another process's short read-check-record before giving up with an error. */
+const LOCK_WAIT_MS = 15_000;
 
 /**
- * Which plan actions were dispatched, on disk, so re-running a plan does not start the same
- * work twice. An entry is written `sending` before `turn/start` (its thread filled in once
- * known) and `sent` after it; a crash in between leaves `sending`, which the executor checks
- * against the turns of the thread (or, if no thread was recorded, of the workspace's latest ones).
+ * Which plan actions were dispatched, on disk: one truth for every process of the home, so a
+ * plan is never sent twice (several `--no-daemon` runs, a daemon and a run without it, two
+ * clients of one daemon). Every change is a read-check-record of the file as it is on disk now,
+ * under an exclusive lock file beside it (`<ledger>.lock`); nothing is cached between changes.
+ *
+ * An entry is `sending` from before `turn/start` until its turn id is known (`sent`). A
+ * `sending` entry whose sender is no longer at work (its process died, or it gave up without an
+ * answer) may or may not have a turn: the dispatcher looks for it by its clientUserMessageId, and
+ * when there is none, the action's turn is lost (reported so; `--retry-failed` sends it again).
  */
 export class DispatchLedger {
-  private entries: Record<string, LedgerEntry> = {};
   /** Set when an unreadable ledger was moved aside at load. */
-  readonly setAside: string | null = null;
+  setAside: string | null = null;
 
   constructor(
     readonly path: string,
     private readonly now: () => number = Date.now,
   ) {
-    if (!existsSync(path)) return;
-    let parsed: z.infer<typeof LedgerFileSchema> | null = null;
+    this.read();
+  }
+
+  /** The entries as on disk now (an unreadable file is moved aside first, never overwritten). */
+  read(): LedgerEntries {
+    if (!existsSync(this.path)) return {};
     try {
-      const result = LedgerFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-      if (result.success) parsed = result.data;
+      const result = LedgerFileSchema.safeParse(JSON.parse(readFileSync(this.path, 'utf8')));
+      if (result.success) return result.data.entries;
     } catch {
-      parsed = null;
+      // Unreadable: moved aside below.
     }
-    if (parsed) this.entries = parsed.entries;
-    else {
-      // Never overwrite what we cannot read: keep it for the user to inspect.
-      this.setAside = `${path}.corrupt-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}`;
-      renameSync(path, this.setAside);
-    }
+    // Never overwrite what we cannot read: keep it for the user to inspect.
+    this.setAside = `${this.path}.corrupt-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(this.path, this.setAside);
+    return {};
   }
 
   get(key: string): LedgerEntry | undefined {
-    return this.entries[key];
+    return this.read()[key];
   }
 
-  /** Records entries `sending`, in one write; resolves once they are on disk: only then may `turn/start` be sent. */
-  markSending(...entries: Omit<LedgerEntry, 'status' | 'turnId' | 'updatedAtMs'>[]): Promise<void> {
-    const now = this.now();
-    for (const entry of entries) this.entries[entry.key] = { ...entry, status: 'sending', turnId: null, updatedAtMs: now };
-    return this.save();
+  /** Whether an entry is being sent right now, by this process or another live one. */
+  inFlight(entry: LedgerEntry): boolean {
+    if (entry.status !== 'sending' || !entry.sender) return false;
+    const me = thisProcess();
+    if (entry.sender.pid === me.pid && entry.sender.startTicks === me.startTicks) return inFlight.has(this.flightKey(entry.clientUserMessageId));
+    return isAlive(entry.sender);
+  }
+
+  /**
+   * Runs `change` on the entries as on disk now, under the lock, and writes them back (atomic,
+   * 0600) if it changed any. Calls made while one runs share the next lock and write.
+   */
+  update<T>(change: (entries: LedgerEntries) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ change, resolve: resolve as (value: unknown) => void, reject });
+      this.drain();
+    });
+  }
+
+  /** Records a new attempt as `sending` by this process (mutates `entries`; use inside `update`). */
+  claim(entries: LedgerEntries, entry: Pick<LedgerEntry, 'key' | 'planId' | 'actionId' | 'workspace' | 'threadId' | 'clientUserMessageId'>): void {
+    entries[entry.key] = { ...entry, status: 'sending', turnId: null, updatedAtMs: this.now(), sender: thisProcess() };
+    inFlight.add(this.flightKey(entry.clientUserMessageId));
   }
 
   /** The thread a `sending` entry's turn goes to, once it is known (narrows a search after a crash). */
-  recordThread(key: string, threadId: string): Promise<void> {
-    const entry = this.entries[key];
-    if (!entry || entry.status !== 'sending' || entry.threadId === threadId) return Promise.resolve();
-    this.entries[key] = { ...entry, threadId, updatedAtMs: this.now() };
-    return this.save();
+  recordThread(key: string, clientUserMessageId: string, threadId: string): Promise<void> {
+    return this.update((entries) => {
+      const entry = entries[key];
+      if (!entry || entry.status !== 'sending' || entry.clientUserMessageId !== clientUserMessageId || entry.threadId === threadId) return;
+      entries[key] = { ...entry, threadId, updatedAtMs: this.now() };
+    });
   }
 
-  markSent(key: string, threadId: string, turnId: string): Promise<void> {
-    const entry = this.entries[key];
-    if (!entry) return Promise.resolve();
-    this.entries[key] = { ...entry, status: 'sent', threadId, turnId, updatedAtMs: this.now() };
-    return this.save();
+  /** The attempt's turn started (or was found): `sent`, unless another attempt replaced it meanwhile. */
+  markSent(key: string, clientUserMessageId: string, threadId: string, turnId: string): Promise<void> {
+    this.land(clientUserMessageId);
+    return this.update((entries) => {
+      const entry = entries[key];
+      if (!entry || entry.clientUserMessageId !== clientUserMessageId) return;
+      entries[key] = { ...entry, status: 'sent', threadId, turnId, updatedAtMs: this.now(), sender: null };
+    });
+  }
+
+  /**
+   * An attempt failed. Before `turn/start` went out nothing was sent: the entry goes (a re-run
+   * sends the action). After it, the turn may exist: the entry stays `sending` without a sender.
+   */
+  abandon(key: string, clientUserMessageId: string, turnStartSent: boolean): Promise<void> {
+    this.land(clientUserMessageId);
+    return this.update((entries) => {
+      const entry = entries[key];
+      if (!entry || entry.clientUserMessageId !== clientUserMessageId || entry.status !== 'sending') return;
+      if (turnStartSent) entries[key] = { ...entry, sender: null, updatedAtMs: this.now() };
+      else delete entries[key];
+    });
   }
 
   /** Resolves once every change made so far is on disk (or its write failed). */
   async settled(): Promise<void> {
-    await (this.next ?? this.writing)?.catch(() => {});
+    while (this.running) await this.running.catch(() => {});
   }
 
-  private writing: Promise<void> | null = null;
-  private next: Promise<void> | null = null;
+  private land(clientUserMessageId: string): void {
+    inFlight.delete(this.flightKey(clientUserMessageId));
+  }
 
-  /**
-   * Writes asynchronously, one write at a time; changes made while a write runs share the next
-   * one (parallel actions of a plan cost one fsync together, and never block the event loop).
-   */
-  private save(): Promise<void> {
-    if (this.next) return this.next;
-    const previous = this.writing;
-    const next = (async () => {
-      // Always yield first: `this.next` must be set (below) before it is cleared here.
-      await previous?.catch(() => {});
-      // From here on, new changes wait for the write after this one.
-      this.next = null;
-      const write = writeFileAtomicAsync(this.path, `${JSON.stringify({ version: 1, entries: this.entries }, null, 2)}\n`);
-      this.writing = write;
-      try {
-        await write;
-      } finally {
-        if (this.writing === write) this.writing = null;
+  private flightKey(clientUserMessageId: string): string {
+    return `${this.path}\n${clientUserMessageId}`;
+  }
+
+  private queue: { change: (entries: LedgerEntries) => unknown; resolve: (value: unknown) => void; reject: (error: Error) => void }[] = [];
+  private running: Promise<void> | null = null;
+
+  /** One read-change-write at a time per process; the lock file orders them across processes. */
+  private drain(): void {
+    if (this.running) return;
+    this.running = (async () => {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0);
+        try {
+          const values = await withFileLock(`${this.path}.lock`, () => this.apply(batch.map((b) => b.change)), { what: `the dispatch ledger ${this.path}`, waitMs: LOCK_WAIT_MS });
+          batch.forEach((b, i) => (values[i]!.ok ? b.resolve(values[i]!.value) : b.reject(values[i]!.error)));
+        } catch (error) {
+          for (const b of batch) b.reject(error instanceof Error ? error : new Error(String(error)));
+        }
       }
-    })();
-    this.next = next;
-    return next;
+    })().finally(() => {
+      this.running = null;
+      // A change queued after the loop's last look, before this ran.
+      if (this.queue.length > 0) this.drain();
+    });
+  }
+
+  private async apply(changes: ((entries: LedgerEntries) => unknown)[]): Promise<({ ok: true; value: unknown } | { ok: false; error: Error })[]> {
+    const entries = this.read();
+    const before = JSON.stringify(entries);
+    const values = changes.map((change) => {
+      try {
+        return { ok: true as const, value: change(entries) };
+      } catch (error) {
+        return { ok: false as const, error: error instanceof Error ? error : new Error(String(error)) };
+      }
+    });
+    if (JSON.stringify(entries) !== before) await writeFileAtomicAsync(this.path, `${JSON.stringify({ version: 1, entries }, null, 2)}\n`);
+    return values;
   }
 }
