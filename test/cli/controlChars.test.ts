@@ -87,7 +87,8 @@ describe('control characters in names and paths never reach the terminal (built 
 
   it('dispatch: a real turn in a directory so named shows it escaped', async () => {
     const plan = JSON.stringify({ version: 1, id: 'hostile', actions: [{ id: 'dir', workspace: unconfigured, prompt: 'hello', thread: 'new' }] });
-    const r = await cli(['dispatch', '--plan', '-'], { input: plan });
+    // The directory is no configured workspace and not under the plan's directory: an opt-in.
+    const r = await cli(['dispatch', '--plan', '-', '--allow-unsafe'], { input: plan });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/dir\s+\S*ev\\x1b\]52;c;aGk=\\x07X\\x1b\[31mred\s+completed/);
     expectEscaped(r);
@@ -116,7 +117,7 @@ describe('control characters in names and paths never reach the terminal (built 
   it('dispatch on a terminal: the approval prompt and the live lines show the directory escaped; our own cursor moves still work', async () => {
     const plan = join(home, 'ask.json');
     await writeFile(plan, JSON.stringify({ version: 1, id: 'ask', actions: [{ id: 'ask', workspace: asked, prompt: '[exec touch approved.txt] go', thread: 'new' }] }));
-    const terminal = spawnInTerminal(process.execPath, [CLI, 'dispatch', '--plan', plan], { cols: 200, rows: 40, env: { ...cliEnv, NO_COLOR: '1' } });
+    const terminal = spawnInTerminal(process.execPath, [CLI, 'dispatch', '--plan', plan, '--allow-unsafe'], { cols: 200, rows: 40, env: { ...cliEnv, NO_COLOR: '1' } });
     try {
       await terminal.waitForText(`in ${asked.slice(0, asked.indexOf('ev'))}${SHOWN}?`, 30_000);
       terminal.write('a\r');
