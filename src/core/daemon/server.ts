@@ -21,11 +21,11 @@ import {
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /**
  * A client this many bytes of replies behind (beyond the snapshots it reads) is disconnected: it
- * asks without reading. Well above MAX_BUFFERED_BYTES, where events to a slow client stop, so an
- * attached TUI in a burst still gets its small replies; a client pipelining snapshots is cut
- * off after a few MB instead of growing the daemon by gigabytes.
+ * asks without reading. Twice MAX_BUFFERED_BYTES, where events to a slow client stop, so an
+ * attached TUI in a burst still gets its replies (a feed of 2,000 entries is about 1 MB); a
+ * client pipelining snapshots is cut off after a few MB instead of growing the daemon by gigabytes.
  */
-const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 /**
  * Snapshot replies (of a state that can be several MB) that do not count as being behind while
  * they are read: the one a client reads, and one more a resync asks for meanwhile. A third
@@ -39,6 +39,8 @@ const SNAPSHOT_ALLOWANCE = 2;
 const MAX_REQUESTS_IN_FLIGHT = 32;
 /** Connections at once: a user's attached TUIs, commands and scripts fit many times over. */
 const MAX_CONNECTIONS = 64;
+/** The partial line of a client that has not said hello yet: a hello is a few hundred bytes. */
+const MAX_BYTES_BEFORE_HELLO = 64 * 1024;
 
 export interface DaemonServerHooks {
   /** daemon.log: why a client was disconnected or refused. */
@@ -118,8 +120,12 @@ export class DaemonServer {
     }
     const server = this.server;
     if (!server) return;
+    // A client that does not read would hold the close (and the daemon's exit) for ever.
+    const dropping = setTimeout(() => {
+      for (const client of this.clients) client.socket.destroy();
+    }, LAST_WORD_MS);
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const client of this.clients) client.socket.destroy();
+    clearTimeout(dropping);
   }
 
   get clientCount(): number {
@@ -156,6 +162,10 @@ export class DaemonServer {
       const { lines, oversized } = decoder.push(chunk);
       if (oversized > 0) {
         this.disconnect(client, `sent a request over ${MAX_REQUEST_BYTES} bytes`, true);
+        return;
+      }
+      if (!client.greeted && decoder.partialBytes > MAX_BYTES_BEFORE_HELLO) {
+        this.disconnect(client, `sent more than ${MAX_BYTES_BEFORE_HELLO} bytes of a line before its hello`, true);
         return;
       }
       for (const line of lines) client.waiting.push(line);
