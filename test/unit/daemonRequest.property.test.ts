@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DAEMON_PROTOCOL_VERSION, ERROR_CODES, METHOD_PARAMS, parseRequest } from '../../src/core/daemon/protocol.js';
+import { DaemonClient } from '../../src/core/daemon/client.js';
+import { DAEMON_PROTOCOL_VERSION, ERROR_CODES, MAX_REQUEST_BYTES, METHOD_PARAMS, parseRequest } from '../../src/core/daemon/protocol.js';
 import { DaemonServer } from '../../src/core/daemon/server.js';
+import { SupervisorError } from '../../src/core/errors.js';
 import { LineDecoder } from '../../src/core/protocol/lineDecoder.js';
 import { FakeApi } from '../support/fakeApi.js';
 import { childPids } from '../support/processes.js';
@@ -155,5 +157,39 @@ describe('the daemon answering arbitrary lines over its socket (property-based)'
     expect(socket.destroyed).toBe(false);
     expect(logged).toEqual([]);
     socket.destroy();
+  });
+
+  it('a client that reads is never cut off: 300 requests at once (the TUI acknowledging every open signal) are all answered', async () => {
+    const client = await DaemonClient.connect(join(dir, 'daemon.sock'), { client: 'burst' });
+    try {
+      const settled = await Promise.allSettled([...Array.from({ length: 300 }, (_, i) => client.ackSignal(`none-${i}`)), ...Array.from({ length: 100 }, () => client.status())]);
+      const reasons = settled.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+      // Each ack is refused by the supervisor (no such signal), none by the connection.
+      expect(reasons).toHaveLength(300);
+      for (const reason of reasons) expect(reason).toMatch(/^no signal with id "none-\d+"/);
+      expect(settled.slice(300).every((r) => r.status === 'fulfilled')).toBe(true);
+      expect(client.isClosed).toBe(false);
+      expect(logged).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('a request over the size limit is refused by the client itself (exit 2), before the daemon would drop the connection', async () => {
+    const client = await DaemonClient.connect(join(dir, 'daemon.sock'), { client: 'big' });
+    try {
+      const plan = { version: 1, id: 'big', actions: [{ id: 'a', workspace: 'api', prompt: 'x'.repeat(MAX_REQUEST_BYTES), thread: 'new' }] };
+      const refused = await client.dispatch(plan).then(
+        () => null,
+        (error: unknown) => error as SupervisorError,
+      );
+      expect(refused).toBeInstanceOf(SupervisorError);
+      expect(refused!.exitCode).toBe(2);
+      expect(refused!.message).toMatch(new RegExp(`^the supervisor.dispatch request is \\d+ bytes, over the daemon's limit of ${MAX_REQUEST_BYTES}; send less at once$`));
+      expect((await client.status()).pid).toBe(process.pid);
+      expect(logged).toEqual([]);
+    } finally {
+      client.close();
+    }
   });
 });
