@@ -99,6 +99,20 @@ describe('a home whose socket path is too long for a Unix socket', () => {
   });
 });
 
+describe('`daemon start` never leaves a daemon behind', () => {
+  it('a daemon that does not answer within 20 s is ended, and the message says so', async () => {
+    const dir = await tempDir('cm-stuck-');
+    // Preloaded into every node process of the command: only `daemon run` blocks, before any of its code runs.
+    const stuck = join(dir, 'stuck.cjs');
+    await writeFile(stuck, `if (process.argv.includes('run')) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600000);\n`);
+    const home = join(dir, 'home');
+    const r = await runBuiltCli(['--home', home, 'daemon', 'start'], { env: { ...process.env, NODE_OPTIONS: `--require ${stuck}` } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cm-supervisor: the daemon did not answer within 20s and was stopped; see ${daemonPaths(home).log}`);
+    expect(processesNaming(home)).toEqual([]);
+  }, 60_000);
+});
+
 describe('SIGTERM ends `daemon run` in every phase', () => {
   it('while its host is still starting (an app-server that never answers initialize): the daemon and the app-server end', async () => {
     const dir = await tempDir('cm-sigterm-');
