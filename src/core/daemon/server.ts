@@ -271,7 +271,8 @@ export class DaemonServer {
           throw new SupervisorError(`the daemon speaks protocol ${DAEMON_PROTOCOL_VERSION}, this client ${String(p.protocolVersion)}; restart the daemon after upgrading`, 2);
         }
         client.greeted = true;
-        client.name = p.client as string;
+        // Shown in daemon.log: one line per entry, whatever the client calls itself.
+        client.name = (p.client as string).replace(/[\u0000-\u001f\u007f]/g, '?');
         return { protocolVersion: DAEMON_PROTOCOL_VERSION, version: this.hooks.version, pid: process.pid };
       }
       case 'supervisor.snapshot':
