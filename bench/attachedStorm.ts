@@ -52,6 +52,7 @@ export async function attachedStorm(mode: AttachedMode): Promise<AttachedStormRe
     stop: () => {},
     reloadConfig: () => Promise.resolve(null),
     version: 'bench',
+    log: (line) => process.stderr.write(`daemon: ${line}\n`),
   });
   let child: ChildProcess | null = null;
   try {

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StateChange } from '../../src/core/api/supervisorApi.js';
 import { DaemonClient } from '../../src/core/daemon/client.js';
 import { daemonPaths } from '../../src/core/daemon/home.js';
-import { DAEMON_PROTOCOL_VERSION, ERROR_CODES } from '../../src/core/daemon/protocol.js';
+import { DAEMON_PROTOCOL_VERSION, ERROR_CODES, MAX_REQUEST_BYTES } from '../../src/core/daemon/protocol.js';
 import { startDaemon, type DaemonOptions, type RunningDaemon } from '../../src/core/daemon/runDaemon.js';
 import { SupervisorError } from '../../src/core/errors.js';
 import { writeFileAtomic } from '../../src/core/persistence/atomicWrite.js';
@@ -670,14 +670,15 @@ describe('daemon: every socket request is validated', () => {
     });
     const invalidPlan = await raw.ask(JSON.stringify({ id: 21, method: 'supervisor.dispatch', params: { plan: { version: 1 } } }));
     expect(invalidPlan).toMatchObject({ id: 21, error: { code: ERROR_CODES.supervisor, data: { exitCode: 2, problems: [expect.objectContaining({ path: 'actions' })] } } });
-    // An oversized request is refused without being buffered.
-    expect(await raw.ask(`{"id":22,"method":"hello","params":{"client":"${'x'.repeat(4 * 1024 * 1024 + 10)}"}}`)).toMatchObject({
-      id: null,
-      error: { code: ERROR_CODES.invalidRequest, message: expect.stringContaining('request over') },
-    });
-
     // After all that, this connection and a new client both work.
     expect(await raw.ask('{"id":30,"method":"supervisor.snapshot"}')).toMatchObject({ id: 30, result: { workspaces: { api: expect.any(Object) } } });
+    // An oversized request is refused without being buffered, and ends the connection.
+    const closed = new Promise((resolve) => raw.socket.once('close', resolve));
+    expect(await raw.ask(`{"id":22,"method":"hello","params":{"client":"${'x'.repeat(MAX_REQUEST_BYTES + 10)}"}}`)).toMatchObject({
+      id: null,
+      error: { code: ERROR_CODES.limit, message: `sent a request over ${MAX_REQUEST_BYTES} bytes; disconnected` },
+    });
+    await closed;
     const other = await clientOf(daemon.socketPath);
     const state = await waitForState(other, (s) => s.workspaces.api?.status === 'ready');
     expect(state.hosts.local!.codexVersion).toBe('0.171.0');

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DaemonClient } from '../../core/daemon/client.js';
-import { daemonPaths, describeHolder, readLiveLock } from '../../core/daemon/home.js';
+import { checkSocketPath, daemonPaths, describeHolder, readLiveLock } from '../../core/daemon/home.js';
 import { DAEMON_NODE_FLAGS } from '../../core/daemon/nodeFlags.js';
-import { DEFAULT_STOP_GRACE_MS, startDaemon } from '../../core/daemon/runDaemon.js';
+import { startDaemon } from '../../core/daemon/runDaemon.js';
 import { SupervisorError } from '../../core/errors.js';
 import { ensurePrivateHome } from '../../core/persistence/privateHome.js';
 import { spawnDetached } from '../../core/process/spawnDetached.js';
-import { sleep } from '../../core/util/timeout.js';
+import { sleep, within } from '../../core/util/timeout.js';
 import { formatDuration } from '../../core/util/time.js';
 import { connectToDaemon } from '../apiHandle.js';
 import { ConfigStore } from '../../core/config/config.js';
@@ -19,14 +19,16 @@ const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
 /** `daemon run`: the daemon in the foreground (for systemd, tmux, or `daemon start`). */
 export async function daemonRun(globals: GlobalOptions, io: CliIo): Promise<void> {
-  const abort = shutdownSignal();
+  checkSocketPath(daemonPaths(globals.home).socket);
+  // Handed to the daemon, which stops on it in every phase (before its listener is up, too).
+  const signal = shutdownSignal();
   const daemon = await startDaemon({
     home: globals.home,
     codexBin: codexBinFor(globals, new ConfigStore(globals.home).read()),
     codexBinExplicit: codexBinIsExplicit(globals),
     log: (line) => io.err(`${new Date().toISOString()} ${line}\n`),
+    signal,
   });
-  abort.addEventListener('abort', () => void daemon.stop({ graceMs: DEFAULT_STOP_GRACE_MS, reason: `stopped by ${String(abort.reason ?? 'a signal')}` }), { once: true });
   await daemon.stopped;
 }
 
@@ -40,6 +42,7 @@ function logTail(file: string, lines = 15): string {
 
 /** `daemon start`: starts `daemon run` in the background and returns once it answers. */
 export async function daemonStart(globals: GlobalOptions, io: CliIo): Promise<void> {
+  checkSocketPath(daemonPaths(globals.home).socket);
   const running = readLiveLock(globals.home);
   if (running) {
     throw new SupervisorError(
@@ -54,25 +57,55 @@ export async function daemonStart(globals: GlobalOptions, io: CliIo): Promise<vo
   const child = spawnDetached([process.execPath, ...DAEMON_NODE_FLAGS, MAIN, '--home', globals.home, ...explicit, 'daemon', 'run'], { logFile: paths.log });
   let exitCode: number | null | undefined;
   void child.exited.then((code) => (exitCode = code));
-  const deadline = Date.now() + 20_000;
+  try {
+    io.out(await waitUntilAnswering(globals.home, () => exitCode));
+  } catch (error) {
+    // A daemon that did not come up is not left running, half-started.
+    if (exitCode === undefined) await endProcess(child.pid, child.exited);
+    throw error;
+  }
+}
+
+/** How long `daemon start` waits for the daemon to answer, and for it to end after SIGTERM when it did not. */
+const START_TIMEOUT_MS = 20_000;
+const KILL_GRACE_MS = 5_000;
+
+/** Waits for the daemon just started to answer on its socket; what to print then. */
+async function waitUntilAnswering(home: string, exitCode: () => number | null | undefined): Promise<string> {
+  const paths = daemonPaths(home);
+  const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) {
-      throw new SupervisorError(`the daemon exited during start (code ${exitCode}); its log ${paths.log} ends with:\n${logTail(paths.log)}`, 1);
+    const code = exitCode();
+    if (code !== undefined) {
+      throw new SupervisorError(`the daemon exited during start (code ${code}); its log ${paths.log} ends with:\n${logTail(paths.log)}`, 1);
     }
-    if (readLiveLock(globals.home)) {
+    if (readLiveLock(home)) {
       try {
         const client = await DaemonClient.connect(paths.socket, { timeoutMs: 5_000 });
         const status = await client.status();
         client.close();
-        io.out(`daemon started: pid ${status.pid}, socket ${status.socket}, log ${paths.log}\n`);
-        return;
+        return `daemon started: pid ${status.pid}, socket ${status.socket}, log ${paths.log}\n`;
       } catch {
         // Not listening yet.
       }
     }
     await sleep(100);
   }
-  throw new SupervisorError(`the daemon did not answer within 20s; see ${paths.log}:\n${logTail(paths.log)}`, 1);
+  throw new SupervisorError(`the daemon did not answer within ${START_TIMEOUT_MS / 1000}s and was stopped; see ${paths.log}:\n${logTail(paths.log)}`, 1);
+}
+
+/** SIGTERM to the daemon's process group (its app-servers too), SIGKILL if it has not ended after the grace. */
+async function endProcess(pid: number | undefined, exited: Promise<unknown>): Promise<void> {
+  if (pid === undefined) return;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // Gone already.
+    }
+  };
+  signalGroup('SIGTERM');
+  if ((await within(exited.then(() => true), KILL_GRACE_MS)) === null) signalGroup('SIGKILL');
 }
 
 /** `daemon stop`: graceful (state saved, app-servers stopped); returns once it is gone. */

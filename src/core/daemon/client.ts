@@ -13,11 +13,13 @@ import {
   DaemonStatusSchema,
   EventNotificationSchema,
   HelloResultSchema,
+  MAX_REQUEST_BYTES,
   ResponseSchema,
   ResyncNotificationSchema,
   StoppingNotificationSchema,
   type DaemonStatus,
 } from './protocol.js';
+import { checkSocketPath } from './home.js';
 import { StateMirror } from './stateMirror.js';
 
 interface Pending {
@@ -76,6 +78,7 @@ export class DaemonClient implements SupervisorApi {
 
   /** Connects and performs the version handshake; fails fast when no daemon listens. */
   static async connect(socketPath: string, options: DaemonClientOptions = {}): Promise<DaemonClient> {
+    checkSocketPath(socketPath);
     const socket = await openSocket(socketPath);
     const client = new DaemonClient(socket, socketPath, { timeoutMs: options.timeoutMs ?? 30_000, reconnect: options.reconnect ?? false, client: options.client });
     try {
@@ -277,13 +280,17 @@ export class DaemonClient implements SupervisorApi {
   private request(method: string, params: unknown, timeoutMs = this.options.timeoutMs): Promise<unknown> {
     if (this.closed) return Promise.reject(new ConnectionClosedError('the cm-supervisor daemon is not connected'));
     const id = this.nextId++;
+    const line = `${JSON.stringify({ id, method, params })}\n`;
+    // The daemon would drop the connection for it: say so here, where the caller can act on it.
+    const bytes = Buffer.byteLength(line);
+    if (bytes > MAX_REQUEST_BYTES) return Promise.reject(new SupervisorError(`the ${method} request is ${bytes} bytes, over the daemon's limit of ${MAX_REQUEST_BYTES}; send less at once`, 2));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new RequestTimeoutError(`the daemon did not answer ${method} within ${Math.round(timeoutMs / 1000)}s`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.socket.write(`${JSON.stringify({ id, method, params })}\n`);
+      this.socket.write(line);
     });
   }
 

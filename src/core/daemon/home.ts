@@ -14,6 +14,24 @@ export function daemonPaths(home: string) {
   };
 }
 
+/**
+ * The longest path a Unix socket can have: `sun_path` holds 108 bytes on Linux (104 on macOS
+ * and the BSDs), the last one the terminating NUL. A longer path is silently truncated by
+ * listen and connect, which would then use another file, outside the home.
+ */
+export const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
+
+/** Refuses a socket path the kernel would truncate, before anything starts, listens or connects. */
+export function checkSocketPath(socketPath: string): void {
+  const bytes = Buffer.byteLength(socketPath);
+  if (bytes <= MAX_SOCKET_PATH_BYTES) return;
+  const maxHome = MAX_SOCKET_PATH_BYTES - Buffer.byteLength('/daemon.sock');
+  throw new SupervisorError(
+    `the daemon socket ${socketPath} is ${bytes} bytes long, over the ${MAX_SOCKET_PATH_BYTES}-byte limit of Unix socket paths; use a shorter home (--home or CM_SUPERVISOR_HOME) of at most ${maxHome} bytes, such as ~/.cm-supervisor`,
+    2,
+  );
+}
+
 /** Who runs the home's loop: the daemon, or a command in-process; `serves` when it listens on the socket. */
 const LockSchema = z.object({
   pid: z.number().int().positive(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_PLAN_BYTES } from '../contract/plan.js';
 import { APPROVAL_DECISIONS } from '../state/events.js';
 
 /**
@@ -9,7 +10,8 @@ import { APPROVAL_DECISIONS } from '../state/events.js';
  */
 // 4: `allowUnsafe` in dispatch options and chatDecide (a daemon of 3 would dispatch any plan).
 export const DAEMON_PROTOCOL_VERSION = 4;
-export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+/** The longest request (and partial line held for one): a plan is at most MAX_PLAN_BYTES; twice that leaves room for the envelope and JSON escapes. */
+export const MAX_REQUEST_BYTES = 2 * MAX_PLAN_BYTES;
 
 export const RequestEnvelopeSchema = z.object({ id: z.number().int().nonnegative(), method: z.string(), params: z.unknown().optional() });
 
@@ -60,6 +62,41 @@ export const METHOD_PARAMS = {
 
 export type DaemonMethod = keyof typeof METHOD_PARAMS;
 
+export type ParsedRequest =
+  | { ok: true; id: number; method: DaemonMethod; params: Record<string, unknown> }
+  | { ok: false; id: number | null; error: { code: number; message: string } };
+
+/**
+ * Reads one request line: valid, or an error reply naming where it went wrong (a position in the
+ * line, or the path of the field). Never throws: the line is whatever a local process sent.
+ */
+export function parseRequest(line: string): ParsedRequest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch (error) {
+    return { ok: false, id: null, error: { code: ERROR_CODES.parse, message: `not JSON (${(error as Error).message}): send one JSON object per line` } };
+  }
+  const envelope = RequestEnvelopeSchema.safeParse(raw);
+  if (!envelope.success) {
+    return { ok: false, id: null, error: { code: ERROR_CODES.invalidRequest, message: `a request needs a numeric "id" and a "method": ${describeIssues(envelope.error, [])}` } };
+  }
+  const { id, method } = envelope.data;
+  // Own keys only: "toString" or "__proto__" must be unknown methods, not a crash.
+  const schema = Object.hasOwn(METHOD_PARAMS, method) ? (METHOD_PARAMS as Record<string, z.ZodType>)[method] : undefined;
+  if (!schema) return { ok: false, id, error: { code: ERROR_CODES.unknownMethod, message: `unknown method "${method}"` } };
+  const params = schema.safeParse(envelope.data.params ?? {});
+  if (!params.success) {
+    return { ok: false, id, error: { code: ERROR_CODES.invalidParams, message: `invalid params for ${method}: ${describeIssues(params.error, ['params'])}` } };
+  }
+  return { ok: true, id, method: method as DaemonMethod, params: params.data as Record<string, unknown> };
+}
+
+/** Each problem with the path of its field: `params.filter.limit: Too small: expected number to be >0`. */
+function describeIssues(error: z.ZodError, root: string[]): string {
+  return error.issues.map((issue) => `${[...root, ...issue.path.map(String)].join('.') || 'the request'}: ${issue.message}`).join('; ');
+}
+
 export const ERROR_CODES = {
   parse: -32700,
   invalidRequest: -32600,
@@ -67,6 +104,8 @@ export const ERROR_CODES = {
   invalidParams: -32602,
   supervisor: -32000,
   notHello: -32002,
+  /** Past one of the daemon's bounds (connections, request size): the connection is closed after this. */
+  limit: -32003,
 } as const;
 
 /** `data` of an error reply: enough for the client to rethrow the same error kind. */

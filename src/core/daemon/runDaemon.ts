@@ -7,7 +7,7 @@ import { packageInfo } from '../packageInfo.js';
 import { StateStore } from '../persistence/stateStore.js';
 import type { SupervisorState } from '../state/model.js';
 import { ensurePrivateHome } from '../persistence/privateHome.js';
-import { acquireDaemonLock, daemonPaths } from './home.js';
+import { acquireDaemonLock, checkSocketPath, daemonPaths } from './home.js';
 import { DaemonServer } from './server.js';
 
 export interface DaemonOptions {
@@ -34,6 +34,8 @@ export interface DaemonOptions {
   /** Replaces the state file writer (tests simulate a full disk). */
   writeState?: (path: string, data: string) => void;
   log?: (line: string) => void;
+  /** Stops the daemon when aborted, whatever it is doing (starting included). */
+  signal?: AbortSignal;
 }
 
 export interface RunningDaemon {
@@ -61,17 +63,21 @@ export const DEFAULT_STOP_GRACE_MS = 10_000;
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const log = options.log ?? (() => {});
   const startedAtMs = Date.now();
-  ensurePrivateHome(options.home);
   const paths = daemonPaths(options.home);
   const serve = options.serve ?? true;
+  if (serve) checkSocketPath(paths.socket);
+  ensurePrivateHome(options.home);
   const releaseLock = acquireDaemonLock(options.home, startedAtMs, { holder: options.holder ?? 'daemon', serves: serve });
   let stopWatching = () => {};
+  // What a failed start has to undo; set as each part starts.
+  let supervisor: Supervisor | null = null;
+  let server: DaemonServer | null = null;
+  let listening = false;
   try {
     const configStore = new ConfigStore(options.home);
     const config: Config = configStore.read();
     const hostsOf = (c: Config) => (options.codexBinExplicit ? withNamedCodexBin(hostSpecs(c)) : hostSpecs(c));
     let writeFailing = false;
-    let supervisor: Supervisor | null = null;
     const store = new StateStore(paths.state, {
       debounceMs: options.saveDebounceMs ?? 500,
       ...(options.writeState ? { write: options.writeState } : {}),
@@ -143,8 +149,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     let resolveStopped: () => void = () => {};
     const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
     let stopping: Promise<void> | null = null;
-    const server = serve
+    server = serve
       ? new DaemonServer(sup, {
+          log,
           version: packageInfo().version,
           status: () => ({
             pid: process.pid,
@@ -160,11 +167,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           reloadConfig,
         })
       : null;
+    const listener = server;
     const stop = (stopOptions: StopOptions = {}): Promise<void> => {
       stopping ??= (async () => {
-        log('stopping');
+        log(`stopping: ${stopOptions.reason ?? 'the daemon stopped'}`);
         stopWatching();
-        await server?.close(stopOptions.reason ?? 'the daemon stopped');
+        await listener?.close(stopOptions.reason ?? 'the daemon stopped');
         await sup.stop(stopOptions);
         // The last save: an app-server's exit may still be reported after stop() resolved, and
         // must not schedule a write after the lock is released (a new daemon may own the file).
@@ -172,32 +180,56 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         store.schedule(sup.liveState() as SupervisorState);
         store.flush();
         releaseLock();
-        if (server) {
-          try {
-            unlinkSync(paths.socket);
-          } catch {
-            // Already gone.
-          }
-        }
+        if (listener) removeSocket(paths.socket);
         log('stopped');
         resolveStopped();
       })();
       return stopping;
     };
 
-    if (server) {
-      await server.listen(paths.socket);
+    // A signal stops the daemon in any phase from here on; one that came earlier stops it now.
+    const signal = options.signal;
+    const onSignal = () => void stop({ graceMs: DEFAULT_STOP_GRACE_MS, reason: `stopped by ${String(signal?.reason ?? 'a signal')}` });
+    if (signal?.aborted) onSignal();
+    else signal?.addEventListener('abort', onSignal, { once: true });
+    const running: RunningDaemon = { supervisor: sup, socketPath: paths.socket, stopped, stop, reloadConfig };
+    if (listener && !stopping) {
+      listening = true;
+      await listener.listen(paths.socket);
       log(`listening on ${paths.socket} (pid ${process.pid})`);
     }
+    if (stopping) return running;
     const starting = sup.start();
-    if (options.awaitStart === false) starting.catch((error: unknown) => log(`start: ${error instanceof Error ? error.message : String(error)}`));
-    else await starting;
-    store.schedule(sup.liveState() as SupervisorState);
-    return { supervisor: sup, socketPath: paths.socket, stopped, stop, reloadConfig };
+    const logStartError = (error: unknown) => log(`start: ${error instanceof Error ? error.message : String(error)}`);
+    if (options.awaitStart === false) starting.catch(logStartError);
+    else {
+      try {
+        await starting;
+      } catch (error) {
+        // Stopped while starting: what failed because of the stop is not a start failure.
+        if (!stopping) throw error;
+        logStartError(error);
+      }
+    }
+    // After a stop the lock is released: another daemon may own the state file by now.
+    if (!stopping) store.schedule(sup.liveState() as SupervisorState);
+    return running;
   } catch (error) {
+    // A failed start leaves nothing behind: no listener (it would keep the process alive), no app-server, no socket, no lock.
     stopWatching();
+    await server?.close('the daemon could not start').catch(() => {});
+    if (listening) removeSocket(paths.socket);
+    await supervisor?.stop().catch(() => {});
     releaseLock();
     throw error;
+  }
+}
+
+function removeSocket(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone.
   }
 }
 

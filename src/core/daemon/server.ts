@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { z } from 'zod';
 import type { DecideOptions, SupervisorApi } from '../api/supervisorApi.js';
 import { PlanValidationError, SupervisorError } from '../errors.js';
 import { LineDecoder } from '../protocol/lineDecoder.js';
@@ -10,16 +9,42 @@ import {
   DAEMON_PROTOCOL_VERSION,
   ERROR_CODES,
   MAX_REQUEST_BYTES,
-  METHOD_PARAMS,
-  RequestEnvelopeSchema,
+  parseRequest,
   type DaemonMethod,
   type DaemonStatus,
 } from './protocol.js';
 
-/** A client that has this much unsent output is behind: it gets a resync instead of events. */
+// Every connection is bounded, and so is their number: a client that asks without reading, or
+// sends garbage, costs the daemon a few MB at most, and the others do not notice it.
+
+/** A subscribed client this many bytes behind (beyond the snapshots it reads) gets a resync instead of events. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/**
+ * A client this many bytes of replies behind (beyond the snapshots it reads) is disconnected: it
+ * asks without reading. Twice MAX_BUFFERED_BYTES, where events to a slow client stop, so an
+ * attached TUI in a burst still gets its replies (a feed of 2,000 entries is about 1 MB); a
+ * client pipelining snapshots is cut off after a few MB instead of growing the daemon by gigabytes.
+ */
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+/**
+ * Snapshot replies (of a state that can be several MB) that do not count as being behind while
+ * they are read: the one a client reads, and one more a resync asks for meanwhile. A third
+ * before the first is read counts: only a client asking without reading does that.
+ */
+const SNAPSHOT_ALLOWANCE = 2;
+/**
+ * Requests of one client handled at once. More wait, and its socket is not read meanwhile
+ * (backpressure, not an error): the TUI's "ack all" sends one request per open signal.
+ */
+const MAX_REQUESTS_IN_FLIGHT = 32;
+/** Connections at once: a user's attached TUIs, commands and scripts fit many times over. */
+const MAX_CONNECTIONS = 64;
+/** The partial line of a client that has not said hello yet: a hello is a few hundred bytes. */
+const MAX_BYTES_BEFORE_HELLO = 64 * 1024;
 
 export interface DaemonServerHooks {
+  /** daemon.log: why a client was disconnected or refused. */
+  log: (line: string) => void;
   status: () => DaemonStatus;
   /** `daemon.stop` was asked for (with how long running turns may take); the reply is sent first. */
   stop: (graceMs: number | undefined) => void;
@@ -29,6 +54,9 @@ export interface DaemonServerHooks {
 }
 
 interface Client {
+  /** Names it in the log, with what it said in its hello. */
+  id: number;
+  name: string | null;
   socket: Socket;
   greeted: boolean;
   unsubscribe: (() => void) | null;
@@ -36,8 +64,14 @@ interface Client {
   /** Lines not written yet: what one turn of the event loop produced goes out in one write. */
   outbox: string[];
   outboxBytes: number;
-  /** Bytes of snapshots sent and maybe not drained yet: a client reading a big one is not behind. */
+  /** Snapshot replies queued since its queue was last empty (at most SNAPSHOT_ALLOWANCE), and their bytes. */
+  snapshots: number;
   snapshotBytes: number;
+  /** Requests being handled, and the ones read but waiting their turn. */
+  inFlight: number;
+  waiting: string[];
+  /** Disconnected by us: nothing more is read or sent. */
+  closed: boolean;
 }
 
 /**
@@ -47,6 +81,9 @@ interface Client {
 export class DaemonServer {
   private server: Server | null = null;
   private readonly clients = new Set<Client>();
+  private nextClientId = 1;
+  /** Connections refused since the daemon reached MAX_CONNECTIONS (logged when it starts and ends). */
+  private refused = 0;
 
   constructor(
     private readonly api: SupervisorApi,
@@ -83,8 +120,12 @@ export class DaemonServer {
     }
     const server = this.server;
     if (!server) return;
+    // A client that does not read would hold the close (and the daemon's exit) for ever.
+    const dropping = setTimeout(() => {
+      for (const client of this.clients) client.socket.destroy();
+    }, LAST_WORD_MS);
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const client of this.clients) client.socket.destroy();
+    clearTimeout(dropping);
   }
 
   get clientCount(): number {
@@ -92,69 +133,134 @@ export class DaemonServer {
   }
 
   private accept(socket: Socket): void {
-    const client: Client = { socket, greeted: false, unsubscribe: null, behind: false, outbox: [], outboxBytes: 0, snapshotBytes: 0 };
+    socket.on('error', () => {});
+    if (this.clients.size >= MAX_CONNECTIONS) {
+      if (this.refused++ === 0) this.hooks.log(`refusing connections: ${this.clients.size} are open, the most the daemon serves`);
+      endWith(socket, { id: null, error: { code: ERROR_CODES.limit, message: `the daemon serves at most ${MAX_CONNECTIONS} connections at once; close some and try again` } });
+      return;
+    }
+    const client: Client = {
+      id: this.nextClientId++,
+      name: null,
+      socket,
+      greeted: false,
+      unsubscribe: null,
+      behind: false,
+      outbox: [],
+      outboxBytes: 0,
+      snapshots: 0,
+      snapshotBytes: 0,
+      inFlight: 0,
+      waiting: [],
+      closed: false,
+    };
     this.clients.add(client);
+    // The partial line is bounded too: a longer one is never buffered.
     const decoder = new LineDecoder(MAX_REQUEST_BYTES);
     socket.on('data', (chunk: Buffer) => {
+      if (client.closed) return;
       const { lines, oversized } = decoder.push(chunk);
-      if (oversized > 0) this.send(client, { id: null, error: { code: ERROR_CODES.invalidRequest, message: `request over ${MAX_REQUEST_BYTES} bytes` } });
-      for (const line of lines) {
-        // handleLine answers every failure itself; this only guards the daemon against a bug there.
-        this.handleLine(client, line).catch((error: unknown) =>
-          this.send(client, { id: null, error: { code: ERROR_CODES.supervisor, message: `internal error: ${error instanceof Error ? error.message : String(error)}` } }),
-        );
+      if (oversized > 0) {
+        this.disconnect(client, `sent a request over ${MAX_REQUEST_BYTES} bytes`, true);
+        return;
       }
+      if (!client.greeted && decoder.partialBytes > MAX_BYTES_BEFORE_HELLO) {
+        this.disconnect(client, `sent more than ${MAX_BYTES_BEFORE_HELLO} bytes of a line before its hello`, true);
+        return;
+      }
+      for (const line of lines) client.waiting.push(line);
+      this.pump(client);
     });
     socket.on('drain', () => {
+      client.snapshots = 0;
       client.snapshotBytes = 0;
       if (client.behind && socket.writableLength < MAX_BUFFERED_BYTES / 2) {
         client.behind = false;
         this.send(client, { method: 'supervisor.resync' });
       }
     });
-    socket.on('error', () => {});
     socket.on('close', () => {
+      client.closed = true;
       client.unsubscribe?.();
       this.clients.delete(client);
+      if (this.refused > 0 && this.clients.size < MAX_CONNECTIONS) {
+        this.hooks.log(`accepting connections again (${this.refused} refused meanwhile)`);
+        this.refused = 0;
+      }
     });
   }
 
+  /** Handles waiting requests, up to MAX_REQUESTS_IN_FLIGHT at once; the socket is read again once none waits. */
+  private pump(client: Client): void {
+    while (!client.closed && client.waiting.length > 0 && client.inFlight < MAX_REQUESTS_IN_FLIGHT) {
+      const line = client.waiting.shift()!;
+      client.inFlight++;
+      // handleLine answers every failure itself; this only guards the daemon against a bug there.
+      this.handleLine(client, line)
+        .catch((error: unknown) => this.reply(client, { id: null, error: { code: ERROR_CODES.supervisor, message: `internal error: ${error instanceof Error ? error.message : String(error)}` } }))
+        .finally(() => {
+          client.inFlight--;
+          this.pump(client);
+        });
+    }
+    if (client.closed) return;
+    if (client.waiting.length > 0) client.socket.pause();
+    else client.socket.resume();
+  }
+
+  /** Bytes queued for the client and not read yet, beyond the snapshots it is allowed to be reading. */
+  private unread(client: Client): number {
+    const queued = client.socket.writableLength + client.outboxBytes;
+    if (queued === 0) {
+      client.snapshots = 0;
+      client.snapshotBytes = 0;
+    }
+    return Math.max(0, queued - client.snapshotBytes);
+  }
+
+  /** Queues a reply; a client that lets replies pile up unread is disconnected. */
+  private reply(client: Client, message: unknown, snapshot = false): void {
+    this.unread(client);
+    const bytes = this.send(client, message);
+    if (snapshot && client.snapshots < SNAPSHOT_ALLOWANCE) {
+      client.snapshots++;
+      client.snapshotBytes += bytes;
+    }
+    const unread = this.unread(client);
+    if (unread > MAX_QUEUED_BYTES) this.disconnect(client, `did not read its replies (${unread} bytes waiting, over the limit of ${MAX_QUEUED_BYTES})`);
+  }
+
+  /** Drops the connection and logs why; `tell`: the client is sent the reason first (it is reading). */
+  private disconnect(client: Client, reason: string, tell = false): void {
+    if (client.closed) return;
+    client.closed = true;
+    this.hooks.log(`client #${client.id}${client.name === null ? '' : ` (${client.name})`} disconnected: ${reason}`);
+    client.unsubscribe?.();
+    client.unsubscribe = null;
+    client.waiting = [];
+    client.outbox = [];
+    client.outboxBytes = 0;
+    if (tell) endWith(client.socket, { id: null, error: { code: ERROR_CODES.limit, message: `${reason}; disconnected` } });
+    else client.socket.destroy();
+  }
+
   private async handleLine(client: Client, line: string): Promise<void> {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch {
-      this.send(client, { id: null, error: { code: ERROR_CODES.parse, message: 'not JSON: send one JSON object per line' } });
+    const request = parseRequest(line);
+    if (!request.ok) {
+      this.reply(client, { id: request.id, error: request.error });
       return;
     }
-    const envelope = RequestEnvelopeSchema.safeParse(raw);
-    if (!envelope.success) {
-      this.send(client, { id: null, error: { code: ERROR_CODES.invalidRequest, message: 'a request needs a numeric "id" and a "method"' } });
-      return;
-    }
-    const { id, method } = envelope.data;
-    // Own keys only: "toString" or "__proto__" must be unknown methods, not a crash.
-    const schema = Object.hasOwn(METHOD_PARAMS, method) ? (METHOD_PARAMS as Record<string, z.ZodType>)[method] : undefined;
-    if (!schema) {
-      this.send(client, { id, error: { code: ERROR_CODES.unknownMethod, message: `unknown method "${method}"` } });
-      return;
-    }
-    const params = schema.safeParse(envelope.data.params ?? {});
-    if (!params.success) {
-      this.send(client, { id, error: { code: ERROR_CODES.invalidParams, message: `invalid params for ${method}: ${z.prettifyError(params.error).replace(/\n/g, '; ')}` } });
-      return;
-    }
+    const { id, method, params } = request;
     if (!client.greeted && method !== 'hello') {
-      this.send(client, { id, error: { code: ERROR_CODES.notHello, message: 'send "hello" with the protocol version first' } });
+      this.reply(client, { id, error: { code: ERROR_CODES.notHello, message: 'send "hello" with the protocol version first' } });
       return;
     }
     try {
-      const result = await this.call(client, method as DaemonMethod, params.data as Record<string, unknown>);
-      const bytes = this.send(client, { id, result: result ?? null });
-      if (method === 'supervisor.snapshot' || method === 'supervisor.subscribe') client.snapshotBytes += bytes;
-      if (method === 'daemon.stop') this.hooks.stop((params.data as { graceMs?: number }).graceMs);
+      const result = await this.call(client, method, params);
+      this.reply(client, { id, result: result ?? null }, method === 'supervisor.snapshot' || method === 'supervisor.subscribe');
+      if (method === 'daemon.stop') this.hooks.stop(params.graceMs as number | undefined);
     } catch (error) {
-      this.send(client, { id, error: errorReply(error) });
+      this.reply(client, { id, error: errorReply(error) });
     }
   }
 
@@ -165,6 +271,8 @@ export class DaemonServer {
           throw new SupervisorError(`the daemon speaks protocol ${DAEMON_PROTOCOL_VERSION}, this client ${String(p.protocolVersion)}; restart the daemon after upgrading`, 2);
         }
         client.greeted = true;
+        // Shown in daemon.log: one line per entry, whatever the client calls itself.
+        client.name = (p.client as string).replace(/[\u0000-\u001f\u007f]/g, '?');
         return { protocolVersion: DAEMON_PROTOCOL_VERSION, version: this.hooks.version, pid: process.pid };
       }
       case 'supervisor.snapshot':
@@ -190,7 +298,7 @@ export class DaemonServer {
           client.unsubscribe = this.api.subscribe((change) => {
             if (client.behind) return;
             // A slow client is not buffered without bound: it re-syncs from a snapshot later.
-            if (client.socket.writableLength + client.outboxBytes - client.snapshotBytes > MAX_BUFFERED_BYTES) {
+            if (this.unread(client) > MAX_BUFFERED_BYTES) {
               client.behind = true;
               return;
             }
@@ -211,7 +319,7 @@ export class DaemonServer {
 
   /** Queues one message for the client; returns its size. */
   private send(client: Client, message: unknown): number {
-    if (client.socket.destroyed) return 0;
+    if (client.closed || client.socket.destroyed) return 0;
     const line = `${JSON.stringify(message)}\n`;
     client.outbox.push(line);
     client.outboxBytes += line.length;
@@ -227,6 +335,15 @@ export class DaemonServer {
     client.outboxBytes = 0;
     if (!client.socket.destroyed) client.socket.write(data);
   }
+}
+
+/** How long a closing connection may take to deliver its last line before it is dropped. */
+const LAST_WORD_MS = 1_000;
+
+/** Sends a last message and closes; a peer that does not read it within LAST_WORD_MS is dropped. */
+function endWith(socket: Socket, message: unknown): void {
+  socket.end(`${JSON.stringify(message)}\n`);
+  setTimeout(() => socket.destroy(), LAST_WORD_MS).unref();
 }
 
 function errorReply(error: unknown): { code: number; message: string; data?: unknown } {

@@ -27,6 +27,8 @@ export interface ConnectContext {
   /** Timeouts and grace periods of every connection. */
   connection?: Partial<Omit<ConnectionOptions, 'transport' | 'argv' | 'cwd' | 'env'>>;
   now?: () => number;
+  /** Ends the attempt (a handshake still waiting) when aborted: the supervisor stops. */
+  signal?: AbortSignal;
 }
 
 /** How long `codex app-server daemon start` may take (it installs a managed copy first). */
@@ -145,7 +147,13 @@ async function startCodexDaemon(spec: HostSpec, ctx: ConnectContext): Promise<vo
 
 async function handshake(ctx: ConnectContext, transport: TransportFactory, extra: Pick<ConnectionOptions, 'argv' | 'notFoundHint'>): Promise<AppServerConnection> {
   const connection = new AppServerConnection({ ...ctx.connection, ...extra, transport, ...(ctx.now ? { now: ctx.now } : {}) });
-  await connection.start();
+  const onAbort = () => void connection.stop();
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await connection.start();
+  } finally {
+    ctx.signal?.removeEventListener('abort', onAbort);
+  }
   return connection;
 }
 

@@ -24,8 +24,8 @@ export interface RestartPolicy {
 export interface HostRunnerContext {
   state: () => SupervisorState;
   emit: (event: SupervisorEvent) => void;
-  /** Opens a connection to the host's app-server (connectHost, or a test's fake). */
-  connect: (spec: HostSpec) => Promise<HostConnection>;
+  /** Opens a connection to the host's app-server (connectHost, or a test's fake); `signal` ends an attempt still in progress. */
+  connect: (spec: HostSpec, signal: AbortSignal) => Promise<HostConnection>;
   now: () => number;
   random: () => number;
   restart: RestartPolicy;
@@ -73,6 +73,9 @@ export class HostRunner {
   }
 
   /** The first connection attempt; resolves once it settled (up or failed), catch-up included. */
+  /** Aborted by stop(): a connection attempt waiting for its handshake ends then, not at its timeout. */
+  private readonly connecting = new AbortController();
+
   start(): Promise<void> {
     this.startedOnce = true;
     return this.connect();
@@ -104,6 +107,7 @@ export class HostRunner {
   /** Closes the connection. A private app-server ends with it; Codex's daemon runs on. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.connecting.abort();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const client = this.client;
     if (client && !client.connection.isClosed) {
@@ -168,7 +172,7 @@ export class HostRunner {
     this.ctx.emit({ type: 'connection/starting', atMs: this.ctx.now(), host });
     let opened: HostConnection;
     try {
-      opened = await this.ctx.connect(this.spec);
+      opened = await this.ctx.connect(this.spec, this.connecting.signal);
     } catch (error) {
       if (!this.stopping) {
         const message = error instanceof Error ? error.message : String(error);

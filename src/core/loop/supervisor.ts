@@ -94,7 +94,7 @@ export class Supervisor implements SupervisorApi {
     this.runnerContext = {
       state: () => this.state,
       emit: (event) => this.emit(event),
-      connect: options.connect ?? ((spec) => connectHost(spec, { codexBin: options.codexBin, env, connection: options.connection, now: this.now })),
+      connect: options.connect ?? ((spec, signal) => connectHost(spec, { codexBin: options.codexBin, env, connection: options.connection, now: this.now, signal })),
       now: this.now,
       random: this.random,
       restart: { ...DEFAULTS.restart, ...options.restart },

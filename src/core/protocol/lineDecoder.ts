@@ -15,6 +15,11 @@ export class LineDecoder {
 
   constructor(private readonly maxLineBytes = 64 * 1024 * 1024) {}
 
+  /** Bytes of the line not finished yet. */
+  get partialBytes(): number {
+    return this.pendingBytes;
+  }
+
   /** Returns the complete lines in `chunk` (without `\n` or `\r\n`), skipping blank ones. */
   push(chunk: Buffer | string): { lines: string[]; oversized: number } {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
