@@ -511,18 +511,20 @@ describe('daemon: several attached clients', () => {
       const client = await clientOf(socketPath);
       const seen: StateChange[] = [];
       client.subscribe((c) => seen.push(c));
-      const tick = (seq: number) => `${JSON.stringify({ method: 'supervisor.event', params: { seq, event: { type: 'health/tick', atMs: 1_000 + seq } } })}\n`;
+      // Events numbered from `seq` on, in one message as the daemon sends a turn's worth.
+      const ticks = (seq: number, count = 1) =>
+        `${JSON.stringify({ method: 'supervisor.events', params: { seq, events: Array.from({ length: count }, (_, i) => ({ type: 'health/tick', atMs: 1_000 + seq + i })) } })}\n`;
       await expect.poll(() => snapshots.length, { timeout: WAIT_MS }).toBe(1);
-      peer!.write(tick(1) + tick(2));
+      peer!.write(ticks(1, 2));
       await expect.poll(() => seen.length, { timeout: WAIT_MS }).toBe(2);
       // The copy is the daemon's state moved on by the events, read without asking the daemon.
       expect((await client.snapshot()).seq).toBe(2);
       expect(snapshots).toHaveLength(1);
       // 3 and 4 went missing: a resync, a new snapshot (the daemon is at 5 by then), and on from there.
       snapshotSeq = 5;
-      peer!.write(tick(5));
+      peer!.write(ticks(5));
       await expect.poll(() => snapshots.length, { timeout: WAIT_MS }).toBe(2);
-      peer!.write(tick(6));
+      peer!.write(ticks(6));
       await expect.poll(() => seen.length, { timeout: WAIT_MS }).toBe(4);
       expect(seen.map((c) => [c.eventType, c.seq])).toEqual([
         ['health/tick', 1],
@@ -542,15 +544,15 @@ describe('daemon: several attached clients', () => {
       expect(read2).toEqual([]);
       expect(snapshots).toHaveLength(3);
       replyDelayMs = 0;
-      peer!.write(tick(41));
+      peer!.write(ticks(41));
       await expect.poll(() => seen.length, { timeout: WAIT_MS }).toBe(6);
       expect(seen.slice(4).map((c) => [c.eventType, c.seq])).toEqual([
         ['resync', 0],
         ['health/tick', 41],
       ]);
       // Garbage from the peer is ignored, not fatal.
-      peer!.write('not json\n{"method":"supervisor.event","params":{"seq":"x"}}\n');
-      peer!.write(tick(42));
+      peer!.write('not json\n{"method":"supervisor.events","params":{"seq":"x","events":[]}}\n');
+      peer!.write(ticks(42));
       await expect.poll(() => seen.length, { timeout: WAIT_MS }).toBe(7);
       expect(seen.at(-1)).toMatchObject({ eventType: 'health/tick', seq: 42 });
       expect((await client.snapshot()).seq).toBe(42);

@@ -11,7 +11,7 @@ import { sleep } from '../util/timeout.js';
 import {
   DAEMON_PROTOCOL_VERSION,
   DaemonStatusSchema,
-  EventNotificationSchema,
+  EventsNotificationSchema,
   HelloResultSchema,
   MAX_REQUEST_BYTES,
   ResponseSchema,
@@ -301,8 +301,13 @@ export class DaemonClient implements SupervisorApi {
     } catch {
       return;
     }
-    const event = EventNotificationSchema.safeParse(raw);
-    if (event.success) return this.onEvent(event.data.params.seq, event.data.params.event as unknown as SupervisorEvent);
+    const batch = EventsNotificationSchema.safeParse(raw);
+    if (batch.success) {
+      const { seq, events } = batch.data.params;
+      // A gap drops the copy: the rest of the batch is held for the snapshot that follows.
+      events.forEach((event, i) => this.onEvent(seq + i, event as unknown as SupervisorEvent));
+      return;
+    }
     if (ResyncNotificationSchema.safeParse(raw).success) {
       void this.resync().catch(() => {});
       return;

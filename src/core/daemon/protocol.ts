@@ -8,7 +8,8 @@ import { APPROVAL_DECISIONS } from '../state/events.js';
  * `daemon.status` / `daemon.stop`. Every request is validated here before it reaches the
  * supervisor: any local process of the same user can connect.
  */
-// 4: `allowUnsafe` in dispatch options and chatDecide (a daemon of 3 would dispatch any plan).
+// 4: `allowUnsafe` in dispatch options and chatDecide (a daemon of 3 would dispatch any plan);
+// events sent in batches (`supervisor.events`).
 export const DAEMON_PROTOCOL_VERSION = 4;
 /** The longest request (and partial line held for one): a plan is at most MAX_PLAN_BYTES; twice that leaves room for the envelope and JSON escapes. */
 export const MAX_REQUEST_BYTES = 2 * MAX_PLAN_BYTES;
@@ -119,10 +120,14 @@ export const ResponseSchema = z.union([
   z.object({ id: z.number(), error: z.object({ code: z.number(), message: z.string(), data: ErrorDataSchema.optional() }) }),
 ]);
 
-/** A reduced event, for the client's copy of the state (the reducer checks what it reads). */
-export const EventNotificationSchema = z.object({
-  method: z.literal('supervisor.event'),
-  params: z.object({ seq: z.number().int(), event: z.looseObject({ type: z.string(), atMs: z.number() }) }),
+/**
+ * Reduced events, for the client's copy of the state (the reducer checks what it reads): those
+ * of one turn of the daemon's event loop in one message, numbered from `seq` on. One parse of a
+ * batch costs a client far less than one per event.
+ */
+export const EventsNotificationSchema = z.object({
+  method: z.literal('supervisor.events'),
+  params: z.object({ seq: z.number().int(), events: z.array(z.looseObject({ type: z.string(), atMs: z.number() })).min(1) }),
 });
 export const ResyncNotificationSchema = z.object({ method: z.literal('supervisor.resync') });
 /** Sent to every client before the daemon closes on purpose: why (an attached TUI shows it while it waits). */

@@ -61,8 +61,8 @@ interface Client {
   greeted: boolean;
   unsubscribe: (() => void) | null;
   behind: boolean;
-  /** Lines not written yet: what one turn of the event loop produced goes out in one write. */
-  outbox: string[];
+  /** Not written yet: what one turn of the event loop produced goes out in one write. */
+  outbox: Outgoing[];
   outboxBytes: number;
   /** Snapshot replies queued since its queue was last empty (at most SNAPSHOT_ALLOWANCE), and their bytes. */
   snapshots: number;
@@ -73,6 +73,9 @@ interface Client {
   /** Disconnected by us: nothing more is read or sent. */
   closed: boolean;
 }
+
+/** A message as it is, or events in a row, written as one `supervisor.events` message. */
+type Outgoing = { line: string } | { seq: number; events: string[] };
 
 /**
  * Serves the SupervisorApi on a Unix socket readable by its owner only. Bad input gets an
@@ -303,7 +306,7 @@ export class DaemonServer {
               return;
             }
             // The event itself: the client reduces it into its own copy of the state.
-            if (change.event) this.send(client, { method: 'supervisor.event', params: { seq: change.seq, event: change.event } });
+            if (change.event) this.sendEvent(client, change.seq, change.event);
           });
         }
         // Taken as the listener starts, before any later event: the client's copy starts here.
@@ -321,20 +324,42 @@ export class DaemonServer {
   private send(client: Client, message: unknown): number {
     if (client.closed || client.socket.destroyed) return 0;
     const line = `${JSON.stringify(message)}\n`;
-    client.outbox.push(line);
-    client.outboxBytes += line.length;
-    if (client.outbox.length === 1) setImmediate(() => this.flush(client));
+    this.queue(client, { line }, line.length);
     return line.length;
+  }
+
+  /** Queues an event, in the same message as the events queued just before it. */
+  private sendEvent(client: Client, seq: number, event: unknown): void {
+    if (client.socket.destroyed) return;
+    const json = JSON.stringify(event);
+    const last = client.outbox.at(-1);
+    if (last && 'events' in last && last.seq + last.events.length === seq) {
+      last.events.push(json);
+      client.outboxBytes += json.length + 1;
+    } else {
+      this.queue(client, { seq, events: [json] }, json.length + 60);
+    }
+  }
+
+  private queue(client: Client, outgoing: Outgoing, bytes: number): void {
+    client.outbox.push(outgoing);
+    client.outboxBytes += bytes;
+    if (client.outbox.length === 1) setImmediate(() => this.flush(client));
   }
 
   /** Writes what is waiting, in order: a burst of events costs one write, not one each. */
   private flush(client: Client): void {
     if (client.outbox.length === 0) return;
-    const data = client.outbox.length === 1 ? client.outbox[0]! : client.outbox.join('');
+    const data = client.outbox.map(lineOf).join('');
     client.outbox = [];
     client.outboxBytes = 0;
     if (!client.socket.destroyed) client.socket.write(data);
   }
+}
+
+function lineOf(outgoing: Outgoing): string {
+  if ('line' in outgoing) return outgoing.line;
+  return `{"method":"supervisor.events","params":{"seq":${outgoing.seq},"events":[${outgoing.events.join(',')}]}}\n`;
 }
 
 /** How long a closing connection may take to deliver its last line before it is dropped. */
