@@ -4,7 +4,7 @@
  * same storm generator, served by a real DaemonServer on a Unix socket in a temp directory. The
  * TUI side runs in a child process (attachedTui.ts): a real DaemonClient keeping its copy of
  * the state, and the App on it. So the child's CPU is what a user's attached TUI costs, and
- * this process's CPU is the daemon's share (generator, reduce, one JSON line per event).
+ * this process's CPU is the daemon's share (generator, reduce, each event serialized, one message per batch).
  *
  * The child reports its CPU, frames and the bytes read on its socket from the storm's start
  * until it has reduced the storm's last event; the bytes are set against the events' own JSON.

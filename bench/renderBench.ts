@@ -356,8 +356,8 @@ export async function main(): Promise<void> {
   console.log('runs in a child process on a DaemonClient, as `cm-supervisor attach` runs it (attachedStorm.ts).');
   console.log('  CPU of the child: user + system over wall, from the storm\'s start until it had reduced the storm\'s last event.');
   console.log('  Target ratio: the attached TUI\'s process ÷ the in-process storm\'s process (App, generator and reducer): in both, the');
-  console.log('  process the user\'s TUI runs in. The daemon side (generator, reduce, a JSON line written per event) is not part of it.');
-  console.log('  The client\'s copy: the same storm to a second child without the App (socket reads, JSON.parse, message check, reduce).');
+  console.log('  process the user\'s TUI runs in. The daemon side (generator, reduce, each event serialized, the events of a turn of its loop sent as one message) is not part of it.');
+  console.log('  The client\'s copy: the same storm to a second child without the App (socket reads, JSON.parse and check of each batch, reduce).');
   console.log('  Socket bytes: read by the child over the storm (the server\'s lines), per event, against JSON.stringify(event) in UTF-8.');
   console.log('  Attaching: hello, the subscription\'s snapshot and the App\'s first snapshot read. Before the measured storm, a');
   console.log('  2 s storm warms the child up, as the render samples warmed up the in-process App.');
