@@ -86,4 +86,21 @@ describe('DispatchLedger', () => {
     await ledger.update(claimIfNew(ledger, 1));
     expect(new DispatchLedger(join(dir, 'ledger.json')).get('p:a1')?.status).toBe('sending');
   });
+  it('what another writer puts in the file is seen at once, also after this ledger read or wrote it', async () => {
+    const path = join(dir, 'ledger.json');
+    const mine = new DispatchLedger(path);
+    const theirs = new DispatchLedger(path);
+    await mine.update(claimIfNew(mine, 0));
+    expect(Object.keys(mine.read())).toEqual(['p:a0']);
+    await theirs.update(claimIfNew(theirs, 1));
+    expect(mine.get('p:a1')).toMatchObject({ status: 'sending' });
+    expect(await mine.update(claimIfNew(mine, 1))).toBe(false);
+    // Edited in place by hand (same inode): seen too.
+    const onDisk = JSON.parse(await readFile(path, 'utf8'));
+    delete onDisk.entries['p:a0'];
+    await writeFile(path, JSON.stringify(onDisk));
+    expect(mine.get('p:a0')).toBeUndefined();
+    expect(await mine.update(claimIfNew(mine, 0))).toBe(true);
+    expect(Object.keys(new DispatchLedger(path).read()).sort()).toEqual(['p:a0', 'p:a1']);
+  });
 });

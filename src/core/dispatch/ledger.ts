@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, type BigIntStats } from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomicAsync } from '../persistence/atomicWrite.js';
 import { isAlive, ProcessIdentitySchema, thisProcess, withFileLock } from '../persistence/fileLock.js';
@@ -35,7 +35,9 @@ const LOCK_WAIT_MS = 15_000;
  * Which plan actions were dispatched, on disk: one truth for every process of the home, so a
  * plan is never sent twice (several `--no-daemon` runs, a daemon and a run without it, two
  * clients of one daemon). Every change is a read-check-record of the file as it is on disk now,
- * under an exclusive lock file beside it (`<ledger>.lock`); nothing is cached between changes.
+ * under an exclusive lock file beside it (`<ledger>.lock`). A parse is reused only while the file
+ * is the very one this instance last read or wrote (same inode, size and modification time: every
+ * write is a rename of a new file), so a change by another process is always seen.
  *
  * An entry is `sending` from before `turn/start` until its turn id is known (`sent`). A
  * `sending` entry whose sender is no longer at work (its process died, or it gave up without an
@@ -45,6 +47,8 @@ const LOCK_WAIT_MS = 15_000;
 export class DispatchLedger {
   /** Set when an unreadable ledger was moved aside at load. */
   setAside: string | null = null;
+  /** The file as last read or written here, and its entries (never changed in place: changes replace entries). */
+  private known: { identity: string; entries: LedgerEntries } | null = null;
 
   constructor(
     readonly path: string,
@@ -55,10 +59,15 @@ export class DispatchLedger {
 
   /** The entries as on disk now (an unreadable file is moved aside first, never overwritten). */
   read(): LedgerEntries {
-    if (!existsSync(this.path)) return {};
+    const identity = this.identity();
+    if (identity === null) return {};
+    if (this.known?.identity === identity) return { ...this.known.entries };
     try {
       const result = LedgerFileSchema.safeParse(JSON.parse(readFileSync(this.path, 'utf8')));
-      if (result.success) return result.data.entries;
+      if (result.success) {
+        this.known = { identity, entries: result.data.entries };
+        return { ...result.data.entries };
+      }
     } catch {
       // Unreadable: moved aside below.
     }
@@ -166,9 +175,21 @@ export class DispatchLedger {
     });
   }
 
+  /** Which file is at the path now (null: none); a rename of another over it changes the inode. */
+  private identity(): string | null {
+    let stats: BigIntStats;
+    try {
+      stats = statSync(this.path, { bigint: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+  }
+
   private async apply(changes: ((entries: LedgerEntries) => unknown)[]): Promise<({ ok: true; value: unknown } | { ok: false; error: Error })[]> {
     const entries = this.read();
-    const before = JSON.stringify(entries);
+    const before = new Map(Object.entries(entries));
     const values = changes.map((change) => {
       try {
         return { ok: true as const, value: change(entries) };
@@ -176,7 +197,15 @@ export class DispatchLedger {
         return { ok: false as const, error: error instanceof Error ? error : new Error(String(error)) };
       }
     });
-    if (JSON.stringify(entries) !== before) await writeFileAtomicAsync(this.path, `${JSON.stringify({ version: 1, entries }, null, 2)}\n`);
+    // Changes replace or delete entries, never edit one: comparing references finds them all.
+    const keys = Object.keys(entries);
+    if (keys.length !== before.size || keys.some((key) => before.get(key) !== entries[key])) {
+      this.known = null;
+      await writeFileAtomicAsync(this.path, `${JSON.stringify({ version: 1, entries }, null, 2)}\n`);
+      // Still under the lock: no other process can have written since.
+      const identity = this.identity();
+      if (identity !== null) this.known = { identity, entries };
+    }
     return values;
   }
 }
