@@ -1,8 +1,9 @@
 import type { ApprovalRecord, FeedEntry, HostRecord, QuestionRecord, SupervisorState, ThreadRecord, WorkspaceRecord } from '../core/state/model.js';
 import { openSignals, selectFeed, signalCounts } from '../core/state/selectors.js';
 import { approvalSubject } from '../core/state/digest.js';
-import { hostHealth, transportWords } from '../core/state/hostText.js';
-import { oneLine } from '../core/util/text.js';
+import { activitySeries, tokensUsed } from '../core/state/activity.js';
+import { hostHealth, transportWords, windowName } from '../core/state/hostText.js';
+import { formatTokens, oneLine, sparkline } from '../core/util/text.js';
 import { relativeTime } from '../core/util/time.js';
 
 /**
@@ -91,7 +92,8 @@ export function operationsRows(state: SupervisorState, nowMs: number): OpsRow[] 
     const host = state.hosts[name];
     if (host) rows.push(remembered(host, nowMs, hostRow));
     for (const w of list) {
-      rows.push(remembered(w, nowMs, workspaceRow));
+      // Tokens follow the threads: the row is derived again at the next tick of the clock.
+      rows.push(remembered(w, nowMs, (ws, now) => workspaceRow(ws, now, threads.get(w.name) ?? [])));
       for (const t of threads.get(w.name) ?? []) rows.push(remembered(t, nowMs, threadRow));
     }
   }
@@ -131,7 +133,17 @@ function hostRow(h: HostRecord, nowMs: number): OpsRow {
   };
 }
 
-function workspaceRow(w: WorkspaceRecord): OpsRow {
+/** The last 30 minutes in 15 bars of two minutes each: it fits the column at 80x24. */
+function activityBars(w: WorkspaceRecord, nowMs: number): string {
+  const minutes = activitySeries(w.activity, nowMs);
+  if (!minutes.some((n) => n > 0)) return '';
+  const pairs: number[] = [];
+  for (let i = 0; i < minutes.length; i += 2) pairs.push(minutes[i]! + (minutes[i + 1] ?? 0));
+  return sparkline(pairs);
+}
+
+function workspaceRow(w: WorkspaceRecord, nowMs: number, threads: readonly ThreadRecord[]): OpsRow {
+  const tokens = tokensUsed(threads);
   return {
     key: `ws:${w.name}`,
     kind: 'workspace',
@@ -140,7 +152,7 @@ function workspaceRow(w: WorkspaceRecord): OpsRow {
     status: workspaceStatus(w),
     name: w.name,
     task: w.path,
-    last: '',
+    last: [tokens > 0 ? `${formatTokens(tokens)} tok` : '', activityBars(w, nowMs)].filter(Boolean).join(' '),
     next: w.status === 'disconnected' ? `host ${w.host} is down` : '',
     blockers: '',
     blockerTone: 'plain',
@@ -190,6 +202,8 @@ export interface HeaderModel {
   threads: { total: number; running: number; waiting: number };
   badges: { kind: string; count: number; tone: Tone }[];
   codexVersions: string[];
+  /** The most used of the accounts' limits (`5h 42% · 7d 13%`), or null before Codex reports any. */
+  limits: { text: string; tone: Tone } | null;
 }
 
 const BADGE_TONES: Record<string, Tone> = { needs_approval: 'warn', failed: 'error', stalled: 'warn', disconnected: 'error', completed: 'ok' };
@@ -213,7 +227,20 @@ export function headerModel(state: SupervisorState): HeaderModel {
       .filter(([, n]) => n > 0)
       .map(([kind, count]) => ({ kind, count, tone: BADGE_TONES[kind] ?? 'plain' })),
     codexVersions: [...new Set(Object.values(state.hosts).flatMap((h) => (h.codexVersion ? [h.codexVersion] : [])))],
+    limits: limitsMeter(state),
   };
+}
+
+function limitsMeter(state: SupervisorState): HeaderModel['limits'] {
+  const limits = Object.values(state.hosts).flatMap((h) => (h.rateLimits ? [h.rateLimits] : []));
+  const reached = limits.find((l) => l.reached);
+  if (reached) return { text: `reached (${reached.reached})`, tone: 'error' };
+  // Hosts may run as different accounts: the one closest to its limit is the one to watch.
+  const used = (l: (typeof limits)[number]) => Math.max(l.primary?.usedPercent ?? 0, l.secondary?.usedPercent ?? 0);
+  const worst = limits.filter((l) => l.primary || l.secondary).sort((a, b) => used(b) - used(a))[0];
+  if (!worst) return null;
+  const text = [worst.primary, worst.secondary].flatMap((w) => (w ? [`${windowName(w.windowMins)} ${Math.round(w.usedPercent)}%`] : [])).join(' · ');
+  return { text, tone: used(worst) >= 90 ? 'error' : used(worst) >= 70 ? 'warn' : 'plain' };
 }
 
 export type QueueItem = { kind: 'approval'; approval: ApprovalRecord } | { kind: 'question'; question: QuestionRecord };

@@ -23,9 +23,11 @@ export interface RealCodexEnv {
 }
 
 /** The real bundled codex app-server, offline, against a mock model on 127.0.0.1. */
-export async function startRealCodexEnv(opts: { reply?: (req: MockRequest) => MockReply; streamIdleTimeoutMs?: number } = {}): Promise<RealCodexEnv> {
+export async function startRealCodexEnv(
+  opts: { reply?: (req: MockRequest) => MockReply; streamIdleTimeoutMs?: number; responseHeaders?: Record<string, string> } = {},
+): Promise<RealCodexEnv> {
   const codexBin = requireBundledCodexBinary();
-  const mock = await startMockResponsesServer(opts.reply ? { reply: opts.reply } : undefined);
+  const mock = await startMockResponsesServer({ ...(opts.reply ? { reply: opts.reply } : {}), ...(opts.responseHeaders ? { responseHeaders: opts.responseHeaders } : {}) });
   const home = await createOfflineCodexHome({ baseUrl: mock.baseUrl, streamIdleTimeoutMs: opts.streamIdleTimeoutMs });
   const dirs: string[] = [];
   const connections: AppServerConnection[] = [];

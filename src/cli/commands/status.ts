@@ -15,7 +15,7 @@ export async function statusCommand(globals: GlobalOptions, opts: { json?: boole
   let state: SupervisorState;
   try {
     state = await handle.api.snapshot();
-    io.out(opts.json ? `${JSON.stringify(statusDocument(state, handle.mode), null, 2)}\n` : statusText(state, Date.now(), handle.mode));
+    io.out(opts.json ? `${JSON.stringify(statusDocument(state, handle.mode, Date.now()), null, 2)}\n` : statusText(state, Date.now(), handle.mode));
   } finally {
     await handle.close();
   }

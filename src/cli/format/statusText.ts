@@ -1,17 +1,21 @@
-import { hostHealth, transportWords } from '../../core/state/hostText.js';
+import { activitySeries, tokensUsed } from '../../core/state/activity.js';
+import { hostHealth, rateLimitWords, transportWords } from '../../core/state/hostText.js';
 import { openSignals, signalCounts, threadsOf } from '../../core/state/selectors.js';
 import type { SupervisorState } from '../../core/state/model.js';
-import { oneLine } from '../../core/util/text.js';
+import { formatTokens, oneLine, sparkline } from '../../core/util/text.js';
 import { relativeTime } from '../../core/util/time.js';
 
 /** The status document `status --json` prints: stable field names, no internal bookkeeping. */
-export function statusDocument(state: SupervisorState, mode: 'in-process' | 'daemon') {
+export function statusDocument(state: SupervisorState, mode: 'in-process' | 'daemon', nowMs: number) {
   return {
     mode,
     counts: { signals: signalCounts(state) },
     hosts: Object.values(state.hosts).map((h) => ({ ...h, workspaces: Object.values(state.workspaces).flatMap((w) => (w.host === h.name ? [w.name] : [])) })),
     workspaces: Object.values(state.workspaces).map((w) => ({
       ...w,
+      tokens: tokensUsed(threadsOf(state, w.name)),
+      // Events per minute over the last 30 minutes, oldest first.
+      activity: activitySeries(w.activity, nowMs),
       threads: threadsOf(state, w.name).map((t) => ({
         id: t.id,
         title: t.title,
@@ -49,13 +53,18 @@ export function statusText(state: SupervisorState, nowMs: number, mode: 'in-proc
       const served = workspaces.filter((w) => w.host === h.name).map((w) => w.name);
       lines.push(`  ${h.name}  [${h.status}]  ${[h.target, transportWords(h), hostHealth(h)].filter(Boolean).join(' · ')}`);
       lines.push(`    serves: ${served.join(', ')}`);
+      const limits = rateLimitWords(h.rateLimits, nowMs);
+      if (limits) lines.push(`    limits: ${limits}`);
       if (h.lastError && h.status !== 'ready') lines.push(`    error: ${oneLine(h.lastError.message, 300)}`);
     }
   }
   for (const w of workspaces) {
     lines.push('');
-    lines.push(`${w.name}  [${w.status}]  ${w.host === 'local' ? w.path : `${w.host}:${w.path}`}`);
     const threads = threadsOf(state, w.name);
+    const tokens = tokensUsed(threads);
+    const series = activitySeries(w.activity, nowMs);
+    const lastHalfHour = series.some((n) => n > 0) ? `  last 30 min |${sparkline(series)}|` : '';
+    lines.push(`${w.name}  [${w.status}]  ${w.host === 'local' ? w.path : `${w.host}:${w.path}`}${tokens > 0 ? `  ${formatTokens(tokens)} tokens` : ''}${lastHalfHour}`);
     if (threads.length === 0) lines.push('  (no threads)');
     for (const t of threads) {
       const flags = t.waitingOnApproval ? ' waiting-on-approval' : t.waitingOnUserInput ? ' waiting-on-input' : '';

@@ -55,7 +55,18 @@ export function demoReply(req: MockRequest): MockReply {
  */
 export async function createDemoEnvironment(): Promise<DemoEnvironment> {
   const root = await mkdtemp(join(tmpdir(), 'cm-supervisor-demo-'));
-  const mock = await startMockResponsesServer({ reply: demoReply });
+  // Quota headers as the real API sends them: the header's usage meter has something to show.
+  const resetAtSec = Math.floor(Date.now() / 1000) + 2 * 3600;
+  const mock = await startMockResponsesServer({
+    reply: demoReply,
+    responseHeaders: {
+      'x-codex-primary-used-percent': '42',
+      'x-codex-primary-window-minutes': '300',
+      'x-codex-primary-reset-at': String(resetAtSec),
+      'x-codex-secondary-used-percent': '13',
+      'x-codex-secondary-window-minutes': '10080',
+    },
+  });
   try {
     const home = await createOfflineCodexHome({ baseUrl: mock.baseUrl, parentDir: root, streamIdleTimeoutMs: 10_000 });
     const names = ['billing-api', 'web-app', 'infra'];

@@ -39,6 +39,8 @@ const SLOW_REPLY_MS = 1500;
 
 export async function startMockResponsesServer(opts?: {
   reply?: (req: MockRequest) => MockReply;
+  /** Sent with every response, e.g. the `x-codex-primary-used-percent` quota headers Codex reads. */
+  responseHeaders?: Record<string, string>;
 }): Promise<MockResponsesServer> {
   const reply = opts?.reply ?? defaultReply;
   const requests: MockRequest[] = [];
@@ -57,6 +59,7 @@ export async function startMockResponsesServer(opts?: {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(opts?.responseHeaders ?? {})) res.setHeader(name, value);
     const path = (req.url ?? '').split('?')[0];
     if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, { models: [] });
     if (req.method !== 'POST' || path !== '/v1/responses') return sendJson(res, 404, { error: { message: 'not found' } });

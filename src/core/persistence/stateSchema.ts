@@ -22,6 +22,8 @@ const nullableNumber = z.number().nullable();
 
 const ConnectionStatusSchema = z.enum(['starting', 'ready', 'disconnected', 'restarting', 'stopped']);
 
+const RateLimitWindowSchema = z.object({ usedPercent: z.number(), windowMins: nullableNumber, resetsAtMs: nullableNumber });
+
 const HostSchema = z.object({
   name: z.string(),
   kind: z.enum(['local', 'ssh', 'command']),
@@ -36,6 +38,16 @@ const HostSchema = z.object({
   lastError: z.object({ message: z.string(), stderrTail: z.array(z.string()), atMs: z.number() }).nullable(),
   connectedAtMs: nullableNumber,
   awaySinceMs: nullableNumber,
+  rateLimits: z
+    .object({
+      name: z.string().nullable(),
+      primary: RateLimitWindowSchema.nullable(),
+      secondary: RateLimitWindowSchema.nullable(),
+      reached: z.string().nullable(),
+      atMs: z.number(),
+    })
+    .nullable()
+    .default(null),
 });
 assertType<Equal<z.infer<typeof HostSchema>, HostRecord>>();
 
@@ -46,6 +58,7 @@ const WorkspaceSchema = z.object({
   status: ConnectionStatusSchema,
   stallAfterMs: z.number(),
   resumeThreadIds: z.array(z.string()),
+  activity: z.array(z.object({ minute: z.number(), events: z.number() })).default([]),
 });
 assertType<Equal<z.infer<typeof WorkspaceSchema>, WorkspaceRecord>>();
 

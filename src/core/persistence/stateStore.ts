@@ -38,6 +38,7 @@ const MIGRATIONS: Record<number, (raw: Record<string, unknown>) => Record<string
         lastError: lastError ?? null,
         connectedAtMs: connectedAtMs ?? null,
         awaySinceMs: null,
+        rateLimits: null,
       };
     }
     return { ...raw, state: { ...state, workspaces, hosts: local ? { local } : {} } };

@@ -16,6 +16,7 @@ import type { AgentMessageDeltaNotification } from './generated/v2/AgentMessageD
 import type { WarningNotification } from './generated/v2/WarningNotification.js';
 import type { GuardianWarningNotification } from './generated/v2/GuardianWarningNotification.js';
 import type { WindowsWorldWritableWarningNotification } from './generated/v2/WindowsWorldWritableWarningNotification.js';
+import type { AccountRateLimitsUpdatedNotification } from './generated/v2/AccountRateLimitsUpdatedNotification.js';
 import { RequestIdSchema } from './wire.js';
 import { assertType, type SchemaFitsGenerated } from './typeCheck.js';
 
@@ -124,6 +125,22 @@ export const TokenUsageUpdatedSchema = z.object({
   }),
 });
 assertType<SchemaFitsGenerated<z.infer<typeof TokenUsageUpdatedSchema>['tokenUsage'], ThreadTokenUsage>>();
+
+const RateLimitWindowSchema = z.object({
+  usedPercent: z.number(),
+  windowDurationMins: z.number().nullable().optional(),
+  resetsAt: z.number().nullable().optional(),
+});
+/** Sparse: a null or absent value leaves what was known (Codex's own advice to clients). */
+export const RateLimitsUpdatedSchema = z.object({
+  rateLimits: z.object({
+    limitName: z.string().nullable().optional(),
+    primary: RateLimitWindowSchema.nullable().optional(),
+    secondary: RateLimitWindowSchema.nullable().optional(),
+    rateLimitReachedType: z.string().nullable().optional(),
+  }),
+});
+assertType<SchemaFitsGenerated<z.infer<typeof RateLimitsUpdatedSchema>, AccountRateLimitsUpdatedNotification>>();
 
 export const ErrorNotificationSchema = z.object({
   error: TurnErrorSchema,

@@ -1,5 +1,5 @@
 import type { ThreadItem, ThreadStatus, TurnError } from '../protocol/messages.js';
-import type { ApprovalRecord, ChatMessage, HostRecord, HostTransport, NotificationSettings, PlanStep, QuestionRecord } from './model.js';
+import type { ApprovalRecord, ChatMessage, HostRecord, HostTransport, NotificationSettings, PlanStep, QuestionRecord, RateLimitWindow } from './model.js';
 
 /**
  * Everything that can happen to the supervisor, as past-tense facts. Time (`atMs`) and ids
@@ -22,6 +22,8 @@ export type SupervisorEvent =
   | { type: 'connection/stopped'; atMs: number; host: string }
   | { type: 'connection/warning'; atMs: number; host: string; message: string }
   | { type: 'host/health'; atMs: number; host: string; pingMs: number; rssBytes: number | null }
+  /** Sparse: a null field leaves what was known. */
+  | { type: 'host/rateLimits'; atMs: number; host: string; name: string | null; primary: RateLimitWindow | null; secondary: RateLimitWindow | null; reached: string | null }
   /** config.json's notification settings, at start and whenever the file changes. */
   | { type: 'settings/notifications'; atMs: number; settings: NotificationSettings }
   /** The daemon started from a persisted state: nothing of the old processes is alive. */

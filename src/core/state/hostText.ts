@@ -1,4 +1,5 @@
-import type { HostRecord } from './model.js';
+import type { HostRecord, RateLimits, RateLimitWindow } from './model.js';
+import { formatDuration } from '../util/time.js';
 
 /** How a host reaches its app-server, in words: `attached to Codex's daemon`, `private app-server`. */
 export function transportWords(host: Pick<HostRecord, 'transport' | 'kind'>): string {
@@ -16,4 +17,31 @@ export function hostHealth(host: HostRecord): string {
   ]
     .filter((part) => part !== null)
     .join(' · ');
+}
+
+/** A window's length as people say it: `5h`, `7d`, `90m`. */
+export function windowName(mins: number | null): string {
+  if (mins === null) return 'limit';
+  if (mins % 1440 === 0) return `${mins / 1440}d`;
+  if (mins % 60 === 0) return `${mins / 60}h`;
+  return `${mins}m`;
+}
+
+/** `2h 10m`, or in days for a weekly window: `3d 4h`. */
+function untilWords(ms: number): string {
+  const hours = Math.floor(ms / 3_600_000);
+  return hours >= 48 ? `${Math.floor(hours / 24)}d ${hours % 24}h` : formatDuration(ms);
+}
+
+function windowWords(w: RateLimitWindow, nowMs: number): string {
+  const resets = w.resetsAtMs !== null && w.resetsAtMs > nowMs ? ` (resets in ${untilWords(w.resetsAtMs - nowMs)})` : '';
+  return `${windowName(w.windowMins)} ${Math.round(w.usedPercent)}% used${resets}`;
+}
+
+/** The account's usage limits in words (`5h 42% used (resets in 2h 10m) · 7d 13% used`); '' when Codex reported none. */
+export function rateLimitWords(limits: RateLimits | null, nowMs: number): string {
+  if (!limits) return '';
+  const windows = [limits.primary, limits.secondary].filter((w): w is RateLimitWindow => w !== null).map((w) => windowWords(w, nowMs));
+  if (limits.reached) windows.unshift(`limit reached (${limits.reached})`);
+  return windows.join(' · ');
 }

@@ -41,7 +41,34 @@ export interface HostRecord {
   connectedAtMs: number | null;
   /** When the last connection ended: what threads did after it is told "while you were away". */
   awaySinceMs: number | null;
+  /** The usage limits of the account this host's Codex runs as, as Codex last reported them. */
+  rateLimits: RateLimits | null;
 }
+
+/** One usage window of the account: how much is used and when it starts again. */
+export interface RateLimitWindow {
+  usedPercent: number;
+  windowMins: number | null;
+  resetsAtMs: number | null;
+}
+
+export interface RateLimits {
+  name: string | null;
+  /** The shorter window (e.g. 5 hours) and the longer one (e.g. a week). */
+  primary: RateLimitWindow | null;
+  secondary: RateLimitWindow | null;
+  /** Set while a limit is reached (Codex's word for which). */
+  reached: string | null;
+  atMs: number;
+}
+
+/** Events in one minute of a workspace (`minute`: epoch minutes); the last ACTIVITY_MINUTES kept. */
+export interface ActivityMinute {
+  minute: number;
+  events: number;
+}
+
+export const ACTIVITY_MINUTES = 30;
 
 export interface WorkspaceRecord {
   name: string;
@@ -54,6 +81,8 @@ export interface WorkspaceRecord {
   stallAfterMs: number;
   /** Threads that were loaded when the app-server went away: resumed once it is back. */
   resumeThreadIds: string[];
+  /** Thread events per minute, oldest first, for its activity sparkline. */
+  activity: ActivityMinute[];
 }
 
 export type SignalKind = 'needs_approval' | 'failed' | 'completed' | 'stalled' | 'disconnected';

@@ -17,6 +17,7 @@ import {
   ThreadStartedSchema,
   ThreadStatusChangedSchema,
   TokenUsageUpdatedSchema,
+  RateLimitsUpdatedSchema,
   TurnNotificationSchema,
   UserInputParamsSchema,
   WarningSchema,
@@ -26,7 +27,7 @@ import {
 } from '../protocol/messages.js';
 import { schemaCheck } from '../protocol/schemaCheck.js';
 import type { SeenThread, SupervisorEvent } from './events.js';
-import type { ApprovalRecord, QuestionRecord } from './model.js';
+import type { ApprovalRecord, QuestionRecord, RateLimitWindow } from './model.js';
 import { HANDLED_METHODS, IGNORED_METHODS, PROGRESS_METHODS } from './protocolMethods.js';
 import { UNTITLED } from './threadRecords.js';
 
@@ -108,6 +109,12 @@ function parseParams<S extends z.ZodType>(schema: S, host: string, atMs: number,
   return p instanceof Mismatch ? new BadParams(host, atMs, method, p.error, params) : p;
 }
 
+/** Codex gives the reset as epoch seconds. */
+function rateLimitWindow(w: { usedPercent: number; windowDurationMins?: number | null; resetsAt?: number | null } | null | undefined): RateLimitWindow | null {
+  if (!w) return null;
+  return { usedPercent: w.usedPercent, windowMins: w.windowDurationMins ?? null, resetsAtMs: w.resetsAt == null ? null : w.resetsAt * 1000 };
+}
+
 // Module-level, like parseParams: closures made per notification cost an allocation each.
 function isEvent(v: unknown): v is BadParams {
   return v instanceof BadParams;
@@ -166,6 +173,12 @@ export function normalizeNotification(host: string, workspace: string, n: Notifi
             lastTokens: p.tokenUsage.last.totalTokens,
             contextWindow: p.tokenUsage.modelContextWindow ?? null,
           };
+    }
+    case 'account/rateLimits/updated': {
+      const p = parseParams(RateLimitsUpdatedSchema, host, atMs, method, params);
+      if (isEvent(p)) return p;
+      const { limitName, primary, secondary, rateLimitReachedType } = p.rateLimits;
+      return { type: 'host/rateLimits', atMs, host, name: limitName ?? null, primary: rateLimitWindow(primary), secondary: rateLimitWindow(secondary), reached: rateLimitReachedType ?? null };
     }
     case 'warning':
     case 'guardianWarning': {

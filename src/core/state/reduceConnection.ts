@@ -29,6 +29,7 @@ type ConnectionEvent = Extract<
       | 'connection/stopped'
       | 'connection/warning'
       | 'host/health'
+      | 'host/rateLimits'
       | 'protocol/error'
       | 'thread/resumeFailed';
   }
@@ -57,6 +58,7 @@ export function reduceConnectionEvent(state: SupervisorState, effects: Effect[],
         lastError: existing?.lastError ?? null,
         connectedAtMs: existing?.connectedAtMs ?? null,
         awaySinceMs: existing?.awaySinceMs ?? null,
+        rateLimits: existing?.rateLimits ?? null,
       };
       return;
     }
@@ -69,6 +71,7 @@ export function reduceConnectionEvent(state: SupervisorState, effects: Effect[],
         status: state.hosts[event.host]?.status ?? existing?.status ?? 'stopped',
         stallAfterMs: event.stallAfterMs,
         resumeThreadIds: existing?.resumeThreadIds ?? [],
+        activity: existing?.activity ?? [],
       };
       return;
     }
@@ -178,6 +181,21 @@ export function reduceConnectionEvent(state: SupervisorState, effects: Effect[],
       if (host.pingMs === event.pingMs && host.rssBytes === event.rssBytes) return;
       state.hosts[host.name] = { ...host, pingMs: event.pingMs, rssBytes: event.rssBytes };
       return;
+    case 'host/rateLimits': {
+      const known = host.rateLimits;
+      state.hosts[host.name] = {
+        ...host,
+        rateLimits: {
+          name: event.name ?? known?.name ?? null,
+          primary: event.primary ?? known?.primary ?? null,
+          secondary: event.secondary ?? known?.secondary ?? null,
+          // Not sparse: a snapshot without it says no limit is reached now.
+          reached: event.reached,
+          atMs,
+        },
+      };
+      return;
+    }
     case 'connection/warning':
       addServerWarning(state, host.name, event.message);
       return;

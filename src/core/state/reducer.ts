@@ -1,4 +1,5 @@
 import type { Effect, SupervisorEvent } from './events.js';
+import { countActivity } from './activity.js';
 import { pushFeed } from './feed.js';
 import { SUPERVISOR_WORKSPACE, type SupervisorState } from './model.js';
 import { reduceChat } from './reduceChat.js';
@@ -12,6 +13,18 @@ import { addServerWarning } from './warnings.js';
 import { oneLine } from '../util/text.js';
 
 /** What most events produce: shared, and frozen so that no caller can add to it. */
+/** What an agent does now (catching up on what it did while we were away is not activity). */
+const LIVE_EVENTS = new Set<SupervisorEvent['type']>([
+  'item/started',
+  'item/completed',
+  'item/progress',
+  'turn/started',
+  'turn/completed',
+  'turn/error',
+  'plan/updated',
+  'diff/updated',
+]);
+
 const NO_EFFECTS = Object.freeze([]) as unknown as Effect[];
 
 /**
@@ -40,8 +53,10 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'thread/caughtUp':
     case 'turn/interruptedByStop':
       reduceThreadEvent(state, effects, event);
+      if (LIVE_EVENTS.has(event.type)) countActivity(state, event.workspace, event.atMs);
       break;
     case 'host/health':
+    case 'host/rateLimits':
     case 'host/added':
     case 'host/removed':
     case 'workspace/added':

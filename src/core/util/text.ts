@@ -63,3 +63,18 @@ export function displayCommand(command: string): string {
 export function shortThreadId(id: string): string {
   return id.slice(-6);
 }
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** Counts as a line of bars scaled to the largest; a quiet span is a space. */
+export function sparkline(series: readonly number[]): string {
+  const max = Math.max(0, ...series);
+  return series.map((n) => (n <= 0 || max === 0 ? ' ' : BARS[Math.min(BARS.length - 1, Math.floor((n / max) * (BARS.length - 1)))])).join('');
+}
+
+/** A token count as people read it: `950`, `12.3k`, `4.1M`. */
+export function formatTokens(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}

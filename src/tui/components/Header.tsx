@@ -18,6 +18,7 @@ export function Header({ model, mode, width }: { model: HeaderModel; mode: strin
             {` ${b.kind} ${b.count}`}
           </Text>
         ))}
+        {model.limits && <Text color={color(model.limits.tone)}>{` · limits ${model.limits.text}`}</Text>}
         {summary}
       </Text>
     </Box>

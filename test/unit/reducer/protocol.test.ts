@@ -26,7 +26,7 @@ describe('unknown notifications', () => {
   });
 
   it('deliberately ignored methods produce no event at all', () => {
-    expect(note('account/rateLimits/updated', { rateLimits: {} })).toBeNull();
+    expect(note('account/updated', { authMode: null, planType: null })).toBeNull();
     expect(note('remoteControl/status/changed', { status: 'disabled' })).toBeNull();
     expect(note('thread/goal/cleared', { threadId: 't' })).toBeNull();
     expect(note('deprecationNotice', { summary: 's', details: null })).toBeNull();
