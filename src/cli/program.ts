@@ -7,6 +7,8 @@ import { dispatchCommand, type DispatchCliOptions } from './commands/dispatch.js
 import { doctorCommand } from './commands/doctor.js';
 import { daemonRun, daemonStart, daemonStatus, daemonStop } from './commands/daemon.js';
 import { schemaCommand } from './commands/schema.js';
+import { approveCommand, interruptCommand, type ApproveCliOptions } from './commands/threadActions.js';
+import { APPROVAL_DECISIONS } from '../core/state/events.js';
 import { hostAdd, hostList, hostRemove, hostSet, type HostCliOptions, type HostSetCliOptions } from './commands/host.js';
 import { feedCommand, statusCommand } from './commands/status.js';
 import { workspaceAdd, workspaceList, workspaceRemove } from './commands/workspace.js';
@@ -202,6 +204,26 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .option('--json', 'print the entries as JSON (with --follow: one JSON object per line)')
     .option('--follow', 'keep printing new entries as they come (Ctrl-C stops)')
     .action(async (opts: { json?: boolean; needsInput?: boolean; workspace?: string; limit?: string; follow?: boolean }) => feedCommand(globals(), opts, io));
+
+  program
+    .command('approve')
+    .description('answer approvals that wait (as `3` in the TUI does): one by its KEY (see status --json or the error listing them), or --all')
+    .argument('[key]', 'the approval key, e.g. api#3')
+    .option('--all', 'every approval that waits')
+    .addOption(new Option('--decision <decision>', 'how to answer').choices([...APPROVAL_DECISIONS]).default('accept'))
+    .option('--json', 'print {decision, answered, skipped} as JSON')
+    .action(async (key: string | undefined, opts: ApproveCliOptions) => {
+      outcome.exitCode = await approveCommand(globals(), key, opts, io);
+    });
+
+  program
+    .command('interrupt')
+    .description("stop a thread's running turn")
+    .argument('<thread>', 'the thread id, or its last characters as feed, dispatch and status show them')
+    .option('--json', 'print {threadId, turnId, workspace, interrupted} as JSON')
+    .action(async (thread: string, opts: { json?: boolean }) => {
+      outcome.exitCode = await interruptCommand(globals(), thread, opts, io);
+    });
 
   program
     .command('dispatch')

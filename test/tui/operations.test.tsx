@@ -14,7 +14,8 @@ describe('operations view at 80x24', () => {
     const r = renderApp(everyStatusApi());
     await r.waitFor('old session');
     expect(r.lineWith('▣ local')).toMatch(/^● ready\s+▣ local\s+up 1m · codex 0.171.0/);
-    expect(r.frame()).toMatch(/^● ready\s+ws1\s*$/m);
+    // The workspace row ends with the sparkline of its last 30 minutes (the scenario ran this minute).
+    expect(r.frame()).toMatch(/^● ready\s+ws1\s+[▁▂▃▄▅▆▇█]\s*$/m);
     expect(r.lineWith('install deps')).toMatch(/^! approval\s+└ install deps\s+\d+s ago started a turn\s+waiting for your appro/);
     expect(r.lineWith('refactor parser')).toMatch(/^▶ running\s+└ refactor parser\s+\d+s ago started a turn\s+working on the current/);
     expect(r.lineWith('run migrations')).toMatch(/^✗ failed\s+└ run migrations\s+15s ago failed: data.*failed: send new/);

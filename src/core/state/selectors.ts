@@ -88,3 +88,16 @@ export function workspaceForCwd(state: SupervisorState, host: string, cwd: strin
   }
   return best?.name ?? null;
 }
+
+/**
+ * The thread a person means by `ref`: its full id, or the end of it (the short id the feed,
+ * dispatch and the TUI print) when only one thread's id ends so. An error names what is wrong.
+ */
+export function findThread(state: SupervisorState, ref: string): { thread: ThreadRecord } | { problem: string } {
+  const exact = state.threads[ref];
+  if (exact) return { thread: exact };
+  const matches = ref.length >= 4 ? Object.values(state.threads).filter((t) => t.id.endsWith(ref)) : [];
+  if (matches.length === 1) return { thread: matches[0]! };
+  if (matches.length > 1) return { problem: `"${ref}" is the end of ${matches.length} thread ids (${matches.map((t) => t.id).join(', ')}); give more of it` };
+  return { problem: `no thread "${ref}" (give its id, or the last 6 characters shown by feed, dispatch and status)` };
+}
