@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageInfo } from '../../src/core/packageInfo.js';
 import { npmEnv, packProject, type Packed } from '../support/packProject.js';
 import { startRealCodexEnv, type RealCodexEnv } from '../support/realCodex.js';
+import { spawnInTerminal, type TerminalSession } from '../support/terminal.js';
 
 /** Versions of every copy of `name` in the tree below `dir` (npm nests a copy a dependent's range needs). */
 function installedVersions(dir: string, name: string): string[] {
@@ -36,6 +37,7 @@ describe('the package as users install it: npm pack, then npm i -g of the tarbal
   let prefix: string;
   let installed: string;
   let codex: RealCodexEnv;
+  let session: TerminalSession | null = null;
   const bin = () => join(prefix, 'bin', 'cm-supervisor');
 
   beforeAll(async () => {
@@ -52,6 +54,7 @@ describe('the package as users install it: npm pack, then npm i -g of the tarbal
     codex = await startRealCodexEnv();
   }, 180_000);
   afterAll(async () => {
+    session?.dispose();
     await codex?.cleanup();
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -85,5 +88,12 @@ describe('the package as users install it: npm pack, then npm i -g of the tarbal
     expect(doctor.stderr).toBe('');
     expect(doctor.exitCode).toBe(0);
     expect(JSON.parse(doctor.stdout)).toMatchObject({ ok: true, codexBinarySource: 'bundled', codexVersion: '0.171.0', codexHome: codex.home.dir, home });
+  });
+
+  it('the installed command draws the operations view (Ink and React load from the installed tree)', async () => {
+    session = spawnInTerminal(bin(), ['demo'], { cols: 100, rows: 30, env: { NO_COLOR: '1' } });
+    await session.waitForText('Needs you (1)', 30_000);
+    session.write('q');
+    expect((await session.waitForExit(15_000)).exitCode).toBe(0);
   });
 });
