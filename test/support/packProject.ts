@@ -4,18 +4,13 @@ import { cpSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PROJECT = fileURLToPath(new URL('../..', import.meta.url));
-
-export interface PackedFile {
-  path: string;
-  size: number;
-}
+const PROJECT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface Packed {
   tarball: string;
-  /** Compressed size in bytes. */
-  size: number;
-  files: PackedFile[];
+  /** Paths inside the package, as `package/` would hold them. */
+  files: string[];
+  /** Names of the bundled dependencies. */
   bundled: string[];
 }
 
@@ -32,8 +27,8 @@ export function npmEnv(): Record<string, undefined> {
 export async function packProject(destination: string): Promise<Packed> {
   const from = lstatSync(join(PROJECT, 'node_modules')).isSymbolicLink() ? stageCheckout(join(destination, 'checkout')) : PROJECT;
   const result = await execa('npm', ['pack', '--json', '--pack-destination', destination], { cwd: from, env: npmEnv() });
-  const [packed] = JSON.parse(result.stdout) as [{ filename: string; size: number; files: PackedFile[]; bundled: string[] }];
-  return { tarball: join(destination, packed.filename), size: packed.size, files: packed.files, bundled: packed.bundled };
+  const [packed] = JSON.parse(result.stdout) as [{ filename: string; files: { path: string }[]; bundled: string[] }];
+  return { tarball: join(destination, packed.filename), files: packed.files.map((f) => f.path), bundled: packed.bundled };
 }
 
 /**
