@@ -54,7 +54,7 @@ function keyOf(char: string): KeyPress {
     case '\r':
       return { input: char, key: { ...NO_KEY, return: true } };
     case '\t':
-      return { input: char, key: { ...NO_KEY, tab: true } };
+      return { input: '', key: { ...NO_KEY, tab: true } };
     case '\b':
       return { input: '', key: { ...NO_KEY, backspace: true } };
     case '\u007f':
@@ -62,7 +62,7 @@ function keyOf(char: string): KeyPress {
   }
   // '\n' is not Enter to Ink (terminals send '\r'); it stays a plain character.
   const code = char.codePointAt(0)!;
-  if (code >= 1 && code <= 26 && char !== '\n') return { input: String.fromCharCode(code + 96), key: { ...NO_KEY, ctrl: true } };
+  if (code <= 26 && char !== '\n') return { input: String.fromCharCode(code + 96), key: { ...NO_KEY, ctrl: true } };
   return { input: char, key: { ...NO_KEY, shift: /^[A-Z]$/.test(char) } };
 }
 

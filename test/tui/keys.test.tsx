@@ -1,9 +1,9 @@
-import { Text } from 'ink';
+import { Text, useInput, type Key } from 'ink';
 import { cleanup, render } from 'ink-testing-library';
 import { useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useKeys } from '../../src/tui/hooks/useKeys.js';
-import type { KeyPress } from '../../src/tui/keys.js';
+import { NO_KEY, splitKeys, type KeyPress } from '../../src/tui/keys.js';
 
 afterEach(() => cleanup());
 
@@ -69,5 +69,26 @@ describe('useKeys: every key of a read, in order, each after the render of the o
     } finally {
       errors.mockRestore();
     }
+  });
+});
+
+/** Ink's own useInput, untouched: what it reports for each read. */
+function Raw({ seen }: { seen: KeyPress[] }) {
+  useInput((input: string, key: Key) => void seen.push({ input, key: { ...NO_KEY, ...key } }));
+  return <Text>raw</Text>;
+}
+
+describe('splitKeys agrees with Ink', () => {
+  it('each ASCII character in a run is the key Ink reports when that character arrives alone', async () => {
+    // ESC starts a sequence, never a key of a run (Ink's parser cuts there).
+    const chars = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).filter((c) => c !== '\u001b');
+    const seen: KeyPress[] = [];
+    const r = render(<Raw seen={seen} />);
+    await vi.waitFor(() => expect(r.lastFrame()).toBe('raw'));
+    for (const c of chars) r.stdin.write(c);
+    await vi.waitFor(() => expect(seen).toHaveLength(chars.length));
+    // Ink's key has kitty-only fields (eventType) a lone legacy key leaves undefined.
+    const alone = seen.map(({ input, key: { eventType: _e, ...key } }) => ({ input, key }));
+    expect(chars.map((c) => splitKeys(`x${c}`, NO_KEY)[1])).toEqual(alone);
   });
 });
