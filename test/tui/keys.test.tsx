@@ -37,7 +37,8 @@ async function typed(chunks: string[], total: number): Promise<string[]> {
   const seen: string[] = [];
   const r = render(<Probe seen={seen} />);
   for (const chunk of chunks) r.stdin.write(chunk);
-  await vi.waitFor(() => expect(r.lastFrame()).toBe(`count ${total}`));
+  // A key per render and immediate: 300 of them take a while on a loaded machine.
+  await vi.waitFor(() => expect(r.lastFrame()).toBe(`count ${total}`), { timeout: 10_000 });
   return seen;
 }
 
