@@ -1,5 +1,5 @@
-import { Box, Text, useInput, type Key } from 'ink';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Box, Text, type Key } from 'ink';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { SupervisorApi } from '../core/api/supervisorApi.js';
 import type { ApprovalDecision } from '../core/state/events.js';
 import type { SignalKind, SignalRecord, SupervisorState } from '../core/state/model.js';
@@ -16,8 +16,10 @@ import { Header } from './components/Header.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
 import { OperationsView } from './components/OperationsView.js';
 import { TabBar } from './components/TabBar.js';
+import { useKeys } from './hooks/useKeys.js';
 import { useSupervisorState } from './hooks/useSupervisorState.js';
 import { commandFor, type Command, type View } from './keymap.js';
+import { leadingText, NO_KEY, type KeyPress } from './keys.js';
 import { useToneColor } from './theme.js';
 import { feedRows, headerModel, needsYouQueue, operationsRows, type FeedViewFilter, type Tone } from './viewModel.js';
 import { clampIndex } from './window.js';
@@ -64,6 +66,12 @@ interface Toast {
 const TOAST_MS = 10_000;
 const DEFAULT_NOTIFY: SignalKind[] = ['needs_approval', 'failed'];
 const PANES: View[] = ['ops', 'feed', 'approvals', 'chat'];
+/**
+ * Returned by a key that decides (an approval, a proposal, a submitted line, quitting): the
+ * keys after it in the same read are dropped, so a paste or key repeat makes one decision at
+ * most and never answers the "Quit? (y/n)" its own `q` asked.
+ */
+const END_READ = true;
 
 export function App(props: AppProps) {
   const { api, width, height } = props;
@@ -270,7 +278,31 @@ export function App(props: AppProps) {
     return null;
   };
 
-  const handleOverlay = (s: SupervisorState, o: Overlay, input: string, key: Key) => {
+  const submitLine = (s: SupervisorState, o: Overlay) => {
+    if (o.kind === 'help' || o.kind === 'confirmQuit') return;
+    const text = o.text;
+    setOverlay(null);
+    if (o.kind === 'command') return runCommandLine(s, text);
+    if (o.kind === 'chat') return sendChat(text);
+    if (o.kind === 'chatEdit') {
+      let edited: unknown;
+      try {
+        edited = JSON.parse(text);
+      } catch (e) {
+        setOverlay(o);
+        return flash(`not valid JSON: ${(e as Error).message}`, 'error');
+      }
+      return decideProposal('confirm', edited);
+    }
+    if (o.kind === 'filter') return setFilter((f) => ({ ...f, text }));
+    const question = s.openQuestions[o.key];
+    if (!question) return flash('the question was answered or withdrawn meanwhile', 'warn');
+    const answers = Object.fromEntries(question.questions.map((q) => [q.id, [text]]));
+    void guard(api.answerQuestion(question.key, answers), `answered ${question.workspace}`);
+  };
+
+  /** Returns END_READ when the keys after this one in the same read must be dropped. */
+  const handleOverlay = (s: SupervisorState, o: Overlay, input: string, key: Key): typeof END_READ | void => {
     if (o.kind === 'help') {
       if (key.escape || input === '?' || input === 'q') setOverlay(null);
       return;
@@ -278,55 +310,25 @@ export function App(props: AppProps) {
     if (o.kind === 'confirmQuit') {
       if (input === 'y' || input === 'Y') props.onQuit();
       else setOverlay(null);
-      return;
+      return END_READ;
     }
     if (key.escape) return setOverlay(null);
-    // A paste (or a fast terminal) may deliver "text\r" as one chunk: type the text, then submit.
-    const newline = input.search(/[\r\n]/);
-    if (key.return || newline !== -1) {
-      const text = newline > 0 ? o.text + input.slice(0, newline).replace(/[\u0000-\u001f\u007f]/g, '') : o.text;
-      setOverlay(null);
-      if (o.kind === 'command') return runCommandLine(s, text);
-      if (o.kind === 'chat') return sendChat(text);
-      if (o.kind === 'chatEdit') {
-        let edited: unknown;
-        try {
-          edited = JSON.parse(text);
-        } catch (e) {
-          setOverlay(o);
-          return flash(`not valid JSON: ${(e as Error).message}`, 'error');
-        }
-        return decideProposal('confirm', edited);
-      }
-      if (o.kind === 'filter') return setFilter((f) => ({ ...f, text }));
-      const question = s.openQuestions[o.key];
-      if (!question) return flash('the question was answered or withdrawn meanwhile', 'warn');
-      const answers = Object.fromEntries(question.questions.map((q) => [q.id, [text]]));
-      void guard(api.answerQuestion(question.key, answers), `answered ${question.workspace}`);
-      return;
+    // Ink reports '\n' (Ctrl-J, some pastes) as a plain character; it submits too.
+    if (key.return || input === '\n') {
+      submitLine(s, o);
+      return END_READ;
     }
     const text = editText(o.text, input, key);
     if (text !== null) setOverlay({ ...o, text });
   };
 
-  // The handler is refreshed on every render and read through a ref: Ink re-subscribes input
-  // handlers in an effect, after the frame is on screen, so a key pressed right after a view
-  // change would otherwise reach the previous view's handler.
-  const onInput = useRef<(input: string, key: Key) => void>(() => {});
-  useInput((input, key) => onInput.current(input, key));
-  onInput.current = (input, key) => {
+  const handleKey = (input: string, key: Key): typeof END_READ | void => {
     if (!state) {
-      if (input === 'q' || (key.ctrl && input === 'c')) props.onQuit();
-      return;
+      if (input !== 'q' && !(key.ctrl && input === 'c')) return;
+      props.onQuit();
+      return END_READ;
     }
     if (overlay) return handleOverlay(state, overlay, input, key);
-    // Fast typing over SSH, or a paste, delivers ":feed\r" as one chunk: the key that opens a
-    // text line, then the line's text (and Enter), which the opened line must receive.
-    const opened = input.length > 1 && !key.ctrl && !key.meta ? textLineFor(commandFor(view, input[0]!, key)) : null;
-    if (opened) {
-      setOverlay(opened);
-      return handleOverlay(state, opened, input.slice(1), key);
-    }
     const command: Command | null = commandFor(view, input, key);
     switch (command) {
       case 'down':
@@ -351,12 +353,14 @@ export function App(props: AppProps) {
         return setOverlay(textLineFor(command));
       case 'proposalConfirm':
         if (!proposal) return setOverlay({ kind: 'chat', text: '' });
-        return decideProposal('confirm');
+        decideProposal('confirm');
+        return END_READ;
       case 'proposalEdit':
         if (!proposal) return flash('no proposal to edit', 'dim');
         return setOverlay({ kind: 'chatEdit', text: JSON.stringify(proposal.plan), proposalId: proposal.id });
       case 'proposalReject':
-        return decideProposal('reject');
+        decideProposal('reject');
+        return END_READ;
       case 'open': {
         const threadId = view === 'ops' ? rows[index('ops')]?.threadId : view === 'feed' ? feed[index('feed')]?.threadId : null;
         if (threadId) {
@@ -380,23 +384,35 @@ export function App(props: AppProps) {
       case 'toggleFaults':
         return setFilter((f) => ({ ...f, faults: !f.faults }));
       case 'accept':
-        return decide(state, 'accept');
       case 'acceptForSession':
-        return decide(state, 'acceptForSession');
       case 'decline':
-        return decide(state, 'decline');
       case 'cancel':
-        return decide(state, 'cancel');
+        decide(state, command);
+        return END_READ;
       case 'ack':
         return ackSelection(state);
       case 'help':
         return setOverlay({ kind: 'help' });
       case 'quit':
-        return quit(state);
+        quit(state);
+        return END_READ;
       case null:
         return;
     }
   };
+
+  useKeys((keys) => {
+    // A pasted line goes into an open text line as a whole: one render, not one per character.
+    if (state && overlay && overlay.kind !== 'help' && overlay.kind !== 'confirmQuit') {
+      const typed = leadingText(keys);
+      if (typed > 0) {
+        handleOverlay(state, overlay, keys.slice(0, typed).map((k) => k.input).join(''), NO_KEY);
+        return typed;
+      }
+    }
+    const [{ input, key }] = keys as [KeyPress];
+    return handleKey(input, key) === END_READ ? keys.length : 1;
+  });
 
   if (!state) {
     return (

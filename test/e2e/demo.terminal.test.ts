@@ -42,7 +42,18 @@ describe('the offline demo in a real terminal (built binary, real codex)', () =>
     s.write('3');
     await s.waitForText("command    echo '2.4.0: CRLF input, cache expiry' > RELEASE_NOTES.md");
     expect(s.screen()).toContain('reason     Write RELEASE_NOTES.md in the repository');
-    s.write('a');
+    s.write('1');
+    await s.waitForText('WORKSPACE / THREAD');
+
+    // Key repeat and typing ahead over a slow link: several keys in one write (one read), each
+    // acting in turn. The selection goes local → billing-api → its thread → web-app.
+    const selected = () => s.inverseRows().filter((row) => row.startsWith('●') || row.startsWith('✓') || row.startsWith('!'));
+    expect(selected()).toEqual([expect.stringMatching(/^● ready\s+▣ local/)]);
+    s.write('jjj');
+    await expect.poll(selected, { timeout: 10_000 }).toEqual([expect.stringMatching(/^● ready\s+web-app/)]);
+    // "3" opens Needs you and "a" accepts the approval selected there.
+    s.write('3a');
+    await s.waitForText("approved: `echo '2.4.0: CRLF input, cache expiry' > RELEASE_NOTES.md` (web-app)");
     await s.waitForText('Nothing needs you.');
     s.write('1');
     await s.waitForText(/✓ done\s+└ Write the/, 30_000);

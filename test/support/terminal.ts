@@ -13,6 +13,8 @@ export interface TerminalSession {
   screen(): string;
   /** Visible row `n`, 0-based from the top, trimmed right ('' past the last row). */
   row(n: number): string;
+  /** The visible rows with a cell drawn in inverse video (a selection, an active tab), trimmed right. */
+  inverseRows(): string[];
   /** Resolves once the screen shows `text`; rejects with the screen on timeout or if the program exits first. */
   waitForText(text: string | RegExp, timeoutMs?: number): Promise<void>;
   /** Resolves once the program exited and all its output is on the screen. */
@@ -126,10 +128,24 @@ export function spawnInTerminal(file: string, args: string[], opts: SpawnInTermi
       .map((line, y) => `${String(y).padStart(2)}|${line}`)
       .join('\n');
 
+  const inverseRows = (): string[] => {
+    const buffer = term.buffer.active;
+    const rows: string[] = [];
+    for (let y = 0; y < term.rows; y++) {
+      const line = buffer.getLine(buffer.viewportY + y);
+      if (!line) continue;
+      let inverse = false;
+      for (let x = 0; x < term.cols && !inverse; x++) inverse = Boolean(line.getCell(x)?.isInverse());
+      if (inverse) rows.push(line.translateToString(true).trimEnd());
+    }
+    return rows;
+  };
+
   return {
     pid: pty.pid,
     screen,
     row: (n) => visibleRow(n).trimEnd(),
+    inverseRows,
     async waitForText(text, timeoutMs = DEFAULT_TIMEOUT_MS) {
       const matches = () => {
         const s = screen();

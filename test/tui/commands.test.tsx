@@ -36,7 +36,7 @@ describe('command line', () => {
     const r = renderApp(signalsApi());
     await r.waitFor('install deps');
     await r.press(':feed\r', 'activity feed, newest first');
-    await r.press('/migra\r', 'failed: database is locked');
+    await r.press('/migra\r', 'filter: "migra"', 'new task: run migrations');
     expect(r.frame()).not.toContain('install deps');
   });
 

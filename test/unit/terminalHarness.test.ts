@@ -83,6 +83,12 @@ describe('spawnInTerminal', () => {
     expect(message).toContain(' 4|         inside the alternate screen');
   });
 
+  it('lists the rows drawn in inverse video (how a TUI shows its selection)', async () => {
+    const term = start(`process.stdout.write('plain row\\r\\n\\x1b[7mselected\\x1b[27m row\\r\\nanother row\\r\\n'); setTimeout(() => {}, 10_000);`);
+    await term.waitForText('another row');
+    expect(term.inverseRows()).toEqual(['selected row']);
+  });
+
   it('fails waitForText at once when the program exits without showing the text', async () => {
     const term = start(`process.stdout.write('bye'); process.exit(3);`);
 
