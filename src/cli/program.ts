@@ -219,7 +219,7 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
   program
     .command('interrupt')
     .description("stop a thread's running turn")
-    .argument('<thread>', 'the thread id, or its last characters as feed, dispatch and status show them')
+    .argument('<id>', 'the thread id, or its last characters as feed, dispatch and status show them')
     .option('--json', 'print {threadId, turnId, workspace, interrupted} as JSON')
     .action(async (thread: string, opts: { json?: boolean }) => {
       outcome.exitCode = await interruptCommand(globals(), thread, opts, io);
