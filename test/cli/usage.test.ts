@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quotaHeaders } from '../../src/core/mockModel/mockResponsesServer.js';
 import { startRealCodexEnv, type RealCodexEnv } from '../support/realCodex.js';
 import { runBuiltCli } from '../support/runBuiltCli.js';
 
@@ -13,13 +14,7 @@ const resetAtSec = Math.floor(Date.now() / 1000) + 2 * 3600 + 300;
 beforeAll(async () => {
   // The quota headers the real Responses API sends: Codex turns them into account/rateLimits/updated.
   env = await startRealCodexEnv({
-    responseHeaders: {
-      'x-codex-primary-used-percent': '42',
-      'x-codex-primary-window-minutes': '300',
-      'x-codex-primary-reset-at': String(resetAtSec),
-      'x-codex-secondary-used-percent': '13',
-      'x-codex-secondary-window-minutes': '10080',
-    },
+    responseHeaders: quotaHeaders({ usedPercent: 42, windowMinutes: 300, resetAtSec }, { usedPercent: 13, windowMinutes: 10080 }),
   });
   home = await mkdtemp(join(tmpdir(), 'cm-home-'));
   cliEnv = { ...env.home.env, CM_SUPERVISOR_HOME: home };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Plan } from '../contract/plan.js';
 import type { WorkspaceInput } from '../loop/supervisor.js';
 import { createOfflineCodexHome } from '../mockModel/codexHome.js';
-import { startMockResponsesServer, type MockReply, type MockRequest } from '../mockModel/mockResponsesServer.js';
+import { quotaHeaders, startMockResponsesServer, type MockReply, type MockRequest } from '../mockModel/mockResponsesServer.js';
 
 export interface DemoEnvironment {
   workspaces: WorkspaceInput[];
@@ -56,16 +56,9 @@ export function demoReply(req: MockRequest): MockReply {
 export async function createDemoEnvironment(): Promise<DemoEnvironment> {
   const root = await mkdtemp(join(tmpdir(), 'cm-supervisor-demo-'));
   // Quota headers as the real API sends them: the header's usage meter has something to show.
-  const resetAtSec = Math.floor(Date.now() / 1000) + 2 * 3600;
   const mock = await startMockResponsesServer({
     reply: demoReply,
-    responseHeaders: {
-      'x-codex-primary-used-percent': '42',
-      'x-codex-primary-window-minutes': '300',
-      'x-codex-primary-reset-at': String(resetAtSec),
-      'x-codex-secondary-used-percent': '13',
-      'x-codex-secondary-window-minutes': '10080',
-    },
+    responseHeaders: quotaHeaders({ usedPercent: 42, windowMinutes: 300, resetAtSec: Math.floor(Date.now() / 1000) + 2 * 3600 }, { usedPercent: 13, windowMinutes: 10080 }),
   });
   try {
     const home = await createOfflineCodexHome({ baseUrl: mock.baseUrl, parentDir: root, streamIdleTimeoutMs: 10_000 });

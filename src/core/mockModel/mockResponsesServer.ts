@@ -37,6 +37,24 @@ export interface MockResponsesServer {
 
 const SLOW_REPLY_MS = 1500;
 
+/** One usage window as the Responses API reports it in headers (`x-codex-primary-…`). */
+export interface QuotaWindow {
+  usedPercent: number;
+  windowMinutes: number;
+  resetAtSec?: number;
+}
+
+/** The quota headers Codex reads from every response and reports as `account/rateLimits/updated`. */
+export function quotaHeaders(primary: QuotaWindow, secondary: QuotaWindow): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, w] of [['primary', primary], ['secondary', secondary]] as const) {
+    headers[`x-codex-${name}-used-percent`] = String(w.usedPercent);
+    headers[`x-codex-${name}-window-minutes`] = String(w.windowMinutes);
+    if (w.resetAtSec !== undefined) headers[`x-codex-${name}-reset-at`] = String(w.resetAtSec);
+  }
+  return headers;
+}
+
 export async function startMockResponsesServer(opts?: {
   reply?: (req: MockRequest) => MockReply;
   /** Sent with every response, e.g. the `x-codex-primary-used-percent` quota headers Codex reads. */
