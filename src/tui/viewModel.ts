@@ -2,7 +2,7 @@ import type { ApprovalRecord, FeedEntry, HostRecord, QuestionRecord, SupervisorS
 import { openSignals, selectFeed, signalCounts } from '../core/state/selectors.js';
 import { approvalSubject } from '../core/state/digest.js';
 import { activitySeries, tokensUsed } from '../core/state/activity.js';
-import { hostHealth, transportWords, windowName } from '../core/state/hostText.js';
+import { hostHealth, transportWords, windowUsage } from '../core/state/hostText.js';
 import { formatTokens, oneLine, sparkline } from '../core/util/text.js';
 import { relativeTime } from '../core/util/time.js';
 
@@ -239,7 +239,7 @@ function limitsMeter(state: SupervisorState): HeaderModel['limits'] {
   const used = (l: (typeof limits)[number]) => Math.max(l.primary?.usedPercent ?? 0, l.secondary?.usedPercent ?? 0);
   const worst = limits.filter((l) => l.primary || l.secondary).sort((a, b) => used(b) - used(a))[0];
   if (!worst) return null;
-  const text = [worst.primary, worst.secondary].flatMap((w) => (w ? [`${windowName(w.windowMins)} ${Math.round(w.usedPercent)}%`] : [])).join(' · ');
+  const text = [worst.primary, worst.secondary].flatMap((w) => (w ? [windowUsage(w)] : [])).join(' · ');
   return { text, tone: used(worst) >= 90 ? 'error' : used(worst) >= 70 ? 'warn' : 'plain' };
 }
 

@@ -1,7 +1,7 @@
 import { activitySeries, tokensUsed } from '../../core/state/activity.js';
 import { hostHealth, rateLimitWords, transportWords } from '../../core/state/hostText.js';
 import { openSignals, signalCounts, threadsOf } from '../../core/state/selectors.js';
-import type { SupervisorState } from '../../core/state/model.js';
+import type { SupervisorState, WorkspaceRecord } from '../../core/state/model.js';
 import { formatTokens, oneLine, sparkline } from '../../core/util/text.js';
 import { relativeTime } from '../../core/util/time.js';
 
@@ -11,27 +11,32 @@ export function statusDocument(state: SupervisorState, mode: 'in-process' | 'dae
     mode,
     counts: { signals: signalCounts(state) },
     hosts: Object.values(state.hosts).map((h) => ({ ...h, workspaces: Object.values(state.workspaces).flatMap((w) => (w.host === h.name ? [w.name] : [])) })),
-    workspaces: Object.values(state.workspaces).map((w) => ({
-      ...w,
-      tokens: tokensUsed(threadsOf(state, w.name)),
-      // Events per minute over the last 30 minutes, oldest first.
-      activity: activitySeries(w.activity, nowMs),
-      threads: threadsOf(state, w.name).map((t) => ({
-        id: t.id,
-        title: t.title,
-        status: t.status,
-        waitingOnApproval: t.waitingOnApproval,
-        waitingOnUserInput: t.waitingOnUserInput,
-        currentTurnId: t.currentTurnId,
-        lastTurn: t.lastTurn,
-        tokenUsage: t.tokenUsage,
-        digest: t.digest,
-      })),
-    })),
+    workspaces: Object.values(state.workspaces).map((w) => workspaceDocument(state, w, nowMs)),
     openSignals: openSignals(state),
     pendingApprovals: Object.values(state.pendingApprovals),
     openQuestions: Object.values(state.openQuestions),
     jobs: Object.values(state.jobs),
+  };
+}
+
+function workspaceDocument(state: SupervisorState, w: WorkspaceRecord, nowMs: number) {
+  const threads = threadsOf(state, w.name);
+  return {
+    ...w,
+    tokens: tokensUsed(threads),
+    // Events per minute over the last 30 minutes, oldest first.
+    activity: activitySeries(w.activity, nowMs),
+    threads: threads.map((t) => ({
+      id: t.id,
+      title: t.title,
+      status: t.status,
+      waitingOnApproval: t.waitingOnApproval,
+      waitingOnUserInput: t.waitingOnUserInput,
+      currentTurnId: t.currentTurnId,
+      lastTurn: t.lastTurn,
+      tokenUsage: t.tokenUsage,
+      digest: t.digest,
+    })),
   };
 }
 

@@ -33,9 +33,14 @@ function untilWords(ms: number): string {
   return hours >= 48 ? `${Math.floor(hours / 24)}d ${hours % 24}h` : formatDuration(ms);
 }
 
+/** `5h 42%`: a window and how much of it is used. */
+export function windowUsage(w: RateLimitWindow): string {
+  return `${windowName(w.windowMins)} ${Math.round(w.usedPercent)}%`;
+}
+
 function windowWords(w: RateLimitWindow, nowMs: number): string {
   const resets = w.resetsAtMs !== null && w.resetsAtMs > nowMs ? ` (resets in ${untilWords(w.resetsAtMs - nowMs)})` : '';
-  return `${windowName(w.windowMins)} ${Math.round(w.usedPercent)}% used${resets}`;
+  return `${windowUsage(w)} used${resets}`;
 }
 
 /** The account's usage limits in words (`5h 42% used (resets in 2h 10m) · 7d 13% used`); '' when Codex reported none. */
