@@ -25,9 +25,6 @@ const LedgerFileSchema = z.object({ version: z.literal(1), entries: z.record(z.s
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
 export type LedgerEntries = Record<string, LedgerEntry>;
 
-/** `sending` attempts of this process still under way, by ledger path and clientUserMessageId. */
-const inFlight = new Set<string>();
-
 /** Waits this long for another process's short read-check-record before giving up with an error. */
 const LOCK_WAIT_MS = 15_000;
 
@@ -47,6 +44,11 @@ const LOCK_WAIT_MS = 15_000;
 export class DispatchLedger {
   /** Set when an unreadable ledger was moved aside at load. */
   setAside: string | null = null;
+  /**
+   * This process's `sending` attempts still under way, by clientUserMessageId. Kept here: the
+   * home's one loop owns the one ledger of its home (another entry of this pid is abandoned).
+   */
+  private readonly sendingHere = new Set<string>();
   /** The file as last read or written here, and its entries (never changed in place: changes replace entries). */
   private known: { identity: string; entries: LedgerEntries } | null = null;
 
@@ -85,7 +87,7 @@ export class DispatchLedger {
   inFlight(entry: LedgerEntry): boolean {
     if (entry.status !== 'sending' || !entry.sender) return false;
     const me = thisProcess();
-    if (entry.sender.pid === me.pid && entry.sender.startTicks === me.startTicks) return inFlight.has(this.flightKey(entry.clientUserMessageId));
+    if (entry.sender.pid === me.pid && entry.sender.startTicks === me.startTicks) return this.sendingHere.has(entry.clientUserMessageId);
     return isAlive(entry.sender);
   }
 
@@ -103,7 +105,7 @@ export class DispatchLedger {
   /** Records a new attempt as `sending` by this process (mutates `entries`; use inside `update`). */
   claim(entries: LedgerEntries, entry: Pick<LedgerEntry, 'key' | 'planId' | 'actionId' | 'workspace' | 'threadId' | 'clientUserMessageId'>): void {
     entries[entry.key] = { ...entry, status: 'sending', turnId: null, updatedAtMs: this.now(), sender: thisProcess() };
-    inFlight.add(this.flightKey(entry.clientUserMessageId));
+    this.sendingHere.add(entry.clientUserMessageId);
   }
 
   /** The thread a `sending` entry's turn goes to, once it is known (narrows a search after a crash). */
@@ -145,11 +147,7 @@ export class DispatchLedger {
   }
 
   private land(clientUserMessageId: string): void {
-    inFlight.delete(this.flightKey(clientUserMessageId));
-  }
-
-  private flightKey(clientUserMessageId: string): string {
-    return `${this.path}\n${clientUserMessageId}`;
+    this.sendingHere.delete(clientUserMessageId);
   }
 
   private queue: { change: (entries: LedgerEntries) => unknown; resolve: (value: unknown) => void; reject: (error: Error) => void }[] = [];
