@@ -5,6 +5,8 @@ import type { SignalKind, SignalRecord } from '../core/state/model.js';
 import { App } from './App.js';
 import { useTerminalSize } from './hooks/useTerminalSize.js';
 import { keepStyledLinesAcrossFrames } from './styledLineCache.js';
+import { signalNotice } from './notice.js';
+import { handOverTerminal, type OutputGate, type TerminalProgram } from './terminal/handOver.js';
 import { notificationSequence } from './terminal/notifications.js';
 import { ENTER_ALT_SCREEN, HIDE_CURSOR, LEAVE_ALT_SCREEN, SHOW_CURSOR } from './terminal/screen.js';
 import { ColorContext } from './theme.js';
@@ -20,6 +22,8 @@ export interface TuiOptions {
   /** config.json's `allowUnsafePlans`: confirming a chat proposal carries this opt-in. */
   allowUnsafePlans?: boolean;
   dispatchFile?: (path: string) => Promise<string>;
+  /** `!`: the shell to run for a thread's workspace (a local shell in its directory, or ssh -t to its host). */
+  shellFor?: (threadId: string) => Promise<TerminalProgram>;
   /** Attached: tells why the link to the daemon is down (null: it is up again). */
   link?: (listener: (problem: string | null) => void) => () => void;
   /** Quits the TUI when aborted (the CLI aborts it on SIGTERM, SIGINT and SIGHUP). */
@@ -28,7 +32,14 @@ export interface TuiOptions {
   stdin?: NodeJS.ReadStream;
 }
 
-function Root(props: Omit<TuiOptions, 'color' | 'stdout' | 'stdin' | 'abort'> & { color: boolean; onQuit: () => void; notify: (s: SignalRecord) => void }) {
+type RootProps = Omit<TuiOptions, 'color' | 'stdout' | 'stdin' | 'abort' | 'shellFor'> & {
+  color: boolean;
+  onQuit: () => void;
+  notify: (s: SignalRecord) => void;
+  shell?: (threadId: string) => Promise<string>;
+};
+
+function Root(props: RootProps) {
   const { width, height } = useTerminalSize();
   return (
     <ColorContext.Provider value={props.color}>
@@ -53,7 +64,8 @@ function notifier(send: (title: string, body: string) => void): (signal: SignalR
     held = [];
     if (!first) return;
     lastAt = Date.now();
-    send(`cm-supervisor: ${first.kind}`, `${first.workspace}: ${first.message}${rest.length ? ` (+${rest.length} more)` : ''}`);
+    const notice = signalNotice(first);
+    send(notice.title, `${notice.body}${rest.length ? ` (+${rest.length} more)` : ''}`);
   };
   return (signal) => {
     held.push(signal);
@@ -61,6 +73,18 @@ function notifier(send: (title: string, body: string) => void): (signal: SignalR
     timer = setTimeout(flush, Math.max(0, lastAt + NOTIFY_INTERVAL_MS - Date.now()));
     timer.unref();
   };
+}
+
+/** The terminal as Ink sees it: its frames are dropped while another program has the terminal. */
+function gated(stdout: NodeJS.WriteStream, gate: OutputGate): NodeJS.WriteStream {
+  const write = (...args: Parameters<NodeJS.WriteStream['write']>) => gate.closed || stdout.write(...args);
+  return new Proxy(stdout, {
+    get(target, property) {
+      if (property === 'write') return write;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /**
@@ -82,14 +106,16 @@ export async function runTui(options: TuiOptions): Promise<void> {
   const quitRequested = new Promise<void>((resolve) => (quit = resolve));
   options.abort?.addEventListener('abort', () => quit(), { once: true });
   if (options.abort?.aborted) quit();
-  const { abort: _abort, stdout: _stdout, stdin: _stdin, ...appOptions } = options;
+  const { abort: _abort, stdout: _stdout, stdin: _stdin, shellFor, ...appOptions } = options;
+  const gate: OutputGate = { closed: false };
   const instance = render(
     <Root
       {...appOptions}
       onQuit={() => quit()}
-      notify={notifier((title, body) => stdout.write(notificationSequence(title, body, { tmux, bell: true })))}
+      notify={notifier((title, body) => gate.closed || stdout.write(notificationSequence(title, body, { tmux, bell: true })))}
+      {...(shellFor ? { shell: async (threadId: string) => handOverTerminal(await shellFor(threadId), { stdin, stdout, gate }) } : {})}
     />,
-    { stdout, stdin, exitOnCtrlC: false, patchConsole: true, maxFps: 20 },
+    { stdout: gated(stdout, gate), stdin, exitOnCtrlC: false, patchConsole: true, maxFps: 20 },
   );
 
   let restored = false;

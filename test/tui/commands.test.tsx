@@ -91,14 +91,14 @@ describe('command line', () => {
     await r.press('\r', 'no signal with id "s999"');
   });
 
-  it('x acknowledges the signals of the selected thread only', async () => {
+  it('. acknowledges the signals of the selected thread only', async () => {
     const api = signalsApi();
     const r = renderApp(api);
     await r.waitFor('install deps');
     // Rows: the host, ws1, tB (failed), tA (approval).
     await r.tap('j');
     await r.tap('j');
-    await r.press('x', 'acknowledged 1 signal(s)');
+    await r.press('.', 'acknowledged 1 signal(s)');
     await r.waitFor(/^cm-supervisor needs_approval 1 · /m);
     const failed = Object.values(api.state.signals).find((s) => s.kind === 'failed')!;
     expect(api.actions()).toEqual([{ method: 'ackSignal', args: [failed.id] }]);

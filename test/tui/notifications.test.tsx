@@ -37,15 +37,16 @@ describe('toasts and notifications', () => {
   it('a raised needs_approval signal shows a toast with the workspace and command, and notifies', async () => {
     const { api, r } = await start();
     approve(api, 1);
-    await r.waitFor('needs_approval · ws1: needs approval: `npm run step1` — press 3 to answer');
-    expect(r.lines().at(-2)).toBe('needs_approval · ws1: needs approval: `npm run step1` — press 3 to answer');
+    await r.waitFor('! ws1 · needs approval: `npm run step1`  [3 answer · Enter open]');
+    expect(r.lines().at(-2)).toBe('! ws1 · needs approval: `npm run step1`  [3 answer · Enter open]');
     expect(notified(r.notify)).toMatchObject([{ kind: 'needs_approval', workspace: WS, threadId: 'tA', context: { command: "/bin/bash -lc 'npm run step1'" } }]);
   });
 
   it('a failed turn notifies by default', async () => {
     const { api, r } = await start();
     api.emit(turnCompleted('tA', 'tA-turn', 'failed', T0 + 20_000, { message: 'database is locked' }));
-    await r.waitFor('failed · ws1: failed: install deps — database is locked');
+    // What failed and why, once, and the keys that act on it.
+    await r.waitFor('✗ ws1 · failed: install deps — database is locked  [Enter open · R retry]');
     expect(notified(r.notify)).toMatchObject([{ kind: 'failed', workspace: WS }]);
   });
 
@@ -60,7 +61,7 @@ describe('toasts and notifications', () => {
   it('a completed turn notifies when notifyKinds includes it', async () => {
     const { api, r } = await start({ notifyKinds: ['completed'] });
     api.emitAll([agentMessage('tC', 'tC-turn', 'docs written', T0 + 20_000), turnCompleted('tC', 'tC-turn', 'completed', T0 + 20_001)]);
-    await r.waitFor('completed · ws1: completed: write docs — docs written');
+    await r.waitFor('✓ ws1 · completed: write docs — docs written  [Enter open]');
     expect(notified(r.notify)).toMatchObject([{ kind: 'completed', workspace: WS, threadId: 'tC' }]);
     // Only the kinds asked for: an approval is not among them now.
     approve(api, 2);
@@ -78,13 +79,13 @@ describe('toasts and notifications', () => {
     expect(r.lines().at(-2)).toBe('notifications muted for ws1');
 
     approve(api, 2, 'tW', 'ws2');
-    await r.waitFor('needs_approval · ws2: needs approval: `npm run step2`');
+    await r.waitFor('! ws2 · needs approval: `npm run step2`');
     expect(notified(r.notify)).toMatchObject([{ workspace: 'ws2' }]);
 
     await r.press(':', /^: ?$/m);
     await r.press('unmute ws1\r', 'notifications unmuted for ws1');
     approve(api, 3, 'tC');
-    await r.waitFor('needs_approval · ws1: needs approval: `npm run step3`');
+    await r.waitFor('! ws1 · needs approval: `npm run step3`');
     expect(notified(r.notify).map((s) => s.workspace)).toEqual(['ws2', 'ws1']);
   });
 
@@ -114,10 +115,10 @@ describe('toasts and notifications', () => {
       let clock = NOW;
       const { api, r } = await start({ now: () => clock });
       approve(api, 1);
-      await r.waitFor('needs_approval · ws1');
+      await r.waitFor('! ws1 · needs approval');
       clock += 9_000;
       await vi.advanceTimersByTimeAsync(1_000);
-      expect(r.lines().at(-2)).toContain('needs_approval · ws1');
+      expect(r.lines().at(-2)).toContain('! ws1 · needs approval');
       clock += 1_001;
       await vi.advanceTimersByTimeAsync(1_000);
       await r.waitFor(/\n\nj\/k move/);

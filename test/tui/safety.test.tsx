@@ -53,11 +53,11 @@ describe('agent text never reaches the terminal as control sequences', () => {
     // Emitted while the UI runs, so the raised signals become toasts too, one at a time.
     const [approval, question, failure] = [hostileEvents().slice(0, 5), hostileEvents().slice(5, 6), hostileEvents().slice(6)];
     api.emitAll(approval!);
-    await r.waitFor('needs_approval · ws1: needs approval: `rm -rf dist`');
+    await r.waitFor('! ws1 · needs approval: `rm -rf dist`');
     api.emitAll(question!);
-    await r.waitFor('needs_approval · ws1: question: which branch?');
+    await r.waitFor('! ws1 · question: which branch?');
     api.emitAll(failure!);
-    await r.waitFor('failed · ws1: failed: deploy — upstream 500', 'deploy to prod');
+    await r.waitFor('✗ ws1 · failed: deploy — upstream 500', 'deploy to prod');
     expect(r.lineWith('└ fix the build')).toContain('replied: a');
     expect(r.lineWith('└ deploy to prod')).toContain('error: upstream 500');
 
@@ -123,7 +123,7 @@ describe('render coalescing', () => {
     expect(renders).toBeLessThan(20);
     expect(api.calls.filter((c) => c.method === 'snapshot').length - snapshotsBefore).toBeLessThan(20);
     // The last signal raised is the one the toast shows.
-    expect(r.lines().at(-2)).toContain('needs_approval · ws1: needs approval: `echo 9`');
+    expect(r.lines().at(-2)).toContain('! ws1 · needs approval: `echo 9`');
     expect(r.lines()[0]).toContain('needs_approval 4');
   });
 

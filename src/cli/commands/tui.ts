@@ -11,6 +11,7 @@ import { Supervisor } from '../../core/loop/supervisor.js';
 import { runTui } from '../../tui/runTui.js';
 import type { GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
+import { shellFor } from '../shellFor.js';
 import { shutdownSignal } from '../shutdown.js';
 import { dirname, resolve } from 'node:path';
 
@@ -53,10 +54,20 @@ function configOptions(config: Config) {
  * The TUI attached to the daemon: quitting leaves the daemon and its agents running. When the
  * daemon goes away it says so and waits for it to come back.
  */
-async function attachedTui(client: DaemonClient, config: Config, opts: { color: boolean }, abort: AbortSignal): Promise<void> {
+async function attachedTui(client: DaemonClient, home: string, opts: { color: boolean }, abort: AbortSignal): Promise<void> {
   const link = (listener: (problem: string | null) => void) => client.onLink((status) => listener(status.reason));
+  const config = new ConfigStore(home).read();
   try {
-    await runTui({ api: client, mode: 'daemon', color: opts.color, abort, link, dispatchFile: planDispatcher(client, config.allowUnsafePlans === true), ...configOptions(config) });
+    await runTui({
+      api: client,
+      mode: 'daemon',
+      color: opts.color,
+      abort,
+      link,
+      dispatchFile: planDispatcher(client, config.allowUnsafePlans === true),
+      shellFor: shellFor(client, () => new ConfigStore(home).read()),
+      ...configOptions(config),
+    });
   } finally {
     client.close();
   }
@@ -68,7 +79,7 @@ export async function tuiCommand(globals: GlobalOptions, opts: { color: boolean 
   const abort = shutdownSignal();
   const config = new ConfigStore(globals.home).read();
   const client = globals.noDaemon ? null : await connectToDaemon(globals, { reconnect: true });
-  if (client) return attachedTui(client, config, opts, abort);
+  if (client) return attachedTui(client, globals.home, opts, abort);
   // Serving the home's socket: `status`, `chat` or another TUI use this loop while it runs.
   const handle = await openApi(globals, { holder: 'tui', serve: true, awaitStart: false });
   try {
@@ -79,6 +90,7 @@ export async function tuiCommand(globals: GlobalOptions, opts: { color: boolean 
       abort,
       confirmQuitWhenRunning: true,
       dispatchFile: planDispatcher(handle.api, config.allowUnsafePlans === true),
+      shellFor: shellFor(handle.api, () => new ConfigStore(globals.home).read()),
       ...configOptions(config),
     });
   } finally {
@@ -96,7 +108,7 @@ export async function attachCommand(globals: GlobalOptions, opts: { color: boole
     client.close();
     throw error;
   }
-  return attachedTui(client, new ConfigStore(globals.home).read(), opts, shutdownSignal());
+  return attachedTui(client, globals.home, opts, shutdownSignal());
 }
 
 /** `cm-supervisor demo`: real codex app-servers against an embedded mock model, nothing left behind. */
@@ -114,6 +126,7 @@ export async function demoCommand(globals: GlobalOptions, opts: { color: boolean
       abort,
       confirmQuitWhenRunning: false,
       dispatchFile: planDispatcher(supervisor, false),
+      shellFor: shellFor(supervisor, () => null),
       notifyKinds: ['needs_approval', 'failed', 'completed'],
     });
     await starting.catch(() => {});

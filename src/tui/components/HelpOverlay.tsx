@@ -1,17 +1,21 @@
 import { Box, Text } from 'ink';
-import { bindingsFor, type View } from '../keymap.js';
+import type { View } from '../keymap.js';
 import { useToneColor } from '../theme.js';
+import { helpLines, VIEW_NAMES } from '../ui/helpLines.js';
 
-export function HelpOverlay({ view, width, height }: { view: View; width: number; height: number }) {
+export function HelpOverlay({ view, scroll, width, height }: { view: View; scroll: number; width: number; height: number }) {
   const color = useToneColor();
-  const bindings = bindingsFor(view);
+  const lines = helpLines(view);
+  const room = Math.max(1, height - 2);
+  const start = Math.min(scroll, Math.max(0, lines.length - room));
+  const more = lines.length > room ? ` — lines ${start + 1}–${Math.min(lines.length, start + room)} of ${lines.length}, j/k scroll` : '';
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Text bold>{`Keys — ${view === 'ops' ? 'operations' : view} view (Esc closes)`}</Text>
-      {bindings.slice(0, Math.max(0, height - 1)).map((b) => (
-        <Text key={`${b.command}-${b.keys}`} wrap="truncate-end">
-          <Text color={color('info')}>{b.keys.padEnd(10)}</Text>
-          {b.description}
+      <Text bold wrap="truncate-end">{`Keys — ${VIEW_NAMES[view]} view (Esc closes${more})`}</Text>
+      {lines.slice(start, start + room).map((l, i) => (
+        <Text key={i} wrap="truncate-end">
+          <Text color={color('info')}>{l.keys.padEnd(16)}</Text>
+          {l.description || ' '}
         </Text>
       ))}
     </Box>

@@ -15,7 +15,7 @@ export type KeysHandler = (keys: readonly KeyPress[]) => number;
  * handlers in an effect, after the frame is on screen, so a key pressed right after a view
  * change would otherwise reach the previous view's handler.
  */
-export function useKeys(handler: KeysHandler): void {
+export function useKeys(handler: KeysHandler, options: { active?: boolean } = {}): void {
   const current = useRef(handler);
   current.current = handler;
   // Reads not yet handled, oldest first. Ink may call useInput several times from one read
@@ -43,6 +43,8 @@ export function useKeys(handler: KeysHandler): void {
       },
       [step],
     ),
+    // Inactive (a shell has the terminal), Ink stops reading and leaves raw mode.
+    { isActive: options.active ?? true },
   );
   // From an immediate, not the effect itself: React counts updates made by effects in a row
   // and reports a long paste as an update loop.
