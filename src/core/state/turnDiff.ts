@@ -36,8 +36,9 @@ export function diffFiles(diff: string): DiffFile[] {
   let current: DiffFile | null = null;
   let oldLeft = 0;
   let newLeft = 0;
-  // The `diff --git` line's target, used when no `---`/`+++` header follows (binary, mode-only).
-  let gitPath: string | null = null;
+  // The file a `diff --git` line opened, until its `+++` header names it: a plain unified diff
+  // (no `diff --git` lines) starts each file at its header instead.
+  let opened: DiffFile | null = null;
   let minus: string | null = null;
   const lines = diff.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -60,21 +61,20 @@ export function diffFiles(diff: string): DiffFile[] {
       continue;
     }
     if (line.startsWith('diff --git ')) {
-      gitPath = gitTarget(line.slice('diff --git '.length));
-      current = { path: gitPath ?? '?', added: 0, removed: 0 };
+      // Binary and mode-only changes have no `---`/`+++` header: this line names them.
+      current = opened = { path: gitTarget(line.slice('diff --git '.length)) ?? '?', added: 0, removed: 0 };
       files.push(current);
       minus = null;
     } else if (line.startsWith('--- ')) {
       minus = headerPath(line.slice(4));
     } else if (line.startsWith('+++ ')) {
-      const plus = headerPath(line.slice(4));
-      const path: string = plus ?? minus ?? gitPath ?? '?';
-      // A plain unified diff (no `diff --git` lines) starts each file at its header.
-      if (current === null || (current.path !== gitPath && current.added + current.removed > 0)) {
+      const path: string = headerPath(line.slice(4)) ?? minus ?? opened?.path ?? '?';
+      if (opened) opened.path = path;
+      else {
         current = { path, added: 0, removed: 0 };
         files.push(current);
-      } else current.path = path;
-      gitPath = path;
+      }
+      opened = null;
     } else if (line.startsWith('rename to ')) {
       if (current) current.path = unquote(line.slice('rename to '.length));
     } else if (line.startsWith('@@')) {
