@@ -6,6 +6,7 @@ import type { ApprovalDecision } from '../../core/state/events.js';
 import type { ApprovalRecord, ThreadRecord } from '../../core/state/model.js';
 import { findThread } from '../../core/state/selectors.js';
 import { oneLine, shortThreadId } from '../../core/util/text.js';
+import { sleep } from '../../core/util/timeout.js';
 import { openApi, type ApiHandle } from '../apiHandle.js';
 import { diffText, transcriptText } from '../format/threadText.js';
 import type { GlobalOptions } from '../globalOptions.js';
@@ -96,12 +97,22 @@ const DEFAULT_WAIT_S = 600;
  * this command's private app-server would end the turn with it, so the command waits for the
  * turn first (up to --timeout, then it is interrupted), and says so.
  */
-async function closeAfterTurn(handle: ApiHandle, home: string, timeout: string | undefined, io: CliIo): Promise<void> {
+async function closeAfterTurn(handle: ApiHandle, home: string, turn: ThreadTurnResult, timeout: string | undefined, io: CliIo): Promise<void> {
   if (handle.mode === 'daemon') return handle.close();
   const seconds = timeout ? Number(timeout) : DEFAULT_WAIT_S;
   io.err(`no daemon runs for ${home}: waiting up to ${seconds}s for the turn to finish, as its app-server ends with this command (\`cm-supervisor daemon start\` lets it return at once)\n`);
+  // The turn counts as running once its turn/started is reduced, which may come after Codex's reply.
+  const deadline = Date.now() + TURN_SEEN_MS;
+  while (Date.now() < deadline) {
+    const thread = (await handle.api.snapshot()).threads[turn.threadId];
+    if (!thread || thread.currentTurnId === turn.turnId || thread.lastTurn?.id === turn.turnId) break;
+    await sleep(50);
+  }
   await handle.close({ graceMs: seconds * 1000, reason: `${seconds}s passed (--timeout) and no daemon keeps the turn` });
 }
+
+/** How long a turn Codex accepted may take to be reported started. */
+const TURN_SEEN_MS = 10_000;
 
 function turnResultText(result: ThreadTurnResult, thread: ThreadRecord, retried: boolean): string {
   if (result.mode === 'steered') return `added to the running turn ${shortThreadId(result.turnId)} of ${describeThread(thread)}\n`;
@@ -127,7 +138,7 @@ export async function replyCommand(globals: GlobalOptions, ref: string, words: s
     throw error;
   }
   io.out(opts.json ? `${JSON.stringify({ ...result, workspace: thread.workspace }, null, 2)}\n` : turnResultText(result, thread, false));
-  await closeAfterTurn(handle, globals.home, opts.timeout, io);
+  await closeAfterTurn(handle, globals.home, result, opts.timeout, io);
   return 0;
 }
 
@@ -144,7 +155,7 @@ export async function retryCommand(globals: GlobalOptions, ref: string, opts: Tu
     throw error;
   }
   io.out(opts.json ? `${JSON.stringify({ ...result, workspace: thread.workspace }, null, 2)}\n` : turnResultText(result, thread, true));
-  await closeAfterTurn(handle, globals.home, opts.timeout, io);
+  await closeAfterTurn(handle, globals.home, result, opts.timeout, io);
   return 0;
 }
 
