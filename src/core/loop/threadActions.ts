@@ -49,7 +49,7 @@ function turnGone(error: unknown): boolean {
 export async function reply(target: ThreadActionTarget, threadId: string, text: string): Promise<ThreadTurnResult> {
   if (text.trim() === '') throw new SupervisorError('the reply is empty; give the words to send to the agent', 2);
   const thread = knownThread(target.state(), threadId);
-  const client = await target.clientWithThread(thread.workspace, threadId);
+  const client = await loadThread(target, thread, 'reply to');
   const input: UserInput[] = [{ type: 'text', text, text_elements: [] }];
   // The state after loading: resuming tells whether a turn runs.
   const running = target.state().threads[threadId]?.currentTurnId ?? null;
@@ -66,6 +66,15 @@ export async function reply(target: ThreadActionTarget, threadId: string, text: 
   if (result === null) result = await startTurn(client, thread, input, 'reply to');
   target.emit({ type: 'thread/replied', atMs: target.now(), workspace: thread.workspace, threadId, turnId: result.turnId, how: result.mode === 'steered' ? 'steer' : 'reply', text });
   return result;
+}
+
+/** The client with the thread loaded; Codex refusing to load it (another process is its writer) is exit 1 with its words. */
+async function loadThread(target: ThreadActionTarget, thread: ThreadRecord, what: string): Promise<CodexClient> {
+  try {
+    return await target.clientWithThread(thread.workspace, thread.id);
+  } catch (error) {
+    refused(thread, what, error);
+  }
 }
 
 async function startTurn(client: CodexClient, thread: ThreadRecord, input: UserInput[], what: string): Promise<ThreadTurnResult> {
@@ -100,7 +109,7 @@ export async function retryTurn(target: ThreadActionTarget, threadId: string): P
     return message.success ? (message.data.content as UserInput[]) : [];
   });
   if (input.length === 0) throw new SupervisorError(`the last turn of ${named(thread)} has no input of the user to send again`, 1);
-  const loaded = await target.clientWithThread(thread.workspace, threadId);
+  const loaded = await loadThread(target, thread, 'retry the last turn of');
   const result = await startTurn(loaded, thread, input, 'retry the last turn of');
   const text = input.flatMap((i) => (i.type === 'text' ? [i.text] : [])).join('\n');
   target.emit({ type: 'thread/replied', atMs: target.now(), workspace: thread.workspace, threadId, turnId: result.turnId, how: 'retry', text });
