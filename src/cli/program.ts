@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option, type Argument } from 'commander';
 import { closest } from '../core/contract/validatePlan.js';
 import { CODEX_DAEMON_MODES } from '../core/hosts/hostSpec.js';
 import { packageInfo } from '../core/packageInfo.js';
@@ -108,6 +108,12 @@ function hostSettingOptions(command: Command): Command {
     .option('--env <KEY=VALUE>', "the app-server's environment on that host (e.g. CODEX_HOME, a provider key variable; ssh passes none); repeat for more", collect);
 }
 
+/** `<id>`, `<text...>`, `[key]`: an argument as help shows it. */
+function argumentTerm(arg: Argument): string {
+  const name = `${arg.name()}${arg.variadic ? '...' : ''}`;
+  return arg.required ? `<${name}>` : `[${name}]`;
+}
+
 /** `outcome.exitCode` lets a command report "the work failed" (1) without an error message. */
 export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCode: 0 }): Command {
   const program = new Command('cm-supervisor');
@@ -123,6 +129,10 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .option('--no-color', 'no colours (also when NO_COLOR is set)')
     .option('--no-daemon', 'supervise in this process even when a daemon runs for this home')
     .showHelpAfterError('(run cm-supervisor --help for usage)')
+    // A command list names each command with its arguments; its options are in `COMMAND --help`.
+    // " [options]" on every line made the column as wide as the longest such line (`reply`'s),
+    // which split the global options' descriptions.
+    .configureHelp({ subcommandTerm: (cmd) => [cmd.name(), ...cmd.registeredArguments.map(argumentTerm)].join(' ') })
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
 
@@ -262,7 +272,7 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
 
   program
     .command('thread')
-    .description('look at one thread')
+    .description('look at one thread: `thread show <id>` prints its transcript')
     .command('show')
     .description("a thread's transcript: its turns, oldest first, and their items (messages, commands, file changes), as its host keeps them")
     .argument('<id>', THREAD_ARG)
