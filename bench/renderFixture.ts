@@ -6,7 +6,8 @@
  * (a DaemonServer serving this API, see attachedStorm.ts).
  */
 import { performance } from 'node:perf_hooks';
-import type { StateChange, SupervisorApi } from '../src/core/api/supervisorApi.js';
+import type { StateChange, SupervisorApi, ThreadDiff } from '../src/core/api/supervisorApi.js';
+import { threadDiff } from '../src/core/loop/threadActions.js';
 import type { SupervisorEvent } from '../src/core/state/events.js';
 import { initialState, snapshotOf, type FeedEntry, type SignalRecord, type SupervisorState } from '../src/core/state/model.js';
 import { normalizeServerRequest } from '../src/core/state/normalize.js';
@@ -85,6 +86,23 @@ export class BenchApi implements SupervisorApi {
     return Promise.resolve();
   }
   interruptTurn(): Promise<void> {
+    return Promise.resolve();
+  }
+  reply(): Promise<never> {
+    return Promise.reject(new Error('not available in the bench'));
+  }
+  retryTurn(): Promise<never> {
+    return Promise.reject(new Error('not available in the bench'));
+  }
+  transcript(): Promise<never> {
+    return Promise.reject(new Error('not available in the bench'));
+  }
+  async threadDiff(threadId: string): Promise<ThreadDiff> {
+    return threadDiff(this.state, threadId);
+  }
+  archiveThread(threadId: string): Promise<void> {
+    const thread = this.state.threads[threadId];
+    if (thread) this.emit({ type: 'thread/archived', atMs: Date.now(), workspace: thread.workspace, threadId });
     return Promise.resolve();
   }
   subscribe(listener: (change: StateChange) => void): () => void {

@@ -5,6 +5,8 @@ export interface CliIo {
   /** Text for a person or a program. Names, paths and messages come from outside: see processIo. */
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Text we styled ourselves (colour codes), everything from outside in it already escaped: written to stdout as it is. */
+  outStyled: (text: string) => void;
   /** A terminal control sequence of our own (cursor moves), written to stderr as it is. */
   errControl: (sequence: string) => void;
   env: NodeJS.ProcessEnv;
@@ -18,6 +20,7 @@ export interface CliIo {
 export const processIo: CliIo = {
   out: (text) => process.stdout.write(escapeControl(text)),
   err: (text) => process.stderr.write(escapeControl(text)),
+  outStyled: (text) => process.stdout.write(text),
   errControl: (sequence) => process.stderr.write(sequence),
   env: process.env,
   isTTY: Boolean(process.stdout.isTTY),

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option, type Argument } from 'commander';
 import { closest } from '../core/contract/validatePlan.js';
 import { CODEX_DAEMON_MODES } from '../core/hosts/hostSpec.js';
 import { packageInfo } from '../core/packageInfo.js';
@@ -7,7 +7,17 @@ import { dispatchCommand, type DispatchCliOptions } from './commands/dispatch.js
 import { doctorCommand } from './commands/doctor.js';
 import { daemonRun, daemonStart, daemonStatus, daemonStop } from './commands/daemon.js';
 import { schemaCommand } from './commands/schema.js';
-import { approveCommand, interruptCommand, type ApproveCliOptions } from './commands/threadActions.js';
+import {
+  approveCommand,
+  archiveCommand,
+  diffCommand,
+  interruptCommand,
+  replyCommand,
+  retryCommand,
+  threadShowCommand,
+  type ApproveCliOptions,
+  type TurnCliOptions,
+} from './commands/threadActions.js';
 import { APPROVAL_DECISIONS } from '../core/state/events.js';
 import { hostAdd, hostList, hostRemove, hostSet, type HostCliOptions, type HostSetCliOptions } from './commands/host.js';
 import { feedCommand, statusCommand } from './commands/status.js';
@@ -98,6 +108,12 @@ function hostSettingOptions(command: Command): Command {
     .option('--env <KEY=VALUE>', "the app-server's environment on that host (e.g. CODEX_HOME, a provider key variable; ssh passes none); repeat for more", collect);
 }
 
+/** `<id>`, `<text...>`, `[key]`: an argument as help shows it. */
+function argumentTerm(arg: Argument): string {
+  const name = `${arg.name()}${arg.variadic ? '...' : ''}`;
+  return arg.required ? `<${name}>` : `[${name}]`;
+}
+
 /** `outcome.exitCode` lets a command report "the work failed" (1) without an error message. */
 export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCode: 0 }): Command {
   const program = new Command('cm-supervisor');
@@ -113,6 +129,10 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .option('--no-color', 'no colours (also when NO_COLOR is set)')
     .option('--no-daemon', 'supervise in this process even when a daemon runs for this home')
     .showHelpAfterError('(run cm-supervisor --help for usage)')
+    // A command list names each command with its arguments; its options are in `COMMAND --help`.
+    // " [options]" on every line made the column as wide as the longest such line (`reply`'s),
+    // which split the global options' descriptions.
+    .configureHelp({ subcommandTerm: (cmd) => [cmd.name(), ...cmd.registeredArguments.map(argumentTerm)].join(' ') })
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
 
@@ -223,6 +243,60 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number } = { exitCo
     .option('--json', 'print {threadId, turnId, workspace, interrupted} as JSON')
     .action(async (thread: string, opts: { json?: boolean }) => {
       outcome.exitCode = await interruptCommand(globals(), thread, opts, io);
+    });
+
+  const THREAD_ARG = 'the thread id, or its last characters as feed, dispatch and status show them';
+  /** Without a daemon the turn would end with the command: it waits for it (up to this long). */
+  const turnTimeout = () => new Option('--timeout <seconds>', 'without a daemon, how long to wait for the turn before interrupting it (default 600)').argParser(parsePositiveInt);
+
+  program
+    .command('reply')
+    .description("send a thread new instructions: a new turn when it is idle, added to its running turn otherwise (as `r` in the TUI)")
+    .argument('<id>', THREAD_ARG)
+    .argument('<text...>', 'what to tell the agent (the words are joined with spaces)')
+    .addOption(turnTimeout())
+    .option('--json', 'print {threadId, turnId, mode, workspace} as JSON (mode: started or steered)')
+    .action(async (thread: string, text: string[], opts: TurnCliOptions) => {
+      outcome.exitCode = await replyCommand(globals(), thread, text, opts, io);
+    });
+
+  program
+    .command('retry')
+    .description("send the input of a thread's failed or interrupted last turn again, as a new turn (as `R` in the TUI)")
+    .argument('<id>', THREAD_ARG)
+    .addOption(turnTimeout())
+    .option('--json', 'print {threadId, turnId, mode, workspace} as JSON')
+    .action(async (thread: string, opts: TurnCliOptions) => {
+      outcome.exitCode = await retryCommand(globals(), thread, opts, io);
+    });
+
+  program
+    .command('thread')
+    .description('look at one thread: `thread show <id>` prints its transcript')
+    .command('show')
+    .description("a thread's transcript: its turns, oldest first, and their items (messages, commands, file changes), as its host keeps them")
+    .argument('<id>', THREAD_ARG)
+    .option('--json', 'print {threadId, workspace, title, turns: [{id, status, startedAtMs, completedAtMs, error, items: [{id, type, text, status}]}]} as JSON')
+    .action(async (thread: string, opts: { json?: boolean }) => {
+      outcome.exitCode = await threadShowCommand(globals(), thread, opts, io);
+    });
+
+  program
+    .command('diff')
+    .description("the files a thread's latest turn changed (+/- lines) and its unified diff (as `D` in the TUI)")
+    .argument('<id>', THREAD_ARG)
+    .option('--json', 'print {threadId, turnId, diff, files: [{path, added, removed}]} as JSON')
+    .action(async (thread: string, opts: { json?: boolean }) => {
+      outcome.exitCode = await diffCommand(globals(), thread, { ...opts, color: color() }, io);
+    });
+
+  program
+    .command('archive')
+    .description("archive a thread in Codex: it leaves every view (Codex keeps it among its archived threads)")
+    .argument('<id>', THREAD_ARG)
+    .option('--json', 'print {threadId, workspace, archived} as JSON')
+    .action(async (thread: string, opts: { json?: boolean }) => {
+      outcome.exitCode = await archiveCommand(globals(), thread, opts, io);
     });
 
   program

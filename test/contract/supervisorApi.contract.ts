@@ -8,6 +8,7 @@ import type { StateChange, SupervisorApi } from '../../src/core/api/supervisorAp
 import { PlanValidationError, SupervisorError } from '../../src/core/errors.js';
 import type { SupervisorState } from '../../src/core/state/model.js';
 import { openSignals } from '../../src/core/state/selectors.js';
+import { addFilePrompt } from '../support/mockPrompts.js';
 import type { RealCodexEnv } from '../support/realCodex.js';
 
 export interface ContractSetup {
@@ -270,6 +271,91 @@ export function describeSupervisorApiContract(name: string, setup: () => Promise
       const unknown = await rejection(api.interruptTurn('no-such-thread', 'no-such-turn'));
       expect(unknown).toBeInstanceOf(SupervisorError);
       expect((unknown as SupervisorError).exitCode).toBe(2);
+    });
+    /** Dispatches one prompt on a new thread of `api` and waits until its job reaches `status`; its ids. */
+    async function oneTurn(id: string, prompt: string, status: string, extra: Record<string, unknown> = {}) {
+      const result = await api.dispatch({ version: 1, id, actions: [{ id: 'a', workspace: 'api', prompt, thread: 'new', ...extra }] });
+      const { threadId, turnId } = result.results[0]!;
+      await waitForState(api, (s) => s.jobs[`${id}:a`]?.status === status);
+      return { threadId: threadId!, turnId: turnId! };
+    }
+
+    async function usageError(promise: Promise<unknown>, exitCode: 1 | 2, text: string) {
+      const error = await rejection(promise);
+      expect(error).toBeInstanceOf(SupervisorError);
+      expect((error as SupervisorError).exitCode).toBe(exitCode);
+      expect(error.message).toContain(text);
+    }
+
+    it('reply to an idle thread starts a turn that completes; the transcript lists both turns, oldest first', async () => {
+      const { threadId, turnId } = await oneTurn('c-reply', 'first words', 'completed');
+      const started = await api.reply(threadId, 'second words');
+      expect(started).toEqual({ threadId, turnId: expect.any(String), mode: 'started' });
+      expect(started.turnId).not.toBe(turnId);
+      const state = await waitForState(api, (s) => s.threads[threadId]?.lastTurn?.id === started.turnId && s.threads[threadId]?.lastTurn?.status === 'completed');
+      expect(state.threads[threadId]!.lastAgentMessage).toBe('Done: second words');
+      expect((await api.feed({ kinds: ['dispatch'] })).map((e) => e.text)).toContain('you replied: second words');
+
+      const transcript = await api.transcript(threadId);
+      expect(transcript).toMatchObject({ threadId, workspace: 'api' });
+      expect(transcript.turns.map((t) => [t.id, t.status])).toEqual([
+        [turnId, 'completed'],
+        [started.turnId, 'completed'],
+      ]);
+      expect(transcript.turns[1]!.items.map((i) => [i.type, i.text])).toEqual([
+        ['userMessage', 'second words'],
+        ['agentMessage', 'Done: second words'],
+      ]);
+      expect(transcript.turns[1]!.startedAtMs).toEqual(expect.any(Number));
+
+      await usageError(api.reply(threadId, '  \n '), 2, 'the reply is empty');
+      await usageError(api.reply('no-such-thread', 'hello'), 2, 'no thread "no-such-thread"');
+      await usageError(api.transcript('no-such-thread'), 2, 'no thread "no-such-thread"');
+    });
+
+    it('reply while a turn runs steers it: the same turn takes the words and completes', async () => {
+      const { threadId, turnId } = await oneTurn('c-steer', '[silent] hang until steered', 'running');
+      const steered = await api.reply(threadId, 'steered words');
+      expect(steered).toEqual({ threadId, turnId, mode: 'steered' });
+      const state = await waitForState(api, (s) => s.jobs['c-steer:a']?.status === 'completed');
+      expect(state.jobs['c-steer:a']!.finalMessage).toBe('Done: steered words');
+      expect(ctx.env.mock.requests.at(-1)!.lastUserText).toBe('steered words');
+    });
+
+    it("retryTurn sends the failed turn's input again as a new turn; a thread whose last turn completed has nothing to retry", async () => {
+      const { threadId, turnId } = await oneTurn('c-retry', '[fail] retry me', 'failed');
+      const sent = ctx.env.mock.requests.filter((r) => r.lastUserText === '[fail] retry me').length;
+      const retried = await api.retryTurn(threadId);
+      expect(retried).toEqual({ threadId, turnId: expect.any(String), mode: 'started' });
+      expect(retried.turnId).not.toBe(turnId);
+      // The same input reached the model again (and fails again: the mock always fails it).
+      await expect.poll(() => ctx.env.mock.requests.filter((r) => r.lastUserText === '[fail] retry me').length, { timeout: WAIT_MS }).toBe(sent + 1);
+      await waitForState(api, (s) => s.threads[threadId]?.lastTurn?.id === retried.turnId && s.threads[threadId]?.lastTurn?.status === 'failed');
+      expect((await api.feed({ kinds: ['dispatch'] })).map((e) => e.text)).toContain('you retried the failed turn: [fail] retry me');
+
+      const done = await oneTurn('c-retry-done', 'all good', 'completed');
+      await usageError(api.retryTurn(done.threadId), 1, 'is completed; retry sends again only a failed or interrupted turn');
+      await usageError(api.retryTurn('no-such-thread'), 2, 'no thread "no-such-thread"');
+    });
+
+    it('threadDiff: the diff of a turn that wrote a file, with its files; a thread that changed nothing has none', async () => {
+      const { threadId, turnId } = await oneTurn('c-diff', addFilePrompt('hello.txt', ['hello world', 'second line']), 'completed', { sandbox: 'workspace-write' });
+      expect(existsSync(join(ws('api'), 'hello.txt'))).toBe(true);
+      const diff = await api.threadDiff(threadId);
+      expect(diff).toMatchObject({ threadId, turnId, files: [{ path: 'hello.txt', added: 2, removed: 0 }] });
+      expect(diff.diff).toContain('+++ b/hello.txt\n@@ -0,0 +1,2 @@\n+hello world\n+second line\n');
+
+      const quiet = await oneTurn('c-nodiff', 'change nothing', 'completed');
+      expect(await api.threadDiff(quiet.threadId)).toEqual({ threadId: quiet.threadId, turnId: null, diff: '', files: [] });
+      await usageError(api.threadDiff('no-such-thread'), 2, 'no thread "no-such-thread"');
+    });
+
+    it('archiveThread: the thread leaves the state and the feed says so; it is unknown from then on', async () => {
+      const { threadId } = await oneTurn('c-archive', 'to be archived', 'completed');
+      await api.archiveThread(threadId);
+      const state = await waitForState(api, (s) => s.threads[threadId] === undefined);
+      expect(state.activityFeed.at(-1)).toMatchObject({ threadId, text: 'archived: to be archived' });
+      await usageError(api.archiveThread(threadId), 2, `no thread "${threadId}"`);
     });
   });
 }

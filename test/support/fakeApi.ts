@@ -1,4 +1,6 @@
-import type { ChatReply, DecideOptions, SendOptions } from '../../src/core/api/supervisorApi.js';
+import type { ChatReply, DecideOptions, SendOptions, ThreadDiff, ThreadTurnResult, Transcript, TranscriptTurn } from '../../src/core/api/supervisorApi.js';
+import { SupervisorError } from '../../src/core/errors.js';
+import { knownThread, threadDiff } from '../../src/core/loop/threadActions.js';
 import type { Plan } from '../../src/core/contract/plan.js';
 import type { DispatchOptions, DispatchResult, StateChange, SupervisorApi } from '../../src/core/api/supervisorApi.js';
 import type { ApprovalDecision, SupervisorEvent } from '../../src/core/state/events.js';
@@ -10,12 +12,26 @@ import { readyState, T0 } from './replay.js';
 
 /** One call the UI made, in order. */
 export interface ApiCall {
-  method: 'snapshot' | 'feed' | 'dispatch' | 'ackSignal' | 'answerApproval' | 'answerQuestion' | 'interruptTurn' | 'chatSend' | 'chatDecide';
+  method:
+    | 'snapshot'
+    | 'feed'
+    | 'dispatch'
+    | 'ackSignal'
+    | 'answerApproval'
+    | 'answerQuestion'
+    | 'interruptTurn'
+    | 'chatSend'
+    | 'chatDecide'
+    | 'reply'
+    | 'retryTurn'
+    | 'transcript'
+    | 'threadDiff'
+    | 'archiveThread';
   args: unknown[];
 }
 
 /** The methods worth asserting on: reads (`snapshot`, `feed`) are left out of `actions()`. */
-const READS: ReadonlySet<ApiCall['method']> = new Set(['snapshot', 'feed']);
+const READS: ReadonlySet<ApiCall['method']> = new Set(['snapshot', 'feed', 'transcript', 'threadDiff']);
 
 /**
  * An in-memory SupervisorApi for UI tests: the state changes only through the real `reduce`,
@@ -105,6 +121,71 @@ export class FakeApi implements SupervisorApi {
   interruptTurn(threadId: string, turnId: string): Promise<void> {
     this.calls.push({ method: 'interruptTurn', args: [threadId, turnId] });
     return Promise.resolve();
+  }
+
+  /** Transcripts by thread id, as a host would keep them; a thread without one gets its recent items as one turn. */
+  transcripts: Record<string, TranscriptTurn[]> = {};
+
+  private turnNumber = 0;
+
+  /** Like the Supervisor: a running turn is steered, an idle thread gets a new turn (started here at once). */
+  async reply(threadId: string, text: string): Promise<ThreadTurnResult> {
+    this.calls.push({ method: 'reply', args: [threadId, text] });
+    if (text.trim() === '') throw new SupervisorError('the reply is empty; give the words to send to the agent', 2);
+    const thread = knownThread(this.state, threadId);
+    if (thread.currentTurnId !== null) {
+      this.emit({ type: 'thread/replied', atMs: this.now(), workspace: thread.workspace, threadId, turnId: thread.currentTurnId, how: 'steer', text });
+      return { threadId, turnId: thread.currentTurnId, mode: 'steered' };
+    }
+    return this.startTurn(thread.workspace, threadId, 'reply', text);
+  }
+
+  /** Like the Supervisor: only a thread whose last turn failed or was interrupted, and none running. */
+  async retryTurn(threadId: string): Promise<ThreadTurnResult> {
+    this.calls.push({ method: 'retryTurn', args: [threadId] });
+    const thread = knownThread(this.state, threadId);
+    if (thread.currentTurnId !== null) throw new SupervisorError(`thread ${threadId} is running a turn; interrupt it first, or reply to add to it`, 1);
+    const status = thread.lastTurn?.status;
+    if (status !== 'failed' && status !== 'interrupted') throw new SupervisorError(`the last turn of thread ${threadId} is ${status ?? 'none'}; retry sends again only a failed or interrupted turn`, 1);
+    return this.startTurn(thread.workspace, threadId, 'retry', thread.digest.currentTask ?? thread.title);
+  }
+
+  private startTurn(workspace: string, threadId: string, how: 'reply' | 'retry', text: string): ThreadTurnResult {
+    const turnId = `fake-turn-${++this.turnNumber}`;
+    this.emit({ type: 'thread/replied', atMs: this.now(), workspace, threadId, turnId, how, text });
+    this.emit({ type: 'turn/started', atMs: this.now(), workspace, threadId, turnId });
+    return { threadId, turnId, mode: 'started' };
+  }
+
+  async transcript(threadId: string): Promise<Transcript> {
+    this.calls.push({ method: 'transcript', args: [threadId] });
+    const thread = knownThread(this.state, threadId);
+    const turnId = thread.currentTurnId ?? thread.lastTurn?.id ?? null;
+    const fallback: TranscriptTurn[] =
+      turnId === null
+        ? []
+        : [
+            {
+              id: turnId,
+              status: thread.currentTurnId !== null ? 'inProgress' : (thread.lastTurn?.status ?? 'completed'),
+              startedAtMs: null,
+              completedAtMs: null,
+              error: thread.lastTurn?.error ?? null,
+              items: thread.recentItems.map((i) => ({ id: i.id, type: i.type, text: i.text, status: i.status })),
+            },
+          ];
+    return { threadId, workspace: thread.workspace, title: thread.title, turns: this.transcripts[threadId] ?? fallback };
+  }
+
+  async threadDiff(threadId: string): Promise<ThreadDiff> {
+    this.calls.push({ method: 'threadDiff', args: [threadId] });
+    return threadDiff(this.state, threadId);
+  }
+
+  async archiveThread(threadId: string): Promise<void> {
+    this.calls.push({ method: 'archiveThread', args: [threadId] });
+    const thread = knownThread(this.state, threadId);
+    this.emit({ type: 'thread/archived', atMs: this.now(), workspace: thread.workspace, threadId });
   }
 
   /** What the chat answers: by default an echo; tests set their own (e.g. a proposal). */

@@ -65,4 +65,24 @@ describe('state file', () => {
     expect(restored.signals[signal.id]!.resolvedAtMs).toBe(at + 4);
     expect(restored.jobs['plan:a']!.status).toBe('completed');
   });
+
+  it("a file written before threads kept their turn's diff with its turn (a `turnDiff` string) loads as no diff; a diff round-trips", () => {
+    const path = tempFile();
+    const live = fold([{ type: 'diff/updated', atMs: at + 4, workspace: 'ws1', threadId: 't', turnId: 'u', diff: '+x\n' }], liveState()).state;
+    const { diff, ...before } = persistedPart(live).threads.t!;
+    expect(diff).toEqual({ turnId: 'u', text: '+x\n', atMs: at + 4 });
+    const old = { schemaVersion: STATE_SCHEMA_VERSION, savedAtMs: at, state: { ...persistedPart(live), threads: { t: { ...before, turnDiff: '+x\n' } } } };
+    writeFileSync(path, JSON.stringify(old));
+    const loaded = new StateStore(path).load();
+    expect(loaded).toMatchObject({ kind: 'loaded' });
+    if (loaded.kind !== 'loaded') return;
+    expect(loaded.state.threads.t!.diff).toBeNull();
+    expect(loaded.state.threads.t).not.toHaveProperty('turnDiff');
+
+    const store = new StateStore(path, { debounceMs: 0 });
+    store.schedule(live);
+    expect(store.flush()).toBe(true);
+    const again = new StateStore(path).load();
+    expect(again.kind === 'loaded' && again.state.threads.t!.diff).toEqual({ turnId: 'u', text: '+x\n', atMs: at + 4 });
+  });
 });

@@ -1,10 +1,14 @@
+import { Chalk } from 'chalk';
+import type { ThreadTurnResult } from '../../core/api/supervisorApi.js';
 import { SupervisorError } from '../../core/errors.js';
 import { approvalSubject, decisionWord } from '../../core/state/digest.js';
 import type { ApprovalDecision } from '../../core/state/events.js';
-import type { ApprovalRecord } from '../../core/state/model.js';
+import type { ApprovalRecord, ThreadRecord } from '../../core/state/model.js';
 import { findThread } from '../../core/state/selectors.js';
-import { oneLine } from '../../core/util/text.js';
-import { openApi } from '../apiHandle.js';
+import { oneLine, shortThreadId } from '../../core/util/text.js';
+import { sleep } from '../../core/util/timeout.js';
+import { openApi, type ApiHandle } from '../apiHandle.js';
+import { diffText, transcriptText } from '../format/threadText.js';
 import type { GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
 
@@ -68,6 +72,128 @@ export async function interruptCommand(globals: GlobalOptions, ref: string, opts
         ? `${JSON.stringify({ threadId: thread.id, turnId: thread.currentTurnId, workspace: thread.workspace, interrupted: true }, null, 2)}\n`
         : `interrupted ${thread.workspace}: ${oneLine(thread.title, 60)} (${thread.id})\n`,
     );
+    return 0;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The thread THREAD names (its id or the end of it) in the api's state; exit 2 when none or several. */
+async function threadOf(handle: ApiHandle, ref: string): Promise<ThreadRecord> {
+  const found = findThread(await handle.api.snapshot(), ref);
+  if ('problem' in found) throw new SupervisorError(found.problem, 2);
+  return found.thread;
+}
+
+function describeThread(thread: ThreadRecord): string {
+  return `${thread.workspace}: ${oneLine(thread.title, 60)} (${thread.id})`;
+}
+
+/** How long a command that ran the loop itself waits for the turn it started, by default. */
+const DEFAULT_WAIT_S = 600;
+
+/**
+ * After `reply`/`retry`: with a daemon the turn runs on and the command returns. Without one,
+ * this command's private app-server would end the turn with it, so the command waits for the
+ * turn first (up to --timeout, then it is interrupted), and says so.
+ */
+async function closeAfterTurn(handle: ApiHandle, home: string, turn: ThreadTurnResult, timeout: string | undefined, io: CliIo): Promise<void> {
+  if (handle.mode === 'daemon') return handle.close();
+  const seconds = timeout ? Number(timeout) : DEFAULT_WAIT_S;
+  io.err(`no daemon runs for ${home}: waiting up to ${seconds}s for the turn to finish, as its app-server ends with this command (\`cm-supervisor daemon start\` lets it return at once)\n`);
+  // The turn counts as running once its turn/started is reduced, which may come after Codex's reply.
+  const deadline = Date.now() + TURN_SEEN_MS;
+  while (Date.now() < deadline) {
+    const thread = (await handle.api.snapshot()).threads[turn.threadId];
+    if (!thread || thread.currentTurnId === turn.turnId || thread.lastTurn?.id === turn.turnId) break;
+    await sleep(50);
+  }
+  await handle.close({ graceMs: seconds * 1000, reason: `${seconds}s passed (--timeout) and no daemon keeps the turn` });
+}
+
+/** How long a turn Codex accepted may take to be reported started. */
+const TURN_SEEN_MS = 10_000;
+
+function turnResultText(result: ThreadTurnResult, thread: ThreadRecord, retried: boolean): string {
+  if (result.mode === 'steered') return `added to the running turn ${shortThreadId(result.turnId)} of ${describeThread(thread)}\n`;
+  return `${retried ? 'retried' : 'replied'}: new turn ${shortThreadId(result.turnId)} on ${describeThread(thread)}\n`;
+}
+
+export interface TurnCliOptions {
+  json?: boolean;
+  /** Seconds, as typed. */
+  timeout?: string;
+}
+
+/** `reply THREAD TEXT…`: a new turn on an idle thread, or more input for its running turn. */
+export async function replyCommand(globals: GlobalOptions, ref: string, words: string[], opts: TurnCliOptions, io: CliIo): Promise<number> {
+  const handle = await openApi(globals, { holder: 'reply', serve: false });
+  let result: ThreadTurnResult;
+  let thread: ThreadRecord;
+  try {
+    thread = await threadOf(handle, ref);
+    result = await handle.api.reply(thread.id, words.join(' '));
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  io.out(opts.json ? `${JSON.stringify({ ...result, workspace: thread.workspace }, null, 2)}\n` : turnResultText(result, thread, false));
+  await closeAfterTurn(handle, globals.home, result, opts.timeout, io);
+  return 0;
+}
+
+/** `retry THREAD`: the input of the thread's failed or interrupted last turn, sent again. */
+export async function retryCommand(globals: GlobalOptions, ref: string, opts: TurnCliOptions, io: CliIo): Promise<number> {
+  const handle = await openApi(globals, { holder: 'retry', serve: false });
+  let result: ThreadTurnResult;
+  let thread: ThreadRecord;
+  try {
+    thread = await threadOf(handle, ref);
+    result = await handle.api.retryTurn(thread.id);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  io.out(opts.json ? `${JSON.stringify({ ...result, workspace: thread.workspace }, null, 2)}\n` : turnResultText(result, thread, true));
+  await closeAfterTurn(handle, globals.home, result, opts.timeout, io);
+  return 0;
+}
+
+/** `thread show THREAD`: the thread's turns and items as its host keeps them. */
+export async function threadShowCommand(globals: GlobalOptions, ref: string, opts: { json?: boolean }, io: CliIo): Promise<number> {
+  const handle = await openApi(globals, { holder: 'thread show', serve: false });
+  try {
+    const transcript = await handle.api.transcript((await threadOf(handle, ref)).id);
+    io.out(opts.json ? `${JSON.stringify(transcript, null, 2)}\n` : transcriptText(transcript));
+    return 0;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `diff THREAD`: the files the thread's latest turn changed, then its unified diff (coloured on a terminal unless --no-color/NO_COLOR). */
+export async function diffCommand(globals: GlobalOptions, ref: string, opts: { json?: boolean; color: boolean }, io: CliIo): Promise<number> {
+  const handle = await openApi(globals, { holder: 'diff', serve: false });
+  try {
+    const diff = await handle.api.threadDiff((await threadOf(handle, ref)).id);
+    if (opts.json) {
+      io.out(`${JSON.stringify(diff, null, 2)}\n`);
+      return 0;
+    }
+    io.outStyled(diffText(diff, new Chalk({ level: opts.color && io.isTTY ? 1 : 0 })));
+    return 0;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `archive THREAD`: Codex archives the thread; it leaves every view. */
+export async function archiveCommand(globals: GlobalOptions, ref: string, opts: { json?: boolean }, io: CliIo): Promise<number> {
+  const handle = await openApi(globals, { holder: 'archive', serve: false });
+  try {
+    const thread = await threadOf(handle, ref);
+    await handle.api.archiveThread(thread.id);
+    io.out(opts.json ? `${JSON.stringify({ threadId: thread.id, workspace: thread.workspace, archived: true }, null, 2)}\n` : `archived ${describeThread(thread)}\n`);
     return 0;
   } finally {
     await handle.close();

@@ -2,6 +2,9 @@ import type { Plan } from '../contract/plan.js';
 import type { ApprovalDecision, SupervisorEvent } from '../state/events.js';
 import type { ChatMessage, FeedEntry, SignalRecord, SupervisorState } from '../state/model.js';
 import type { FeedFilter } from '../state/selectors.js';
+import type { DiffFile } from '../state/turnDiff.js';
+
+export type { DiffFile };
 
 /** One reduced event, as subscribers see it. `seq` increases by one per event: a gap means missed changes. */
 export interface StateChange {
@@ -95,6 +98,54 @@ export interface ChatReply {
   dispatched: DispatchResult | null;
 }
 
+// ---- acting on one thread (the TUI's act keys and the CLI's thread commands) ----
+
+/** What `reply`/`retryTurn` did: a new turn (`started`) or input added to the running one (`steered`, reply only). */
+export interface ThreadTurnResult {
+  threadId: string;
+  turnId: string;
+  mode: 'started' | 'steered';
+}
+
+/** One item of a turn as a person reads it (terminal controls stripped; may span lines). */
+export interface TranscriptItem {
+  id: string;
+  /** The protocol's item type: `userMessage`, `agentMessage`, `commandExecution`, `fileChange`, … */
+  type: string;
+  text: string;
+  status: string | null;
+}
+
+export interface TranscriptTurn {
+  id: string;
+  /** `completed`, `failed`, `interrupted` or `inProgress`. */
+  status: string;
+  startedAtMs: number | null;
+  completedAtMs: number | null;
+  error: string | null;
+  items: TranscriptItem[];
+}
+
+/** A thread's history as its host keeps it (`thread/turns/list` with full items), oldest turn first. */
+export interface Transcript {
+  threadId: string;
+  workspace: string;
+  title: string;
+  turns: TranscriptTurn[];
+}
+
+/**
+ * The latest turn's unified diff (`turn/diff/updated`, kept in the state, cut past MAX_TURN_DIFF
+ * with a marker) and its files; `diff` is '' and `turnId` null when the thread's latest turn
+ * changed nothing (yet).
+ */
+export interface ThreadDiff {
+  threadId: string;
+  turnId: string | null;
+  diff: string;
+  files: DiffFile[];
+}
+
 /**
  * The one interface the TUI, the CLI commands and the daemon socket use. Every method is async
  * so an in-process supervisor and a socket client can implement it alike.
@@ -113,5 +164,19 @@ export interface SupervisorApi {
   chatDecide(proposalId: string, decision: 'confirm' | 'reject', editedPlan?: unknown, options?: DecideOptions): Promise<ChatReply>;
   /** Stops a running turn (its pending approvals are cancelled by the server). */
   interruptTurn(threadId: string, turnId: string): Promise<void>;
+  /**
+   * New input for a thread: a new turn when it is idle, `turn/steer` into the running turn
+   * otherwise. Rejects with exit code 2 for empty text or an unknown thread, 1 when its host is
+   * not connected or Codex refuses.
+   */
+  reply(threadId: string, text: string): Promise<ThreadTurnResult>;
+  /** The user input of the thread's last turn, when it failed or was interrupted, sent again as a new turn (exit 1 when there is none). */
+  retryTurn(threadId: string): Promise<ThreadTurnResult>;
+  /** The thread's turns and items as its host keeps them. */
+  transcript(threadId: string): Promise<Transcript>;
+  /** The thread's latest turn diff, from the state (no request to the host). */
+  threadDiff(threadId: string): Promise<ThreadDiff>;
+  /** `thread/archive`: the thread leaves the view (and Codex's thread list). */
+  archiveThread(threadId: string): Promise<void>;
   subscribe(listener: (change: StateChange) => void): () => void;
 }

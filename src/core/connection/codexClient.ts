@@ -4,13 +4,17 @@ import type { ThreadStartParams } from '../protocol/generated/v2/ThreadStartPara
 import type { ThreadTurnsListParams } from '../protocol/generated/v2/ThreadTurnsListParams.js';
 import type { TurnInterruptParams } from '../protocol/generated/v2/TurnInterruptParams.js';
 import type { TurnStartParams } from '../protocol/generated/v2/TurnStartParams.js';
+import type { TurnSteerParams } from '../protocol/generated/v2/TurnSteerParams.js';
 import {
   ThreadListResponseSchema,
   ThreadLoadedListResponseSchema,
   ThreadReadWithItemsResponseSchema,
   ThreadStartResponseSchema,
   ThreadTurnsListResponseSchema,
+  TranscriptPageSchema,
   TurnStartResponseSchema,
+  TurnSteerResponseSchema,
+  EmptyResponseSchema,
 } from '../protocol/messages.js';
 import type { z } from 'zod';
 import type { AppServerConnection } from './appServerConnection.js';
@@ -59,6 +63,16 @@ export class CodexClient {
     return this.call('thread/turns/list', params, ThreadTurnsListResponseSchema);
   }
 
+  /** One page of a thread's turns with every item (a transcript); works on threads not loaded here. */
+  threadTurnsPage(threadId: string, cursor: string | null, limit: number) {
+    return this.call('thread/turns/list', { threadId, cursor, limit, sortDirection: 'asc', itemsView: 'full' } satisfies ThreadTurnsListParams, TranscriptPageSchema);
+  }
+
+  /** Codex archives the thread and tells every client (`thread/archived`). */
+  async threadArchive(threadId: string): Promise<void> {
+    await this.call('thread/archive', { threadId }, EmptyResponseSchema);
+  }
+
   /** Threads loaded in the app-server's memory: cheap, so it also serves as the liveness ping. */
   threadLoadedList(options?: RequestOptions) {
     return this.call('thread/loaded/list', {}, ThreadLoadedListResponseSchema, options);
@@ -66,6 +80,11 @@ export class CodexClient {
 
   turnStart(params: TurnStartParams) {
     return this.call('turn/start', params, TurnStartResponseSchema);
+  }
+
+  /** More input for the running turn; fails unless `expectedTurnId` is the turn running now. */
+  turnSteer(params: TurnSteerParams) {
+    return this.call('turn/steer', params, TurnSteerResponseSchema);
   }
 
   async turnInterrupt(params: TurnInterruptParams): Promise<void> {

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { DispatchOptions, DispatchResult, StateChange, SupervisorApi } from '../api/supervisorApi.js';
-import type { ChatReply, DecideOptions, SendOptions } from '../api/supervisorApi.js';
+import type { ChatReply, DecideOptions, SendOptions, ThreadDiff, ThreadTurnResult, Transcript } from '../api/supervisorApi.js';
 import { ConnectionClosedError, PlanValidationError, RequestTimeoutError, SupervisorError } from '../errors.js';
 import { LineDecoder } from '../protocol/lineDecoder.js';
 import type { ApprovalDecision, SupervisorEvent } from '../state/events.js';
@@ -142,6 +142,26 @@ export class DaemonClient implements SupervisorApi {
 
   async interruptTurn(threadId: string, turnId: string): Promise<void> {
     await this.request('supervisor.interruptTurn', { threadId, turnId });
+  }
+
+  async reply(threadId: string, text: string): Promise<ThreadTurnResult> {
+    return (await this.request('supervisor.reply', { threadId, text })) as ThreadTurnResult;
+  }
+
+  async retryTurn(threadId: string): Promise<ThreadTurnResult> {
+    return (await this.request('supervisor.retryTurn', { threadId })) as ThreadTurnResult;
+  }
+
+  async transcript(threadId: string): Promise<Transcript> {
+    return (await this.request('supervisor.transcript', { threadId })) as Transcript;
+  }
+
+  async threadDiff(threadId: string): Promise<ThreadDiff> {
+    return (await this.request('supervisor.threadDiff', { threadId })) as ThreadDiff;
+  }
+
+  async archiveThread(threadId: string): Promise<void> {
+    await this.request('supervisor.archiveThread', { threadId });
   }
 
   async chatSend(line: string, options: SendOptions = {}): Promise<ChatReply> {

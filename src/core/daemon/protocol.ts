@@ -9,8 +9,9 @@ import { APPROVAL_DECISIONS } from '../state/events.js';
  * supervisor: any local process of the same user can connect.
  */
 // 4: `allowUnsafe` in dispatch options and chatDecide (a daemon of 3 would dispatch any plan);
-// events sent in batches (`supervisor.events`).
-export const DAEMON_PROTOCOL_VERSION = 4;
+// events sent in batches (`supervisor.events`). 5: the thread actions (reply, retryTurn,
+// transcript, threadDiff, archiveThread) and their events.
+export const DAEMON_PROTOCOL_VERSION = 5;
 /** The longest request (and partial line held for one): a plan is at most MAX_PLAN_BYTES; twice that leaves room for the envelope and JSON escapes. */
 export const MAX_REQUEST_BYTES = 2 * MAX_PLAN_BYTES;
 
@@ -45,6 +46,12 @@ export const METHOD_PARAMS = {
   'supervisor.answerApproval': z.strictObject({ key: z.string(), decision: z.enum(APPROVAL_DECISIONS as [string, ...string[]]) }),
   'supervisor.answerQuestion': z.strictObject({ key: z.string(), answers: z.record(z.string(), z.array(z.string())) }),
   'supervisor.interruptTurn': z.strictObject({ threadId: z.string(), turnId: z.string() }),
+  // A reply is a prompt: as long as a chat line.
+  'supervisor.reply': z.strictObject({ threadId: z.string(), text: z.string().max(100_000) }),
+  'supervisor.retryTurn': z.strictObject({ threadId: z.string() }),
+  'supervisor.transcript': z.strictObject({ threadId: z.string() }),
+  'supervisor.threadDiff': z.strictObject({ threadId: z.string() }),
+  'supervisor.archiveThread': z.strictObject({ threadId: z.string() }),
   'supervisor.subscribe': z.strictObject({}),
   'supervisor.chatSend': z.strictObject({
     line: z.string().max(100_000),

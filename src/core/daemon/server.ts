@@ -292,6 +292,16 @@ export class DaemonServer {
         return this.api.answerQuestion(p.key as string, p.answers as Record<string, string[]>);
       case 'supervisor.interruptTurn':
         return this.api.interruptTurn(p.threadId as string, p.turnId as string);
+      case 'supervisor.reply':
+        return this.api.reply(p.threadId as string, p.text as string);
+      case 'supervisor.retryTurn':
+        return this.api.retryTurn(p.threadId as string);
+      case 'supervisor.transcript':
+        return this.api.transcript(p.threadId as string);
+      case 'supervisor.threadDiff':
+        return this.api.threadDiff(p.threadId as string);
+      case 'supervisor.archiveThread':
+        return this.api.archiveThread(p.threadId as string);
       case 'supervisor.chatSend':
         return this.api.chatSend(p.line as string, (p.options as { approvalKey?: string; baseDir?: string } | undefined) ?? {});
       case 'supervisor.chatDecide':

@@ -128,7 +128,7 @@ export function validateSshOption(option: string): void {
  */
 export function sshArgv(target: SshTarget, sshOptions: readonly string[], remoteArgv: readonly string[], env: Record<string, string> = {}): string[] {
   if (remoteArgv.length === 0) throw new Error(`no remote command given for ${sshUrl(target)}`);
-  for (const option of sshOptions) validateSshOption(option);
+  const options = sshConnectOptions(target, sshOptions);
   const entries = Object.entries(env);
   for (const [name] of entries) {
     if (!ENV_NAME.test(name)) {
@@ -139,11 +139,17 @@ export function sshArgv(target: SshTarget, sshOptions: readonly string[], remote
     }
   }
   const command = entries.length > 0 ? ['env', ...entries.map(([name, value]) => `${name}=${value}`), ...remoteArgv] : [...remoteArgv];
+  return ['ssh', '-T', '-o', 'BatchMode=yes', ...options, '--', sshDestination(target), joinForPosixShell(command)];
+}
+
+/**
+ * The options every ssh connection to `target` takes, in ssh's first-value-wins order (see
+ * sshArgv): the URL's port, the user's options, then our defaults. Without BatchMode and `-T`,
+ * which only a connection nobody watches wants (a person's shell takes `-t` and may be asked).
+ */
+export function sshConnectOptions(target: SshTarget, sshOptions: readonly string[]): string[] {
+  for (const option of sshOptions) validateSshOption(option);
   return [
-    'ssh',
-    '-T',
-    '-o',
-    'BatchMode=yes',
     ...(target.port !== null ? ['-p', String(target.port)] : []),
     ...sshOptions.flatMap((option) => ['-o', option]),
     '-o',
@@ -153,8 +159,5 @@ export function sshArgv(target: SshTarget, sshOptions: readonly string[], remote
     // A host that accepts but never answers would otherwise hold the connection attempt forever.
     '-o',
     'ConnectTimeout=15',
-    '--',
-    sshDestination(target),
-    joinForPosixShell(command),
   ];
 }

@@ -104,6 +104,13 @@ export class HostRunner {
     return client;
   }
 
+  /** The host's client with the thread loaded on it (see HostThreads.ensureLoaded), to start or steer its turns. */
+  async clientWithThread(workspace: string, threadId: string): Promise<CodexClient> {
+    const client = await this.ready(workspace);
+    await this.threads?.ensureLoaded(workspace, threadId);
+    return client;
+  }
+
   /** Closes the connection. A private app-server ends with it; Codex's daemon runs on. */
   async stop(): Promise<void> {
     this.stopping = true;

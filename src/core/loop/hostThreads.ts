@@ -80,6 +80,17 @@ export class HostThreads {
     );
   }
 
+  /**
+   * Loads the thread on this connection unless it is already (started or resumed here): Codex
+   * takes a turn only for a loaded thread ("thread not found" otherwise), and only a loaded
+   * thread's events reach us. Throws what Codex answers (e.g. another process is its writer).
+   */
+  async ensureLoaded(workspace: string, threadId: string): Promise<void> {
+    if (this.subscribed.has(threadId)) return;
+    const resumed = await this.client.threadResume({ threadId, excludeTurns: true });
+    this.ctx.emit({ type: 'thread/seen', atMs: this.ctx.now(), workspace, thread: seenThread(resumed.thread) });
+  }
+
   /** Resumes threads (after a reconnect): loads them again and subscribes to their events. */
   async resume(workspace: string, threadIds: string[]): Promise<void> {
     await Promise.all(

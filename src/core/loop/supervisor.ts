@@ -1,6 +1,17 @@
 import type { AppServerConnection, ConnectionOptions } from '../connection/appServerConnection.js';
 import type { CodexClient } from '../connection/codexClient.js';
-import type { ChatReply, DecideOptions, DispatchOptions, DispatchResult, SendOptions, StateChange, SupervisorApi } from '../api/supervisorApi.js';
+import type {
+  ChatReply,
+  DecideOptions,
+  DispatchOptions,
+  DispatchResult,
+  SendOptions,
+  StateChange,
+  SupervisorApi,
+  ThreadDiff,
+  ThreadTurnResult,
+  Transcript,
+} from '../api/supervisorApi.js';
 import { validatePlanValue, type PlanTarget } from '../contract/validatePlan.js';
 import { dispatchPlan, type DispatchTarget } from '../dispatch/dispatchPlan.js';
 import type { DispatchLedger } from '../dispatch/ledger.js';
@@ -18,6 +29,7 @@ import { Planner } from '../chat/planner.js';
 import { callEach } from '../util/listeners.js';
 import { HostRunner, type HostRunnerContext, type RestartPolicy } from './hostRunner.js';
 import { PlannerConnection } from './plannerConnection.js';
+import * as threadActions from './threadActions.js';
 
 /** A workspace as callers give it: on `local` unless it names a host. */
 export type WorkspaceInput = Omit<WorkspaceSpec, 'host'> & { host?: string };
@@ -290,6 +302,39 @@ export class Supervisor implements SupervisorApi {
       // The turn may have ended on its own meanwhile ("no active turn to interrupt").
       if (this.state.threads[threadId]?.currentTurnId === turnId) throw error;
     }
+  }
+
+  reply(threadId: string, text: string): Promise<ThreadTurnResult> {
+    return threadActions.reply(this.threadActionTarget(), threadId, text);
+  }
+
+  retryTurn(threadId: string): Promise<ThreadTurnResult> {
+    return threadActions.retryTurn(this.threadActionTarget(), threadId);
+  }
+
+  transcript(threadId: string): Promise<Transcript> {
+    return threadActions.transcript(this.threadActionTarget(), threadId);
+  }
+
+  async threadDiff(threadId: string): Promise<ThreadDiff> {
+    return threadActions.threadDiff(this.state, threadId);
+  }
+
+  archiveThread(threadId: string): Promise<void> {
+    return threadActions.archiveThread(this.threadActionTarget(), threadId);
+  }
+
+  private threadActionTarget(): threadActions.ThreadActionTarget {
+    return {
+      state: () => this.state,
+      emit: (event) => this.emit(event),
+      now: this.now,
+      client: (workspace) => this.clientOf(workspace),
+      clientWithThread: (workspace, threadId) => {
+        const runner = this.runnerOf(workspace);
+        return runner ? runner.clientWithThread(workspace, threadId) : Promise.reject(new SupervisorError(`unknown workspace "${workspace}"`, 2));
+      },
+    };
   }
 
   /** The live state, to serialize only (no copy; never modify it). */

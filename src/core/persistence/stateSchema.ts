@@ -82,7 +82,8 @@ const ThreadSchema = z.object({
   openQuestionKeys: z.array(z.string()),
   lastAgentMessage: z.string().nullable(),
   lastFileChange: z.object({ itemId: z.string(), files: z.array(z.string()), diff: z.string() }).nullable(),
-  turnDiff: z.string().nullable(),
+  // Added in 0.1 without a version change: a file of before (its `turnDiff` string dropped) reads as "no diff".
+  diff: z.object({ turnId: z.string(), text: z.string(), atMs: z.number() }).nullable().default(null),
   digest: z.object({
     currentTask: z.string().nullable(),
     lastActivity: z.object({ atMs: z.number(), text: z.string() }).nullable(),

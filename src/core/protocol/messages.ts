@@ -234,6 +234,19 @@ export const ThreadTurnsListResponseSchema = z.object({
   data: z.array(TurnSchema.extend({ items: z.array(z.looseObject({ type: z.string(), text: z.string().optional() })).optional() })),
   nextCursor: z.string().nullable().optional(),
 });
+/**
+ * A page of turns with their full items, for a transcript. Items stay unparsed here: each is
+ * read on its own (TranscriptItemSchema), so one item of a newer shape does not lose the page.
+ */
+export const TranscriptPageSchema = z.object({
+  data: z.array(TurnSchema.extend({ items: z.array(z.unknown()).optional() })),
+  nextCursor: z.string().nullable().optional(),
+});
+/** An item of a transcript: the digest's fields and a reasoning item's summary. */
+export const TranscriptItemSchema = ThreadItemSchema.extend({ summary: z.array(z.string()).optional() });
+export const TurnSteerResponseSchema = z.object({ turnId: z.string() });
+export const EmptyResponseSchema = z.object({});
+
 /** thread/read with turns: the user messages' `clientId` finds a turn by our idempotency key. */
 export const ThreadReadWithItemsResponseSchema = z.object({
   thread: ThreadSchema.extend({

@@ -36,6 +36,8 @@ export type SupervisorEvent =
   | { type: 'thread/seen'; atMs: number; workspace: string; thread: SeenThread }
   | { type: 'thread/statusChanged'; atMs: number; workspace: string; threadId: string; status: ThreadStatus }
   | { type: 'thread/closed'; atMs: number; workspace: string; threadId: string }
+  /** Archived (by us or another client): it leaves the state; Codex lists it only among archived threads. */
+  | { type: 'thread/archived'; atMs: number; workspace: string; threadId: string }
   | { type: 'thread/renamed'; atMs: number; workspace: string; threadId: string; name: string | null }
   | { type: 'turn/started'; atMs: number; workspace: string; threadId: string; turnId: string }
   | {
@@ -94,6 +96,8 @@ export type SupervisorEvent =
   | { type: 'signal/acknowledged'; atMs: number; signalId: string }
   | { type: 'approval/answered'; atMs: number; key: string; decision: ApprovalDecision }
   | { type: 'question/answered'; atMs: number; key: string; answers: Record<string, string[]> }
+  /** The user's input reached a thread: a new turn (`reply`, `retry`) or more input for the running one (`steer`). */
+  | { type: 'thread/replied'; atMs: number; workspace: string; threadId: string; turnId: string; how: 'reply' | 'steer' | 'retry'; text: string }
   // ---- dispatched work (from the executor) ----
   | { type: 'job/queued'; atMs: number; key: string; planId: string; actionId: string; workspace: string; prompt: string }
   | { type: 'job/dispatched'; atMs: number; key: string; threadId: string; turnId: string }

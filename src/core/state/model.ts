@@ -168,9 +168,16 @@ export interface ThreadRecord {
   lastAgentMessage: string | null;
   /** The latest file-change item: its diff is what a file-change approval asks about. */
   lastFileChange: { itemId: string; files: string[]; diff: string } | null;
-  turnDiff: string | null;
+  /** The latest turn's diff (`turn/diff/updated`), cut to MAX_TURN_DIFF; null once a new turn starts. */
+  diff: TurnDiff | null;
   digest: ThreadDigest;
   updatedAtMs: number;
+}
+
+export interface TurnDiff {
+  turnId: string;
+  text: string;
+  atMs: number;
 }
 
 export type JobStatus = 'queued' | 'dispatched' | 'running' | 'waiting_for_user' | 'completed' | 'failed' | 'interrupted';

@@ -30,6 +30,7 @@ import type { SeenThread, SupervisorEvent } from './events.js';
 import type { ApprovalRecord, QuestionRecord, RateLimitWindow } from './model.js';
 import { HANDLED_METHODS, IGNORED_METHODS, PROGRESS_METHODS } from './protocolMethods.js';
 import { UNTITLED } from './threadRecords.js';
+import { boundDiff } from './turnDiff.js';
 
 const PROGRESS = new Set<string>(PROGRESS_METHODS);
 const IGNORED = new Set<string>(Object.keys(IGNORED_METHODS));
@@ -225,11 +226,15 @@ export function normalizeNotification(host: string, workspace: string, n: Notifi
     }
     case 'turn/diff/updated': {
       const p = parseParams(DiffUpdatedSchema, host, atMs, method, params);
-      return isEvent(p) ? p : { type: 'diff/updated', atMs, workspace, threadId: p.threadId, turnId: p.turnId, diff: p.diff };
+      return isEvent(p) ? p : { type: 'diff/updated', atMs, workspace, threadId: p.threadId, turnId: p.turnId, diff: boundDiff(p.diff) };
     }
     case 'thread/closed': {
       const p = parseParams(ThreadIdOnlySchema, host, atMs, method, params);
       return isEvent(p) ? p : { type: 'thread/closed', atMs, workspace, threadId: p.threadId };
+    }
+    case 'thread/archived': {
+      const p = parseParams(ThreadIdOnlySchema, host, atMs, method, params);
+      return isEvent(p) ? p : { type: 'thread/archived', atMs, workspace, threadId: p.threadId };
     }
     case 'thread/name/updated': {
       const p = parseParams(ThreadNameUpdatedSchema, host, atMs, method, params);

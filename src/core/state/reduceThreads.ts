@@ -1,10 +1,12 @@
 import type { ThreadItem, ThreadStatus } from '../protocol/messages.js';
-import { cut, displayCommand, oneLine } from '../util/text.js';
+import { cut, oneLine } from '../util/text.js';
 import type { Effect, SupervisorEvent } from './events.js';
 import { pushFeed, pushFeedLine } from './feed.js';
 import { setJobStatus } from './reduceJobs.js';
 import type { ItemSummary, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
+import { itemLine } from './itemText.js';
+import { boundDiff, MAX_TURN_DIFF } from './turnDiff.js';
 import { closeOpenItems, copyThread, draftThread, NONE, putThread, UNTITLED, withItem } from './threadRecords.js';
 
 type ThreadEvent = Extract<
@@ -29,7 +31,6 @@ type ThreadEvent = Extract<
   }
 >;
 
-const MAX_DIFF = 64 * 1024;
 const PLAN_STEP_MAX = 500;
 /** How far back a new item's id is looked for (see reduceItem). */
 const NEW_ITEM_LOOK_BACK = 2;
@@ -104,7 +105,7 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
       resolveSignal(state, signalKeys.turn('failed', thread.id), atMs);
       thread.currentTurnId = event.turnId;
       thread.plan = NONE;
-      thread.turnDiff = null;
+      thread.diff = null;
       thread.lastError = null;
       thread.lastAgentMessage = null;
       setActivity(thread, atMs, 'started a turn');
@@ -133,7 +134,7 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
     }
     case 'diff/updated': {
       const thread = touched(state, workspace, event.threadId, atMs);
-      thread.turnDiff = event.diff.length > MAX_DIFF ? `${event.diff.slice(0, MAX_DIFF)}\n… (diff truncated)` : event.diff;
+      thread.diff = { turnId: event.turnId, text: boundDiff(event.diff), atMs };
       putThread(state, thread);
       return;
     }
@@ -371,7 +372,7 @@ function reduceItem(state: SupervisorState, event: Extract<SupervisorEvent, { ty
     case 'fileChange': {
       const files = (item.changes ?? []).map((c) => c.path);
       const diff = (item.changes ?? []).map((c) => c.diff ?? '').join('\n');
-      if (!done) thread.lastFileChange = { itemId: item.id, files, diff: diff.slice(0, MAX_DIFF) };
+      if (!done) thread.lastFileChange = { itemId: item.id, files, diff: diff.slice(0, MAX_TURN_DIFF) };
       else {
         const text =
           item.status === 'completed'
@@ -407,30 +408,6 @@ function commandOutcome(command: string, item: ThreadItem): string {
   if (item.status === 'declined') return `declined ${command}`;
   if (typeof item.exitCode === 'number') return `ran ${command} (exit ${item.exitCode})`;
   return `ran ${command} (${item.status ?? 'ended'})`;
-}
-
-function userText(item: ThreadItem): string {
-  // Only a user message's inputs are objects; text is among them beside images and mentions.
-  return (item.content ?? []).flatMap((c) => (typeof c === 'object' && c.type === 'text' && c.text !== undefined ? [c.text] : [])).join(' ');
-}
-
-/** The item as one clean line of up to 300 characters (`null`: not an item we summarize). */
-function itemLine(item: ThreadItem): string | null {
-  switch (item.type) {
-    case 'userMessage':
-      return oneLine(userText(item), 300);
-    case 'agentMessage':
-      return oneLine(item.text ?? '', 300);
-    case 'commandExecution':
-      return oneLine(displayCommand(item.command ?? ''), 200);
-    case 'fileChange':
-      return oneLine((item.changes ?? []).map((c) => c.path).join(', '), 200);
-    case 'mcpToolCall':
-    case 'dynamicToolCall':
-      return oneLine(`${item.server ?? ''} ${item.tool ?? ''}`, 200);
-    default:
-      return null;
-  }
 }
 
 function summarize(item: ThreadItem, line: string, atMs: number, done: boolean): ItemSummary {

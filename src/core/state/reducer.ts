@@ -6,6 +6,7 @@ import { reduceChat } from './reduceChat.js';
 import { reduceConnectionEvent } from './reduceConnection.js';
 import { reduceJobEvent } from './reduceJobs.js';
 import { reduceRequestEvent } from './reduceRequests.js';
+import { reduceThreadAction } from './reduceThreadActions.js';
 import { reduceThreadEvent } from './reduceThreads.js';
 import { raiseSignal, resolveSignal, signalKeys, withTimes } from './signals.js';
 import { copyThread, putThread } from './threadRecords.js';
@@ -81,6 +82,10 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'approval/answered':
     case 'question/answered':
       reduceRequestEvent(state, effects, event);
+      break;
+    case 'thread/replied':
+    case 'thread/archived':
+      reduceThreadAction(state, effects, event);
       break;
     case 'job/queued':
     case 'job/dispatched':

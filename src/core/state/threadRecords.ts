@@ -32,7 +32,7 @@ export function newThread(workspace: string, id: string, atMs: number): ThreadRe
     openQuestionKeys: NONE,
     lastAgentMessage: null,
     lastFileChange: null,
-    turnDiff: null,
+    diff: null,
     digest: { currentTask: null, lastActivity: null, nextStep: 'idle: awaiting instructions', blockers: [] },
     updatedAtMs: atMs,
   };
@@ -73,7 +73,7 @@ export function copyThread(t: ThreadRecord): ThreadRecord {
     openQuestionKeys: t.openQuestionKeys,
     lastAgentMessage: t.lastAgentMessage,
     lastFileChange: t.lastFileChange,
-    turnDiff: t.turnDiff,
+    diff: t.diff,
     digest: t.digest,
     updatedAtMs: t.updatedAtMs,
   };

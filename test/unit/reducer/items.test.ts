@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SupervisorEvent } from '../../../src/core/state/events.js';
 import type { ThreadItem } from '../../../src/core/protocol/messages.js';
 import { selectFeed } from '../../../src/core/state/selectors.js';
+import { MAX_TURN_DIFF } from '../../../src/core/state/turnDiff.js';
 import { fold, readyState, WS } from '../../support/replay.js';
 import { turnCompleted, turnStarted } from '../../support/events.js';
 
@@ -113,12 +114,17 @@ describe('items, plan and diff', () => {
     expect(step.startsWith(next.slice(0, -1))).toBe(true);
   });
 
-  it('keeps the turn diff, truncating a huge one', () => {
-    const huge = 'x'.repeat(200 * 1024);
+  it('keeps the turn diff with its turn, cut at a line end past MAX_TURN_DIFF; a new turn clears it', () => {
+    const huge = `${'+x'.repeat(50)}\n`.repeat(4000);
     const { state } = fold([turnStarted(T, U, at), { type: 'diff/updated', atMs: at + 1, workspace: WS, threadId: T, turnId: U, diff: huge }], readyState());
-    const diff = state.threads[T]!.turnDiff!;
-    expect(diff.length).toBeLessThan(70 * 1024);
-    expect(diff.endsWith('… (diff truncated)')).toBe(true);
+    const diff = state.threads[T]!.diff!;
+    expect(diff).toMatchObject({ turnId: U, atMs: at + 1 });
+    expect(diff.text.length).toBeLessThanOrEqual(MAX_TURN_DIFF);
+    expect(diff.text.endsWith(`… (diff truncated: ${Math.round(huge.length / 1024)} KB in all)\n`)).toBe(true);
+    // Cut between lines: every kept line is whole.
+    expect(diff.text.split('\n').slice(0, -2).every((l) => l === '+x'.repeat(50))).toBe(true);
+    const next = fold([turnStarted(T, 'turn-2', at + 2)], state).state;
+    expect(next.threads[T]!.diff).toBeNull();
   });
 
   it('a completed file change is reported with its files', () => {
