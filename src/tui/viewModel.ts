@@ -58,6 +58,8 @@ export interface OpsRow {
   next: string;
   blockers: string;
   blockerTone: Tone;
+  /** Tokens used (`12k tok`), '' when none: a thread's own, a workspace's summed over its threads. */
+  tokens: string;
 }
 
 const newestFirst = (a: ThreadRecord, b: ThreadRecord): number => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
@@ -130,6 +132,7 @@ function hostRow(h: HostRecord, nowMs: number): OpsRow {
     next: h.status === 'restarting' ? `reconnect #${h.restartCount}` : h.status === 'disconnected' ? 'down: see the error' : h.status === 'ready' ? transportWords(h) : '',
     blockers: error,
     blockerTone: error ? 'error' : 'plain',
+    tokens: '',
   };
 }
 
@@ -152,10 +155,11 @@ function workspaceRow(w: WorkspaceRecord, nowMs: number, threads: readonly Threa
     status: workspaceStatus(w),
     name: w.name,
     task: w.path,
-    last: [tokens > 0 ? `${formatTokens(tokens)} tok` : '', activityBars(w, nowMs)].filter(Boolean).join(' '),
+    last: activityBars(w, nowMs),
     next: w.status === 'disconnected' ? `host ${w.host} is down` : '',
     blockers: '',
     blockerTone: 'plain',
+    tokens: tokenWords(tokens),
   };
 }
 
@@ -168,28 +172,35 @@ function threadRow(t: ThreadRecord, nowMs: number): OpsRow {
     threadId: t.id,
     status: threadStatus(t),
     name: `└ ${oneLine(t.title, 60)}`,
-    task: oneLine(d.currentTask ?? '', 200),
-    last: d.lastActivity ? `${relativeTime(d.lastActivity.atMs, nowMs)} ${oneLine(d.lastActivity.text, 200)}` : '',
-    next: oneLine(d.nextStep, 200),
-    blockers: d.blockers.map((b) => b.text).join('; '),
+    // Long enough for a failure's whole reason: the detail strip shows these wrapped, in full.
+    task: oneLine(d.currentTask ?? '', 500),
+    last: d.lastActivity ? `${relativeTime(d.lastActivity.atMs, nowMs)} ${oneLine(d.lastActivity.text, 500)}` : '',
+    next: oneLine(d.nextStep, 500),
+    blockers: oneLine(d.blockers.map((b) => b.text).join('; '), 1000),
     blockerTone: d.blockers.some((b) => b.kind === 'error' || b.kind === 'disconnected') ? 'error' : d.blockers.length > 0 ? 'warn' : 'plain',
+    tokens: tokenWords(t.tokenUsage?.totalTokens ?? 0),
   };
 }
 
+const tokenWords = (tokens: number): string => (tokens > 0 ? `${formatTokens(tokens)} tok` : '');
+
 export interface Column {
-  key: 'status' | 'name' | 'task' | 'last' | 'next' | 'blockers';
+  key: 'status' | 'name' | 'tokens' | 'task' | 'last' | 'next' | 'blockers';
   title: string;
   width: number;
 }
 
-/** Columns for a width: narrow terminals drop blockers, then the task, then the next step; nothing wraps. */
+/** From this width on, the operations view is a table of one-line rows; below it, thread rows take two lines. */
+export const WIDE_LAYOUT = 120;
+
+/** Columns of the one-line table (at least WIDE_LAYOUT columns): each text shares the width that is left. */
 export function columnsFor(width: number): Column[] {
   const fixed: Column[] = [
     { key: 'status', title: 'STATUS', width: 13 },
-    { key: 'name', title: 'WORKSPACE / THREAD', width: width >= 120 ? 24 : 18 },
+    { key: 'name', title: 'WORKSPACE / THREAD', width: 24 },
+    { key: 'tokens', title: 'TOKENS', width: 8 },
   ];
-  const flexible: Column['key'][] =
-    width >= 120 ? ['task', 'last', 'next', 'blockers'] : width >= 100 ? ['task', 'last', 'next'] : width >= 60 ? ['last', 'next'] : ['last'];
+  const flexible: Column['key'][] = ['task', 'last', 'next', 'blockers'];
   const titles: Record<string, string> = { task: 'TASK', last: 'LAST ACTIVITY', next: 'NEXT STEP', blockers: 'BLOCKERS' };
   const rest = Math.max(10, width - fixed.reduce((n, c) => n + c.width + 1, 0));
   const each = Math.floor(rest / flexible.length);
