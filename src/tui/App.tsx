@@ -16,10 +16,12 @@ import { Header } from './components/Header.js';
 import { HelpOverlay } from './components/HelpOverlay.js';
 import { OperationsView } from './components/OperationsView.js';
 import { TabBar } from './components/TabBar.js';
+import { TooSmall } from './components/TooSmall.js';
 import { useKeys } from './hooks/useKeys.js';
 import { useSupervisorState } from './hooks/useSupervisorState.js';
 import { commandFor, type Command, type View } from './keymap.js';
 import { leadingText, NO_KEY, type KeyPress } from './keys.js';
+import { minimumSize } from './terminalSize.js';
 import { useToneColor } from './theme.js';
 import { feedRows, headerModel, needsYouQueue, operationsRows, type FeedViewFilter, type Tone } from './viewModel.js';
 import { clampIndex } from './window.js';
@@ -414,6 +416,8 @@ export function App(props: AppProps) {
     return handleKey(input, key) === END_READ ? keys.length : 1;
   });
 
+  const size = minimumSize(width, height);
+  if (!size.ok) return <TooSmall message={size.message} width={width} height={height} />;
   if (!state) {
     return (
       <Box width={width} height={height}>

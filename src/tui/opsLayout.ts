@@ -79,8 +79,8 @@ export function stripDocument(row: OpsRow): DocLine[] {
   if (row.kind === 'workspace') return [...line('path', row.task), ...line('used', [row.tokens, row.last.trim()].filter(Boolean).join(' ')), ...line('next', row.next)];
   return [
     ...line('task', row.task || '-'),
-    ...line('last', row.last, row.status.tone === 'error' ? 'error' : 'plain'),
+    ...line('last', row.last, row.status.word === 'failed' ? 'error' : 'plain'),
     ...line('next', row.next),
-    ...line('block', row.blockers, row.blockerTone),
+    ...line('block', row.otherBlockers, row.blockerTone),
   ];
 }

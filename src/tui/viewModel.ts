@@ -60,6 +60,8 @@ export interface OpsRow {
   blockerTone: Tone;
   /** Tokens used (`12k tok`), '' when none: a thread's own, a workspace's summed over its threads. */
   tokens: string;
+  /** The blockers that `last` does not already say (a failure's reason): what the detail strip lists. */
+  otherBlockers: string;
 }
 
 const newestFirst = (a: ThreadRecord, b: ThreadRecord): number => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
@@ -133,6 +135,7 @@ function hostRow(h: HostRecord, nowMs: number): OpsRow {
     blockers: error,
     blockerTone: error ? 'error' : 'plain',
     tokens: '',
+    otherBlockers: error,
   };
 }
 
@@ -160,11 +163,16 @@ function workspaceRow(w: WorkspaceRecord, nowMs: number, threads: readonly Threa
     blockers: '',
     blockerTone: 'plain',
     tokens: tokenWords(tokens),
+    otherBlockers: '',
   };
 }
 
 function threadRow(t: ThreadRecord, nowMs: number): OpsRow {
   const d = t.digest;
+  // The digest cuts a failure's reason to fit a line; the row keeps it whole for the detail strip.
+  const reason = t.lastTurn?.status === 'failed' && t.currentTurnId === null && t.lastError ? t.lastError.message : null;
+  const lastText = reason !== null && d.lastActivity?.text.startsWith('failed: ') ? `failed: ${reason}` : d.lastActivity ? oneLine(d.lastActivity.text, 500) : '';
+  const blockers = d.blockers.map((b) => (b.kind === 'error' && t.lastError ? `error: ${t.lastError.message}` : b.text));
   return {
     key: `th:${t.id}`,
     kind: 'thread',
@@ -172,13 +180,14 @@ function threadRow(t: ThreadRecord, nowMs: number): OpsRow {
     threadId: t.id,
     status: threadStatus(t),
     name: `└ ${oneLine(t.title, 60)}`,
-    // Long enough for a failure's whole reason: the detail strip shows these wrapped, in full.
     task: oneLine(d.currentTask ?? '', 500),
-    last: d.lastActivity ? `${relativeTime(d.lastActivity.atMs, nowMs)} ${oneLine(d.lastActivity.text, 500)}` : '',
+    last: d.lastActivity ? `${relativeTime(d.lastActivity.atMs, nowMs)} ${lastText}` : '',
     next: oneLine(d.nextStep, 500),
-    blockers: oneLine(d.blockers.map((b) => b.text).join('; '), 1000),
+    blockers: blockers.join('; '),
     blockerTone: d.blockers.some((b) => b.kind === 'error' || b.kind === 'disconnected') ? 'error' : d.blockers.length > 0 ? 'warn' : 'plain',
     tokens: tokenWords(t.tokenUsage?.totalTokens ?? 0),
+    // The failure is said in full by the last activity already: the strip does not say it twice.
+    otherBlockers: (lastText.startsWith('failed: ') ? d.blockers.flatMap((b, i) => (b.kind === 'error' ? [] : [blockers[i]!])) : blockers).join('; '),
   };
 }
 
@@ -197,7 +206,8 @@ export const WIDE_LAYOUT = 120;
 export function columnsFor(width: number): Column[] {
   const fixed: Column[] = [
     { key: 'status', title: 'STATUS', width: 13 },
-    { key: 'name', title: 'WORKSPACE / THREAD', width: 24 },
+    // Narrower up to 150 columns, so the tokens leave the texts about as wide as they were without them.
+    { key: 'name', title: 'WORKSPACE / THREAD', width: width >= 150 ? 24 : 22 },
     { key: 'tokens', title: 'TOKENS', width: 8 },
   ];
   const flexible: Column['key'][] = ['task', 'last', 'next', 'blockers'];

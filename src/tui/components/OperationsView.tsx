@@ -10,7 +10,7 @@ import { DocumentLines } from './DocumentView.js';
 import { Table } from './Table.js';
 
 /** Lines of the detail strip: the selected row's texts wrapped, at least 4 so the table does not jump as the selection moves. */
-const stripRows = (height: number, needed: number) => Math.min(Math.max(4, needed), Math.max(4, Math.floor(height * 0.3)));
+const stripRows = (height: number, needed: number) => Math.min(Math.max(4, needed), Math.max(4, Math.floor(height * 0.4)));
 
 export function OperationsView({ rows, selected, width, height }: { rows: OpsRow[]; selected: number; width: number; height: number }) {
   const color = useToneColor();
