@@ -17,7 +17,8 @@ import { handleKey, handleOverlayKey, END_READ, type KeyDeps } from './ui/keyHan
 import { keyContext, type Lists } from './ui/selection.js';
 import { DEFAULT_NOTIFY, initialUi, isTextOverlay, reduceUi, type Toast } from './ui/uiState.js';
 import { feedRows, headerModel, needsYouQueue, operationsRows, type Tone } from './viewModel.js';
-import { TooSmall, tooSmall } from './components/TooSmall.js';
+import { TooSmall } from './components/TooSmall.js';
+import { minimumSize } from './terminalSize.js';
 
 export interface AppProps {
   api: SupervisorApi;
@@ -138,7 +139,8 @@ export function App(props: AppProps) {
     { active: !ui.suspended },
   );
 
-  if (tooSmall(width, height)) return <TooSmall width={width} height={height} />;
+  const size = minimumSize(width, height);
+  if (!size.ok) return <TooSmall message={size.message} width={width} height={height} />;
   if (!state) {
     return (
       <Box width={width} height={height}>

@@ -13,6 +13,20 @@ export interface TableCell {
   tone?: Tone;
   bold?: boolean;
   inverse?: boolean;
+  /**
+   * A cell of several styles (a title, then its last activity): drawn in place of `text`, one
+   * after the other, each cut to its `max` columns and to what is left of the cell.
+   */
+  parts?: CellPart[];
+}
+
+export interface CellPart {
+  text: string;
+  tone?: Tone;
+  bold?: boolean;
+  inverse?: boolean;
+  /** At most this many columns, so one part leaves room for the next. */
+  max?: number;
 }
 
 /** One column: its width and a cell per row, top to bottom. */
@@ -26,13 +40,13 @@ export interface TableColumn {
 export interface FittedColumn {
   key: string;
   width: number;
-  cells: (TableCell & { text: string })[];
+  cells: TableCell[];
 }
 
 const PRINTABLE_ASCII = /^[\u0020-\u007e]*$/;
 const graphemes = new Intl.Segmenter();
 
-const displayWidth = (text: string): number => (PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text));
+export const displayWidth = (text: string): number => (PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text));
 
 /** Agent text on one line: terminal controls stripped, every whitespace run one space. */
 export function cellText(text: string): string {
@@ -73,6 +87,24 @@ function fitText(raw: string, width: number): string {
   return text;
 }
 
+const BLANK = /^ *$/;
+
+/** A cell cut to `width`: its parts in order, each cut to its own limit and to what is left. */
+export function fitCell(cell: TableCell, width: number): TableCell {
+  if (!cell.parts) return { ...cell, text: fitText(cell.text, width) };
+  const parts: CellPart[] = [];
+  let left = width;
+  for (const part of cell.parts) {
+    if (left <= 0) break;
+    // Spaces between parts are layout, kept as they are; any other text is the agent's.
+    const text = BLANK.test(part.text) ? part.text.slice(0, left) : fitText(part.text, Math.min(left, part.max ?? left));
+    if (!text) continue;
+    parts.push({ ...part, text });
+    left -= displayWidth(text);
+  }
+  return { ...cell, text: parts.map((p) => p.text).join(''), parts };
+}
+
 /**
  * The columns that fit in `lineWidth`, one column apart: the first that does not fit whole is
  * narrowed to what is left, the rest are dropped, so nothing wraps.
@@ -83,7 +115,7 @@ export function fitTable(columns: TableColumn[], lineWidth: number): FittedColum
   for (const column of columns) {
     const width = Math.min(column.width, lineWidth - x);
     if (width <= 0) break;
-    table.push({ key: column.key, width, cells: column.cells.map((cell) => ({ ...cell, text: fitText(cell.text, width) })) });
+    table.push({ key: column.key, width, cells: column.cells.map((cell) => fitCell(cell, width)) });
     x += width + 1;
   }
   return table;
@@ -96,7 +128,13 @@ export function sameColumn(a: FittedColumn, b: FittedColumn): boolean {
   for (let i = 0; i < a.cells.length; i++) {
     const x = a.cells[i]!;
     const y = b.cells[i]!;
-    if (x.text !== y.text || x.tone !== y.tone || !x.bold !== !y.bold || !x.inverse !== !y.inverse) return false;
+    if (x.text !== y.text || x.tone !== y.tone || !x.bold !== !y.bold || !x.inverse !== !y.inverse || !sameParts(x.parts, y.parts)) return false;
   }
   return true;
+}
+
+function sameParts(a: CellPart[] | undefined, b: CellPart[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((x, i) => x.text === b[i]!.text && x.tone === b[i]!.tone && !x.bold === !b[i]!.bold && !x.inverse === !b[i]!.inverse);
 }

@@ -58,6 +58,10 @@ export interface OpsRow {
   next: string;
   blockers: string;
   blockerTone: Tone;
+  /** Tokens used (`12k tok`), '' when none: a thread's own, a workspace's summed over its threads. */
+  tokens: string;
+  /** The blockers that `last` does not already say (a failure's reason): what the detail strip lists. */
+  otherBlockers: string;
 }
 
 const newestFirst = (a: ThreadRecord, b: ThreadRecord): number => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
@@ -130,6 +134,8 @@ function hostRow(h: HostRecord, nowMs: number): OpsRow {
     next: h.status === 'restarting' ? `reconnect #${h.restartCount}` : h.status === 'disconnected' ? 'down: see the error' : h.status === 'ready' ? transportWords(h) : '',
     blockers: error,
     blockerTone: error ? 'error' : 'plain',
+    tokens: '',
+    otherBlockers: error,
   };
 }
 
@@ -152,15 +158,21 @@ function workspaceRow(w: WorkspaceRecord, nowMs: number, threads: readonly Threa
     status: workspaceStatus(w),
     name: w.name,
     task: w.path,
-    last: [tokens > 0 ? `${formatTokens(tokens)} tok` : '', activityBars(w, nowMs)].filter(Boolean).join(' '),
+    last: activityBars(w, nowMs),
     next: w.status === 'disconnected' ? `host ${w.host} is down` : '',
     blockers: '',
     blockerTone: 'plain',
+    tokens: tokenWords(tokens),
+    otherBlockers: '',
   };
 }
 
 function threadRow(t: ThreadRecord, nowMs: number): OpsRow {
   const d = t.digest;
+  // The digest cuts a failure's reason to fit a line; the row keeps it whole for the detail strip.
+  const reason = t.lastTurn?.status === 'failed' && t.currentTurnId === null && t.lastError ? t.lastError.message : null;
+  const lastText = reason !== null && d.lastActivity?.text.startsWith('failed: ') ? `failed: ${reason}` : d.lastActivity ? oneLine(d.lastActivity.text, 500) : '';
+  const blockers = d.blockers.map((b) => (b.kind === 'error' && t.lastError ? `error: ${t.lastError.message}` : b.text));
   return {
     key: `th:${t.id}`,
     kind: 'thread',
@@ -168,28 +180,37 @@ function threadRow(t: ThreadRecord, nowMs: number): OpsRow {
     threadId: t.id,
     status: threadStatus(t),
     name: `└ ${oneLine(t.title, 60)}`,
-    task: oneLine(d.currentTask ?? '', 200),
-    last: d.lastActivity ? `${relativeTime(d.lastActivity.atMs, nowMs)} ${oneLine(d.lastActivity.text, 200)}` : '',
-    next: oneLine(d.nextStep, 200),
-    blockers: d.blockers.map((b) => b.text).join('; '),
+    task: oneLine(d.currentTask ?? '', 500),
+    last: d.lastActivity ? `${relativeTime(d.lastActivity.atMs, nowMs)} ${lastText}` : '',
+    next: oneLine(d.nextStep, 500),
+    blockers: blockers.join('; '),
     blockerTone: d.blockers.some((b) => b.kind === 'error' || b.kind === 'disconnected') ? 'error' : d.blockers.length > 0 ? 'warn' : 'plain',
+    tokens: tokenWords(t.tokenUsage?.totalTokens ?? 0),
+    // The failure is said in full by the last activity already: the strip does not say it twice.
+    otherBlockers: (lastText.startsWith('failed: ') ? d.blockers.flatMap((b, i) => (b.kind === 'error' ? [] : [blockers[i]!])) : blockers).join('; '),
   };
 }
 
+const tokenWords = (tokens: number): string => (tokens > 0 ? `${formatTokens(tokens)} tok` : '');
+
 export interface Column {
-  key: 'status' | 'name' | 'task' | 'last' | 'next' | 'blockers';
+  key: 'status' | 'name' | 'tokens' | 'task' | 'last' | 'next' | 'blockers';
   title: string;
   width: number;
 }
 
-/** Columns for a width: narrow terminals drop blockers, then the task, then the next step; nothing wraps. */
+/** From this width on, the operations view is a table of one-line rows; below it, thread rows take two lines. */
+export const WIDE_LAYOUT = 120;
+
+/** Columns of the one-line table (at least WIDE_LAYOUT columns): each text shares the width that is left. */
 export function columnsFor(width: number): Column[] {
   const fixed: Column[] = [
     { key: 'status', title: 'STATUS', width: 13 },
-    { key: 'name', title: 'WORKSPACE / THREAD', width: width >= 120 ? 24 : 18 },
+    // Narrower up to 150 columns, so the tokens leave the texts about as wide as they were without them.
+    { key: 'name', title: 'WORKSPACE / THREAD', width: width >= 150 ? 24 : 22 },
+    { key: 'tokens', title: 'TOKENS', width: 8 },
   ];
-  const flexible: Column['key'][] =
-    width >= 120 ? ['task', 'last', 'next', 'blockers'] : width >= 100 ? ['task', 'last', 'next'] : width >= 60 ? ['last', 'next'] : ['last'];
+  const flexible: Column['key'][] = ['task', 'last', 'next', 'blockers'];
   const titles: Record<string, string> = { task: 'TASK', last: 'LAST ACTIVITY', next: 'NEXT STEP', blockers: 'BLOCKERS' };
   const rest = Math.max(10, width - fixed.reduce((n, c) => n + c.width + 1, 0));
   const each = Math.floor(rest / flexible.length);

@@ -25,6 +25,10 @@ export function renderApp(api: FakeApi, overrides: AppOverrides = {}) {
     </ColorContext.Provider>
   );
   const instance = render(tree());
+  // ink-testing-library's stdout is 100 columns, and Ink lays a wider screen out in that: the
+  // terminal is as wide as the App is told.
+  Object.defineProperty(instance.stdout, 'columns', { get: () => props.width });
+  instance.rerender(tree());
   const frame = () => instance.lastFrame() ?? '';
   const lines = () => frame().split('\n');
 

@@ -1,15 +1,21 @@
 import { Box, Text } from 'ink';
 import { useMemo } from 'react';
-import type { TableCell, TableColumn } from '../table.js';
+import { wrapDocument } from '../document.js';
+import { opsTable, rowHeight, stripDocument } from '../opsLayout.js';
+import { displayWidth, truncate } from '../table.js';
 import { useToneColor } from '../theme.js';
-import { columnsFor, type Column, type OpsRow } from '../viewModel.js';
-import { visibleWindow } from '../window.js';
+import type { OpsRow } from '../viewModel.js';
+import { visibleRows } from '../window.js';
+import { DocumentLines } from './DocumentView.js';
 import { Table } from './Table.js';
+
+/** Lines of the detail strip: the selected row's texts wrapped, at least 4 so the table does not jump as the selection moves. */
+const stripRows = (height: number, needed: number) => Math.min(Math.max(4, needed), Math.max(4, Math.floor(height * 0.4)));
 
 export function OperationsView({ rows, selected, width, height }: { rows: OpsRow[]; selected: number; width: number; height: number }) {
   const color = useToneColor();
-  const columns = useMemo(() => columnsFor(width), [width]);
-  const { start, end } = visibleWindow(rows.length, selected, Math.max(0, height - 1));
+  const row = rows[selected];
+  const strip = useMemo(() => (row ? wrapDocument(stripDocument(row), width) : []), [row, width]);
   if (rows.length === 0) {
     return (
       <Box flexDirection="column" height={height}>
@@ -17,22 +23,23 @@ export function OperationsView({ rows, selected, width, height }: { rows: OpsRow
       </Box>
     );
   }
-  const shown = rows.slice(start, end);
-  const table: TableColumn[] = columns.map((c) => ({
-    key: c.key,
-    width: c.width,
-    cells: [{ text: c.title, tone: 'dim', bold: true }, ...shown.map((row, i) => cellOf(row, c, start + i === selected))],
-  }));
+  const shown = stripRows(height, strip.length);
+  // The heading, the rows, a rule naming the selected row, then its strip.
+  const { start, end } = visibleRows(
+    rows.map((r) => rowHeight(r, width)),
+    selected,
+    Math.max(1, height - shown - 2),
+  );
+  const table = opsTable(rows.slice(start, end), selected - start, width);
+  const rule = truncate(`── ${row ? row.name.replace(/^└ /, '') : ''} `, width);
   return (
     <Box flexDirection="column" height={height} width={width}>
       <Table columns={table} width={width} />
+      <Box flexGrow={1} />
+      <Text color={color('dim')}>{rule + '─'.repeat(Math.max(0, width - displayWidth(rule)))}</Text>
+      <Box height={shown} flexDirection="column">
+        <DocumentLines lines={strip.slice(0, shown)} width={width} />
+      </Box>
     </Box>
   );
-}
-
-function cellOf(row: OpsRow, column: Column, isSelected: boolean): TableCell {
-  if (column.key === 'status') return { text: `${row.status.glyph} ${row.status.word}`, tone: row.status.tone, inverse: isSelected };
-  if (column.key === 'blockers') return { text: row.blockers, tone: row.blockerTone };
-  if (row.kind === 'workspace' && column.key === 'name') return { text: row.name, tone: 'accent', bold: true };
-  return { text: row[column.key] };
 }

@@ -39,9 +39,9 @@ export function Table({ columns, width }: { columns: TableColumn[]; width: numbe
  * distinct text it measured for good. A column whose cells did not change is not rendered again
  * (most columns in most frames: a state change touches a row or two); Ink still writes it.
  */
-const Column = memo(function Column({ column }: { column: FittedColumn }) {
+export const Column = memo(function Column({ column }: { column: FittedColumn }) {
   const color = useContext(ColorContext);
-  const lines = column.cells.map((c) => paint(c.text, c, color));
+  const lines = column.cells.map((c) => (c.parts ? c.parts.map((p) => paint(p.text, { ...p, inverse: p.inverse || c.inverse }, color)).join('') : paint(c.text, c, color)));
   const blank = ' '.repeat(column.width);
   return (
     <Box width={column.width} flexShrink={0}>

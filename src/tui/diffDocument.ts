@@ -1,0 +1,32 @@
+import type { DocLine } from './document.js';
+import type { Tone } from './viewModel.js';
+
+/** A turn's changes as the supervisor API returns them (its `ThreadDiff`), declared here by shape. */
+export interface ThreadDiffShape {
+  threadId: string;
+  turnId: string | null;
+  diff: string;
+  files: readonly { path: string; added: number; removed: number }[];
+}
+
+function toneOf(line: string): { tone?: Tone; bold?: boolean } {
+  if (/^(diff --git|index |--- |\+\+\+ |new file|deleted file|rename |similarity )/.test(line)) return { bold: true };
+  if (line.startsWith('@@')) return { tone: 'info' };
+  if (line.startsWith('+')) return { tone: 'ok' };
+  if (line.startsWith('-')) return { tone: 'error' };
+  return {};
+}
+
+/** The files changed (lines added and removed), then the unified diff coloured as `git diff` colours it. */
+export function diffDocument(diff: ThreadDiffShape): DocLine[] {
+  if (diff.files.length === 0 && diff.diff.trim() === '') return [{ text: 'no changes in the last turn', tone: 'dim' }];
+  const added = diff.files.reduce((n, f) => n + f.added, 0);
+  const removed = diff.files.reduce((n, f) => n + f.removed, 0);
+  const lines: DocLine[] = [
+    { text: `${diff.files.length} file${diff.files.length === 1 ? '' : 's'} changed, +${added} −${removed}${diff.turnId ? ` · turn ${diff.turnId}` : ''}`, bold: true },
+    ...diff.files.map((f): DocLine => ({ text: `${`+${f.added}`.padStart(6)} ${`−${f.removed}`.padStart(6)}  ${f.path}`, hang: 16 })),
+    { text: '' },
+  ];
+  for (const line of diff.diff.replace(/\n$/, '').split('\n')) lines.push({ text: line, ...toneOf(line) });
+  return lines;
+}
