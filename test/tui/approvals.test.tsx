@@ -237,7 +237,7 @@ describe('needs-you queue: questions', () => {
     await r.waitFor('Nothing needs you.', 'the question was answered or withdrawn meanwhile');
     // Keys are commands again, and Enter submits nothing.
     r.stdin.write('\r');
-    await r.press('?', 'Keys — approvals view');
+    await r.press('?', 'Keys — needs you view');
     expect(api.actions()).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
 import { cleanup } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bindingsFor } from '../../src/tui/keymap.js';
+import { helpLines, VIEW_NAMES } from '../../src/tui/ui/helpLines.js';
+import { COMMAND_LINE } from '../../src/tui/ui/commandLine.js';
 import { useChalkLevel } from '../support/chalkLevel.js';
 import { renderApp } from '../support/renderApp.js';
 import { everyStatusApi } from '../support/scenarios.js';
@@ -62,27 +63,38 @@ describe('help overlay', () => {
     ['feed', '2', 'activity feed'],
     ['approvals', '3', '[a] accept'],
   ] as const) {
-    it(`? lists the keys of the ${view} view from the key table, Esc closes it`, async () => {
-      const r = renderApp(everyStatusApi());
+    it(`? lists the keys of the ${view} view and the : commands from their tables, Esc closes it`, async () => {
+      const r = renderApp(everyStatusApi(), { height: 60 });
       await r.waitFor('old session');
       if (key !== '1') await r.press(key, marker);
-      await r.press('?', `Keys — ${view === 'ops' ? 'operations' : view} view (Esc closes)`);
+      await r.press('?', `Keys — ${VIEW_NAMES[view]} view (Esc closes)`);
       const text = plain(r.frame());
-      for (const b of bindingsFor(view)) expect(text).toMatch(new RegExp(`^${escapeRegExp(b.keys.padEnd(10))}${escapeRegExp(b.description)}`, 'm'));
+      for (const l of helpLines(view).filter((l) => l.keys)) expect(text).toMatch(new RegExp(`^${escapeRegExp(l.keys.padEnd(16))}${escapeRegExp(l.description)}`, 'm'));
+      for (const c of COMMAND_LINE) expect(text).toContain(`:${c.name}`);
       r.stdin.write('\u001b');
       await r.waitForGone('Esc closes');
       expect(r.frame()).toContain(marker);
     });
   }
 
-  it('shows only the keys that work in the view', async () => {
+  it('at 80x24 the help scrolls to its last line (:q) with j', async () => {
     const r = renderApp(everyStatusApi());
+    await r.waitFor('old session');
+    await r.press('?', /lines 1–\d+ of \d+, j\/k scroll/);
+    expect(r.frame()).not.toContain(':q ');
+    r.stdin.write('j'.repeat(40));
+    await r.waitFor(/^:q\s+quit/m);
+  });
+
+  it('shows only the keys that work in the view', async () => {
+    const r = renderApp(everyStatusApi(), { height: 60 });
     await r.waitFor('old session');
     await r.press('?', 'Keys — operations view');
     const text = plain(r.frame());
     expect(text).not.toContain('faults only');
     expect(text).not.toContain('accept for this session');
-    expect(text).toContain('acknowledge the signals of the selection');
+    expect(text).toContain('mark the signals of the selection seen');
+    expect(text).toContain('interrupt the running turn (asks once)');
   });
 });
 

@@ -72,7 +72,7 @@ describe('agent text never reaches the terminal as control sequences', () => {
     await r.press('\r', 'recent items');
     expect(r.frame()).toContain('deploy to prod');
     expect(r.frame()).toContain('error  upstream 500');
-    await r.press('?', 'Keys — detail view');
+    await r.press('?', 'Keys — thread view');
 
     for (const frame of r.frames) {
       expect(frame).not.toContain('\u001b');

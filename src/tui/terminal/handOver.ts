@@ -1,12 +1,7 @@
-import { spawn } from 'node:child_process';
+import { runOnTerminal, type TerminalProgram } from '../../core/process/runOnTerminal.js';
 import { ENTER_ALT_SCREEN, HIDE_CURSOR, LEAVE_ALT_SCREEN, SHOW_CURSOR } from './screen.js';
 
-/** A program to give the terminal to: argv, never a shell string. */
-export interface TerminalProgram {
-  file: string;
-  args: string[];
-  cwd?: string;
-}
+export type { TerminalProgram };
 
 /** Ink's output, held back while another program has the terminal. */
 export interface OutputGate {
@@ -52,11 +47,7 @@ export async function handOverTerminal(program: TerminalProgram, io: { stdin: No
   }
   stdout.write(SHOW_CURSOR + LEAVE_ALT_SCREEN);
   try {
-    return await new Promise<string>((resolve) => {
-      const child = spawn(program.file, program.args, { stdio: 'inherit', ...(program.cwd ? { cwd: program.cwd } : {}) });
-      child.once('error', (e) => resolve(`could not start ${program.file}: ${e.message}`));
-      child.once('exit', (code, signal) => resolve(signal ? `the shell ended by ${signal}` : `back from the shell (exit ${code ?? 0})`));
-    });
+    return await runOnTerminal(program);
   } finally {
     stdout.write(ENTER_ALT_SCREEN + HIDE_CURSOR);
     gate.closed = false;
