@@ -67,7 +67,7 @@ export interface Binding {
   description: string;
   views: View[] | 'all';
   matches: (input: string, key: Key) => boolean;
-  /** The footer's words for it (`x interrupt`); keys without one appear only in the help. */
+  /** The footer's words for it (`x interrupt`); keys without one are in the help (and `?`, `:`, `q` in the tab bar). */
   hint?: string;
   /** When the key applies; the footer leaves it out otherwise (the key then says why it does nothing). */
   when?: (context: KeyContext) => boolean;
@@ -84,7 +84,7 @@ const LISTS: View[] = ['ops', 'feed', 'approvals', 'chat'];
 
 /** The key table: it drives the input handling, the `?` help and the footer hints. */
 export const KEYMAP: Binding[] = [
-  { command: 'down', keys: 'j / ↓', description: 'move down', views: LISTS, matches: (i, k) => k.downArrow || char('j')(i, k), hint: 'j/k move' },
+  { command: 'down', keys: 'j / ↓', description: 'move down', views: LISTS, matches: (i, k) => k.downArrow || char('j')(i, k) },
   { command: 'up', keys: 'k / ↑', description: 'move up', views: LISTS, matches: (i, k) => k.upArrow || char('k')(i, k) },
   { command: 'down', keys: 'j / ↓', description: 'scroll down a line', views: ['detail', 'transcript', 'diff'], matches: (i, k) => k.downArrow || char('j')(i, k) },
   { command: 'up', keys: 'k / ↑', description: 'scroll up a line', views: ['detail', 'transcript', 'diff'], matches: (i, k) => k.upArrow || char('k')(i, k) },
@@ -95,7 +95,7 @@ export const KEYMAP: Binding[] = [
   { command: 'search', keys: '/', description: 'search', views: ['detail', 'transcript', 'diff'], matches: char('/'), hint: '/ search' },
   { command: 'nextMatch', keys: 'n', description: 'next match', views: ['detail', 'transcript', 'diff'], matches: char('n') },
   { command: 'previousMatch', keys: 'N', description: 'previous match', views: ['detail', 'transcript', 'diff'], matches: char('N') },
-  { command: 'nextPane', keys: 'Tab', description: 'next pane', views: 'all', matches: (_i, k) => k.tab && !k.shift, hint: 'Tab pane' },
+  { command: 'nextPane', keys: 'Tab', description: 'next pane', views: 'all', matches: (_i, k) => k.tab && !k.shift },
   { command: 'paneOps', keys: '1', description: 'operations', views: 'all', matches: char('1') },
   { command: 'paneFeed', keys: '2', description: 'activity feed', views: 'all', matches: char('2') },
   { command: 'paneApprovals', keys: '3', description: 'approvals and questions ("needs you")', views: 'all', matches: char('3') },
@@ -130,9 +130,9 @@ export const KEYMAP: Binding[] = [
   { command: 'shell', keys: '!', description: "a shell in the thread's workspace (exit returns here)", views: ['ops', 'detail'], matches: char('!'), hint: '! shell', when: onThread },
   { command: 'archive', keys: '#', description: 'archive the thread (asks once)', views: ['ops', 'detail'], matches: char('#'), when: onThread },
   { command: 'ack', keys: '.', description: 'mark the signals of the selection seen', views: ['ops', 'detail'], matches: char('.') },
-  { command: 'help', keys: '?', description: 'help for this view', views: 'all', matches: char('?'), hint: '? help' },
+  { command: 'help', keys: '?', description: 'help for this view', views: 'all', matches: char('?') },
   { command: 'commandLine', keys: ':', description: 'command line (:help lists the commands)', views: 'all', matches: char(':') },
-  { command: 'quit', keys: 'q', description: 'quit', views: 'all', matches: (i, k) => char('q')(i, k) || (k.ctrl && i === 'c'), hint: 'q quit' },
+  { command: 'quit', keys: 'q', description: 'quit', views: 'all', matches: (i, k) => char('q')(i, k) || (k.ctrl && i === 'c') },
 ];
 
 export function commandFor(view: View, input: string, key: Key): Command | null {

@@ -4,7 +4,7 @@ import type { Tone } from './viewModel.js';
 
 /** What a raised signal tells the person: once what happened and why, and the keys that act on it. */
 export interface Notice {
-  /** The toast's line. */
+  /** The toast's line (its keys are drawn after it, never cut off). */
   text: string;
   tone: Tone;
   /** The desktop notification's title and body. */
@@ -34,7 +34,7 @@ export function signalNotice(signal: SignalRecord): Notice {
         ? 'Enter open · R retry'
         : 'Enter open';
   return {
-    text: `${GLYPHS[signal.kind]} ${signal.workspace} · ${message}${keys ? `  [${keys}]` : ''}`,
+    text: `${GLYPHS[signal.kind]} ${signal.workspace} · ${message}`,
     tone: TONES[signal.kind],
     title: `cm-supervisor · ${signal.workspace}`,
     body: message,

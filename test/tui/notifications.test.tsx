@@ -121,7 +121,7 @@ describe('toasts and notifications', () => {
       expect(r.lines().at(-2)).toContain('! ws1 · needs approval');
       clock += 1_001;
       await vi.advanceTimersByTimeAsync(1_000);
-      await r.waitFor(/\n\nj\/k move/);
+      await r.waitForGone('! ws1 · needs approval');
       expect(r.lines().at(-2)).toBe('');
     } finally {
       vi.useRealTimers();

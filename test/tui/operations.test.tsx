@@ -79,7 +79,7 @@ describe('operations view at 80x24', () => {
     await r.waitFor('old session');
     expect(r.lines()).toHaveLength(24);
     expect(Math.max(...displayWidths(r.frame()))).toBeLessThanOrEqual(80);
-    expect(r.lines().at(-1)).toContain('j/k move');
+    expect(r.lines().at(-1)).toContain('Enter open');
     // The last row (ws3) is below the fold; moving there scrolls it into view.
     expect(r.frame()).not.toContain('/work/ws3');
     for (let i = 0; i < 12; i++) await r.tap('j');

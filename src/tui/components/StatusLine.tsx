@@ -1,4 +1,4 @@
-import { Text } from 'ink';
+import { Box, Text } from 'ink';
 import { useToneColor } from '../theme.js';
 import type { Overlay, Toast } from '../ui/uiState.js';
 import { Line } from './Line.js';
@@ -20,5 +20,17 @@ export function StatusLine({ overlay, toast }: { overlay: Overlay | null; toast:
     );
   }
   if (overlay?.kind === 'confirm') return <Line text={overlay.question} tone="warn" bold />;
-  return toast ? <Line text={toast.text} tone={toast.tone} /> : <Text> </Text>;
+  if (!toast) return <Text> </Text>;
+  if (!toast.keys) return <Line text={toast.text} tone={toast.tone} />;
+  // The keys stay whole at any width; the message gives way.
+  return (
+    <Box>
+      <Box flexShrink={1}>
+        <Line text={toast.text} tone={toast.tone} />
+      </Box>
+      <Box flexShrink={0}>
+        <Text color={color('info')}>{`  [${toast.keys}]`}</Text>
+      </Box>
+    </Box>
+  );
 }
