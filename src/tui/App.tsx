@@ -158,7 +158,7 @@ export function App(props: AppProps) {
         <ViewBody ui={ui} state={state} lists={lists} document={doc} width={width} height={bodyHeight} />
       </Box>
       <StatusLine overlay={ui.overlay} toast={ui.toast} />
-      <KeyHints view={ui.view} context={keyContext(ui, lists, state)} />
+      <KeyHints view={ui.view} context={keyContext(ui, lists, state, (doc?.frame.maxScroll ?? 0) > 0)} />
     </Box>
   );
 }

@@ -19,7 +19,7 @@ function toneOf(line: string): { tone?: Tone; bold?: boolean } {
 
 /** The files changed (lines added and removed), then the unified diff coloured as `git diff` colours it. */
 export function diffDocument(diff: ThreadDiffShape): DocLine[] {
-  if (diff.files.length === 0 && diff.diff.trim() === '') return [{ text: 'no changes in the last turn', tone: 'dim' }];
+  if (diff.files.length === 0 && diff.diff.trim() === '') return [{ text: 'no changes in the last turn: its diff holds the edits Codex made itself (apply_patch), not files written by shell commands', tone: 'dim' }];
   const added = diff.files.reduce((n, f) => n + f.added, 0);
   const removed = diff.files.reduce((n, f) => n + f.removed, 0);
   const lines: DocLine[] = [

@@ -58,6 +58,8 @@ export interface KeyContext {
   approval: boolean;
   /** The chat shows a proposal waiting for a decision. */
   proposal: boolean;
+  /** The open document is longer than the screen. */
+  scrollable: boolean;
 }
 
 export interface Binding {
@@ -88,10 +90,10 @@ export const KEYMAP: Binding[] = [
   { command: 'up', keys: 'k / ↑', description: 'move up', views: LISTS, matches: (i, k) => k.upArrow || char('k')(i, k) },
   { command: 'down', keys: 'j / ↓', description: 'scroll down a line', views: ['detail', 'transcript', 'diff'], matches: (i, k) => k.downArrow || char('j')(i, k) },
   { command: 'up', keys: 'k / ↑', description: 'scroll up a line', views: ['detail', 'transcript', 'diff'], matches: (i, k) => k.upArrow || char('k')(i, k) },
-  { command: 'pageDown', keys: 'PgDn / Space', description: 'scroll down a page', views: ['detail', 'transcript', 'diff'], matches: (i, k) => k.pageDown || char(' ')(i, k), hint: 'PgUp/PgDn' },
+  { command: 'pageDown', keys: 'PgDn / Space', description: 'scroll down a page', views: ['detail', 'transcript', 'diff'], matches: (i, k) => k.pageDown || char(' ')(i, k), hint: 'PgUp/PgDn', when: (c) => c.scrollable },
   { command: 'pageUp', keys: 'PgUp / b', description: 'scroll up a page', views: ['detail', 'transcript', 'diff'], matches: (i, k) => k.pageUp || char('b')(i, k) },
   { command: 'top', keys: 'g / Home', description: 'to the top', views: ['detail', 'transcript', 'diff'], matches: (i, k) => k.home || char('g')(i, k) },
-  { command: 'bottom', keys: 'G / End', description: 'to the end', views: ['detail', 'transcript', 'diff'], matches: (i, k) => k.end || char('G')(i, k), hint: 'g/G' },
+  { command: 'bottom', keys: 'G / End', description: 'to the end', views: ['detail', 'transcript', 'diff'], matches: (i, k) => k.end || char('G')(i, k), hint: 'g/G', when: (c) => c.scrollable },
   { command: 'search', keys: '/', description: 'search', views: ['detail', 'transcript', 'diff'], matches: char('/'), hint: '/ search' },
   { command: 'nextMatch', keys: 'n', description: 'next match', views: ['detail', 'transcript', 'diff'], matches: char('n') },
   { command: 'previousMatch', keys: 'N', description: 'previous match', views: ['detail', 'transcript', 'diff'], matches: char('N') },
@@ -118,10 +120,10 @@ export const KEYMAP: Binding[] = [
   { command: 'toggleNeedsInput', keys: 'i', description: 'only what needs my input', views: ['feed'], matches: char('i'), hint: 'i needs input' },
   { command: 'toggleFaults', keys: 'f', description: 'faults only', views: ['feed'], matches: char('f'), hint: 'f faults' },
   { command: 'filter', keys: '/', description: 'filter by text', views: ['feed'], matches: char('/'), hint: '/ filter' },
-  { command: 'accept', keys: 'a', description: 'accept', views: ['approvals', 'detail'], matches: char('a'), hint: 'a accept', when: (c) => c.approval },
-  { command: 'acceptForSession', keys: 'A', description: 'accept for this session', views: ['approvals', 'detail'], matches: char('A'), hint: 'A session', when: (c) => c.approval },
-  { command: 'decline', keys: 'd', description: 'decline', views: ['approvals', 'detail'], matches: char('d'), hint: 'd decline', when: (c) => c.approval },
-  { command: 'cancel', keys: 'c', description: 'decline and stop the turn', views: ['approvals', 'detail'], matches: char('c'), hint: 'c cancel', when: (c) => c.approval },
+  { command: 'accept', keys: 'a', description: 'accept', views: ['approvals', 'detail'], matches: char('a'), hint: 'a/A/d/c answer', when: (c) => c.approval },
+  { command: 'acceptForSession', keys: 'A', description: 'accept for this session', views: ['approvals', 'detail'], matches: char('A') },
+  { command: 'decline', keys: 'd', description: 'decline', views: ['approvals', 'detail'], matches: char('d') },
+  { command: 'cancel', keys: 'c', description: 'decline and stop the turn', views: ['approvals', 'detail'], matches: char('c') },
   { command: 'reply', keys: 'r', description: 'reply: a new turn, or steer the running one', views: THREAD_VIEWS, matches: char('r'), hint: 'r reply', when: onThread },
   { command: 'interrupt', keys: 'x', description: 'interrupt the running turn (asks once)', views: THREAD_VIEWS, matches: char('x'), hint: 'x interrupt', when: running },
   { command: 'retry', keys: 'R', description: 'retry the last failed turn (same input, new turn)', views: THREAD_VIEWS, matches: char('R'), hint: 'R retry', when: retryable },

@@ -137,7 +137,7 @@ describe('the : command table', () => {
 
 describe('footer hints: only the keys that apply', () => {
   const thread = (over: Partial<ThreadRecord>): ThreadRecord => ({ currentTurnId: null, lastTurn: null, ...over }) as ThreadRecord;
-  const context = (t: ThreadRecord | null, approval = false): KeyContext => ({ thread: t, approval, proposal: false });
+  const context = (t: ThreadRecord | null, approval = false): KeyContext => ({ thread: t, approval, proposal: false, scrollable: false });
 
   it.each<[string, KeyContext, string[], string[]]>([
     ['a running thread', context(thread({ currentTurnId: 'u1' })), ['r reply', 'x interrupt'], ['R retry']],
@@ -151,8 +151,8 @@ describe('footer hints: only the keys that apply', () => {
 
   it('the detail view offers the approval keys only when an approval waits', () => {
     const t = thread({ lastTurn: { id: 'u', status: 'failed', error: 'x' } });
-    expect(hintsFor('detail', context(t))).not.toContain('a accept');
-    expect(hintsFor('detail', context(t, true))).toContain('a accept');
+    expect(hintsFor('detail', context(t))).not.toContain('a/A/d/c answer');
+    expect(hintsFor('detail', context(t, true))).toContain('a/A/d/c answer');
   });
 
   it('no two bindings of one view share a key', () => {

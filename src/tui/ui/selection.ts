@@ -37,6 +37,6 @@ export function selectedApprovalKey(ui: UiState, lists: Lists, state: Supervisor
   return null;
 }
 
-export function keyContext(ui: UiState, lists: Lists, state: SupervisorState): KeyContext {
-  return { thread: actedThread(ui, lists, state), approval: selectedApprovalKey(ui, lists, state) !== null, proposal: ui.proposal !== null };
+export function keyContext(ui: UiState, lists: Lists, state: SupervisorState, scrollable = false): KeyContext {
+  return { thread: actedThread(ui, lists, state), approval: selectedApprovalKey(ui, lists, state) !== null, proposal: ui.proposal !== null, scrollable };
 }
