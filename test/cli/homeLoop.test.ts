@@ -60,7 +60,12 @@ async function sequence(cli: (args: string[]) => ReturnType<typeof runBuiltCli>,
   // Like the real re-run would: the action whose turn failed is reported failed (exit 1).
   expect(again.code).toBe(1);
   expect(JSON.parse(again.stdout).results.map((r: { status: string }) => r.status)).toEqual(['skipped', 'failed']);
-  return { status: JSON.parse(status.stdout), feed: JSON.parse(feed.stdout), dryRun: JSON.parse(again.stdout) };
+  const failedThread = (JSON.parse(dispatched.stdout) as { results: { threadId: string }[] }).results[1]!.threadId;
+  const transcript = await cli(['thread', 'show', failedThread, '--json']);
+  expect(transcript.code).toBe(0);
+  const diff = await cli(['diff', failedThread, '--json']);
+  expect(diff.code).toBe(0);
+  return { status: JSON.parse(status.stdout), feed: JSON.parse(feed.stdout), dryRun: JSON.parse(again.stdout), transcript: JSON.parse(transcript.stdout), diff: JSON.parse(diff.stdout) };
 }
 
 /**
@@ -107,7 +112,7 @@ function withoutLiveOrder(run: {
 }
 
 describe('one loop per home (built CLI, real codex)', () => {
-  it('status, feed and a dry run answer the same with and without a daemon (modulo ids, times and pids)', async () => {
+  it('status, feed, a dry run, a transcript and a diff answer the same with and without a daemon (modulo ids, times and pids)', async () => {
     const runs: unknown[] = [];
     for (const withDaemon of [false, true]) {
       const { home, cli } = await newHome();
@@ -130,6 +135,9 @@ describe('one loop per home (built CLI, real codex)', () => {
       ['completed', 'api'],
       ['failed', 'web'],
     ]);
+    const { transcript } = runs[0] as { transcript: { workspace: string; turns: { status: string; items: { text: string }[] }[] } };
+    expect(transcript.workspace).toBe('web');
+    expect(transcript.turns.map((t) => [t.status, t.items.map((i) => i.text)])).toEqual([['failed', ['[fail] upgrade everything']]]);
   });
 
   it('the running daemon takes workspace add and remove at once; a config broken by hand is reported and the last good one kept', async () => {

@@ -139,6 +139,28 @@ describe("a host attached to Codex's daemon", () => {
     expect(feedOf(seen, 'api').filter((t) => t.startsWith('could not resume'))).toEqual([]);
   });
 
+  it("another client's thread: its transcript reads, a reply from us runs on it, and its archiving by that client removes it from our state", async () => {
+    const e = await setUp();
+    const sup = await supervise(e);
+    const raw = await rawClient();
+    const theirs = (await raw.client.threadStart({ cwd: e.api })).thread.id;
+    await raw.client.turnStart({ threadId: theirs, input: textInput('from their TUI') });
+    await sup.waitUntil((s) => s.threads[theirs]?.lastTurn?.status === 'completed', WAIT_MS);
+
+    expect((await sup.transcript(theirs)).turns.map((t) => t.items.map((i) => i.text))).toEqual([['from their TUI', 'Done: from their TUI']]);
+    const replied = await sup.reply(theirs, 'from the supervisor');
+    expect(replied.mode).toBe('started');
+    await sup.waitUntil((s) => s.threads[theirs]?.lastTurn?.id === replied.turnId && s.threads[theirs]?.lastTurn?.status === 'completed', WAIT_MS);
+    // Their client sees our turn on its thread too.
+    await expect
+      .poll(() => raw.events.some((ev) => ev.type === 'notification' && ev.notification.method === 'turn/completed' && (ev.notification.params as { turn: { id: string } }).turn.id === replied.turnId), { timeout: WAIT_MS })
+      .toBe(true);
+
+    await raw.client.connection.request('thread/archive', { threadId: theirs });
+    const after = await sup.waitUntil((s) => s.threads[theirs] === undefined, WAIT_MS);
+    expect(feedOf(after, 'api').at(-1)).toBe('archived: from their TUI');
+  });
+
   it('an approval answered by another client leaves our queue marked "answered elsewhere"; answering it too is harmless', async () => {
     const e = await setUp();
     const sup = await supervise(e);

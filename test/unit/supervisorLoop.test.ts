@@ -2,7 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localHost } from '../../src/core/hosts/hostSpec.js';
 import { Supervisor } from '../../src/core/loop/supervisor.js';
+import { SupervisorError } from '../../src/core/errors.js';
+import { persistedPart } from '../../src/core/persistence/stateStore.js';
 import { openSignals, selectFeed } from '../../src/core/state/selectors.js';
+import { threadSeen } from '../support/events.js';
+import { fold, readyState } from '../support/replay.js';
 
 const fake = fileURLToPath(new URL('../support/fakeAppServer.mjs', import.meta.url));
 let supervisor: Supervisor | null = null;
@@ -49,6 +53,23 @@ describe('Supervisor loop recovery (fake app-server)', () => {
     );
     const up = await sup.waitUntil((s) => s.workspaces.ws!.status === 'ready' && s.hosts.fake!.pid !== firstPid, 10_000);
     expect(up.hosts.fake!.restartCount).toBe(1);
+  });
+
+  it("acting on a thread whose host is down is refused with why (exit 1); its diff, kept in the state, still reads", async () => {
+    const restored = persistedPart(fold([threadSeen('t-1', Date.now(), 'ws')], readyState({ workspace: 'ws' })).state);
+    const sup = start(['--die-at-once'], { restart: { maxAttempts: 1, baseDelayMs: 10 }, restored });
+    await sup.start();
+    await sup.waitUntil((s) => s.hosts.fake?.status !== 'starting', 10_000);
+    for (const call of [() => sup.reply('t-1', 'hello'), () => sup.retryTurn('t-1'), () => sup.transcript('t-1'), () => sup.archiveThread('t-1')]) {
+      const error = await call().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(SupervisorError);
+      expect((error as SupervisorError).exitCode).toBe(1);
+      expect((error as Error).message).toContain('workspace "ws" is on host "fake", which is not connected');
+    }
+    expect(await sup.threadDiff('t-1')).toEqual({ threadId: 't-1', turnId: null, diff: '', files: [] });
   });
 
   it('stop() stops every server and reports the workspace stopped, not disconnected', async () => {
