@@ -1,13 +1,6 @@
+import type { ThreadDiff } from '../core/api/supervisorApi.js';
 import type { DocLine } from './document.js';
 import type { Tone } from './viewModel.js';
-
-/** A turn's changes as the supervisor API returns them (its `ThreadDiff`), declared here by shape. */
-export interface ThreadDiffShape {
-  threadId: string;
-  turnId: string | null;
-  diff: string;
-  files: readonly { path: string; added: number; removed: number }[];
-}
 
 function toneOf(line: string): { tone?: Tone; bold?: boolean } {
   if (/^(diff --git|index |--- |\+\+\+ |new file|deleted file|rename |similarity )/.test(line)) return { bold: true };
@@ -18,7 +11,7 @@ function toneOf(line: string): { tone?: Tone; bold?: boolean } {
 }
 
 /** The files changed (lines added and removed), then the unified diff coloured as `git diff` colours it. */
-export function diffDocument(diff: ThreadDiffShape): DocLine[] {
+export function diffDocument(diff: ThreadDiff): DocLine[] {
   if (diff.files.length === 0 && diff.diff.trim() === '') return [{ text: 'no changes in the last turn: its diff holds the edits Codex made itself (apply_patch), not files written by shell commands', tone: 'dim' }];
   const added = diff.files.reduce((n, f) => n + f.added, 0);
   const removed = diff.files.reduce((n, f) => n + f.removed, 0);

@@ -1,37 +1,13 @@
+import type { Transcript } from '../core/api/supervisorApi.js';
 import { formatDuration } from '../core/util/time.js';
 import type { DocLine } from './document.js';
 import { ITEM_GLYPHS } from './itemGlyphs.js';
 import type { Tone } from './viewModel.js';
 
-/**
- * A thread's transcript as the supervisor API returns it (its `Transcript`, `TranscriptTurn`
- * and `TranscriptItem`): declared here by shape, so the TUI does not wait on the API's module.
- */
-export interface TranscriptItemShape {
-  id: string;
-  type: string;
-  text: string;
-  status: string | null;
-}
-export interface TranscriptTurnShape {
-  id: string;
-  status: string;
-  startedAtMs: number | null;
-  completedAtMs: number | null;
-  error: string | null;
-  items: readonly TranscriptItemShape[];
-}
-export interface TranscriptShape {
-  threadId: string;
-  workspace: string;
-  title: string;
-  turns: readonly TranscriptTurnShape[];
-}
-
 const TURN_TONES: Record<string, Tone> = { completed: 'ok', failed: 'error', interrupted: 'error', inProgress: 'info' };
 
 /** The whole thread, turn by turn: a header per turn (status, duration), each item under a glyph, errors in red. */
-export function transcriptDocument(transcript: TranscriptShape): DocLine[] {
+export function transcriptDocument(transcript: Transcript): DocLine[] {
   const turns = transcript.turns;
   const lines: DocLine[] = [
     { text: transcript.title, bold: true },
@@ -39,7 +15,8 @@ export function transcriptDocument(transcript: TranscriptShape): DocLine[] {
   ];
   if (turns.length === 0) lines.push({ text: '', tone: 'dim' }, { text: 'no turns yet', tone: 'dim' });
   turns.forEach((turn, i) => {
-    const took = turn.startedAtMs !== null && turn.completedAtMs !== null ? ` · ${formatDuration(turn.completedAtMs - turn.startedAtMs)}` : '';
+    const ms = turn.durationMs ?? (turn.startedAtMs !== null && turn.completedAtMs !== null ? turn.completedAtMs - turn.startedAtMs : null);
+    const took = ms !== null ? ` · ${formatDuration(ms)}` : '';
     lines.push({ text: '' }, { text: `── turn ${i + 1} · ${turn.status}${took} · ${turn.id}`, tone: TURN_TONES[turn.status] ?? 'plain', bold: true });
     for (const item of turn.items) {
       const failed = item.status === 'failed' || item.status === 'declined';

@@ -170,6 +170,7 @@ export class FakeApi implements SupervisorApi {
               status: thread.currentTurnId !== null ? 'inProgress' : (thread.lastTurn?.status ?? 'completed'),
               startedAtMs: null,
               completedAtMs: null,
+              durationMs: null,
               error: thread.lastTurn?.error ?? null,
               items: thread.recentItems.map((i) => ({ id: i.id, type: i.type, text: i.text, status: i.status })),
             },

@@ -6,7 +6,8 @@ import { DocumentView } from '../../src/tui/components/DocumentView.js';
 import { diffDocument } from '../../src/tui/diffDocument.js';
 import { BOTTOM, type DocLine } from '../../src/tui/document.js';
 import { ColorContext } from '../../src/tui/theme.js';
-import { transcriptDocument, type TranscriptShape } from '../../src/tui/transcriptDocument.js';
+import type { Transcript } from '../../src/core/api/supervisorApi.js';
+import { transcriptDocument } from '../../src/tui/transcriptDocument.js';
 import { useChalkLevel } from '../support/chalkLevel.js';
 import type { SupervisorEvent } from '../../src/core/state/events.js';
 import { turnCompleted } from '../support/events.js';
@@ -99,17 +100,17 @@ describe('the detail view as a document', () => {
 });
 
 describe('the transcript as a document', () => {
-  const transcript: TranscriptShape = {
+  const transcript: Transcript = {
     threadId: 'th1',
     workspace: 'ws1',
     title: 'upgrade deps',
     turns: [
-      { id: 'turn-1', status: 'completed', startedAtMs: T0, completedAtMs: T0 + 65_000, error: null, items: [
+      { id: 'turn-1', status: 'completed', startedAtMs: T0, completedAtMs: T0 + 65_000, durationMs: null, error: null, items: [
         { id: 'i1', type: 'userMessage', text: 'upgrade the dependencies', status: null },
         { id: 'i2', type: 'commandExecution', text: 'npm update (exit 0)', status: 'completed' },
         { id: 'i3', type: 'agentMessage', text: 'Done.\nAll tests pass.', status: null },
       ] },
-      { id: 'turn-2', status: 'failed', startedAtMs: T0 + 70_000, completedAtMs: null, error: 'unexpected status 500', items: [{ id: 'i4', type: 'commandExecution', text: 'npm test', status: 'failed' }] },
+      { id: 'turn-2', status: 'failed', startedAtMs: T0 + 70_000, completedAtMs: null, durationMs: 1_500, error: 'unexpected status 500', items: [{ id: 'i4', type: 'commandExecution', text: 'npm test', status: 'failed' }] },
     ],
   };
 
@@ -125,7 +126,8 @@ describe('the transcript as a document', () => {
       '‹ Done.',
       '  All tests pass.',
       '',
-      '── turn 2 · failed · turn-2',
+      // Codex's own measure where it gives one (its times are whole seconds).
+      '── turn 2 · failed · 1.5s · turn-2',
       '$ npm test [failed]',
       'error: unexpected status 500',
       '',

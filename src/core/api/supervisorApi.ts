@@ -122,6 +122,8 @@ export interface TranscriptTurn {
   status: string;
   startedAtMs: number | null;
   completedAtMs: number | null;
+  /** As Codex measured it (its start and end times are whole seconds). */
+  durationMs: number | null;
   error: string | null;
   items: TranscriptItem[];
 }

@@ -52,6 +52,7 @@ export const TurnSchema = z.object({
   error: TurnErrorSchema.nullable().optional(),
   startedAt: z.number().nullable().optional(),
   completedAt: z.number().nullable().optional(),
+  durationMs: z.number().nullable().optional(),
 });
 assertType<SchemaFitsGenerated<z.infer<typeof TurnSchema>, GeneratedTurn>>();
 

@@ -13,6 +13,7 @@ export function transcriptTurns(turns: HostTurn[]): TranscriptTurn[] {
     status: turn.status,
     startedAtMs: typeof turn.startedAt === 'number' ? turn.startedAt * 1000 : null,
     completedAtMs: typeof turn.completedAt === 'number' ? turn.completedAt * 1000 : null,
+    durationMs: turn.durationMs ?? null,
     error: turn.error ? oneLine(turn.error.message, 1000) : null,
     items: (turn.items ?? []).map(transcriptItem),
   }));
