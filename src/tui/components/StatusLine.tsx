@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import { useToneColor } from '../theme.js';
 import type { Overlay, Toast } from '../ui/uiState.js';
+import type { Tone } from '../viewModel.js';
 import { Line } from './Line.js';
 
 const PROMPTS: Partial<Record<Overlay['kind'], string>> = { command: ':', filter: '/', search: '/' };
@@ -19,17 +20,24 @@ export function StatusLine({ overlay, toast }: { overlay: Overlay | null; toast:
       </Text>
     );
   }
-  if (overlay?.kind === 'confirm') return <Line text={overlay.question} tone="warn" bold />;
+  if (overlay?.kind === 'confirm') return <WithKeys text={overlay.question} tone="warn" keys=" (y/n)" bold />;
   if (!toast) return <Text> </Text>;
   if (!toast.keys) return <Line text={toast.text} tone={toast.tone} />;
-  // The keys stay whole at any width; the message gives way.
+  return <WithKeys text={toast.text} tone={toast.tone} keys={`  [${toast.keys}]`} />;
+}
+
+/** A line and the keys that answer it: the keys stay whole at any width, the text gives way. */
+function WithKeys({ text, tone, keys, bold = false }: { text: string; tone: Tone; keys: string; bold?: boolean }) {
+  const color = useToneColor();
   return (
     <Box>
       <Box flexShrink={1}>
-        <Line text={toast.text} tone={toast.tone} />
+        <Line text={text} tone={tone} bold={bold} />
       </Box>
       <Box flexShrink={0}>
-        <Text color={color('info')}>{`  [${toast.keys}]`}</Text>
+        <Text color={color(bold ? tone : 'info')} bold={bold}>
+          {keys}
+        </Text>
       </Box>
     </Box>
   );

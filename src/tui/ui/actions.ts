@@ -60,7 +60,7 @@ export function ackSelection(deps: ActionDeps): void {
 export function quit(deps: ActionDeps): void {
   const running = Object.values(deps.state.threads).filter((t) => t.currentTurnId !== null).length;
   if (deps.confirmQuitWhenRunning && running > 0) {
-    deps.dispatch({ type: 'overlay', overlay: { kind: 'confirm', action: 'quit', threadId: null, question: `${running} turn(s) are running; quitting stops them. Quit? (y/n)` } });
+    deps.dispatch({ type: 'overlay', overlay: { kind: 'confirm', action: 'quit', threadId: null, question: `${running} turn(s) are running; quitting stops them. Quit?` } });
   } else deps.onQuit();
 }
 

@@ -17,9 +17,9 @@ export function actOnThread(deps: ActionDeps, command: ThreadCommand, thread: Th
     }
     case 'interrupt':
       if (!thread.currentTurnId) return deps.flash(`nothing runs in ${label}`, 'dim');
-      return confirm(deps, 'interrupt', thread.id, `Interrupt the running turn of ${label}? (y/n)`);
+      return confirm(deps, 'interrupt', thread.id, `Interrupt the running turn of ${label}?`);
     case 'archive':
-      return confirm(deps, 'archive', thread.id, `Archive ${label}? It leaves this view and Codex's thread list. (y/n)`);
+      return confirm(deps, 'archive', thread.id, `Archive ${label}? It leaves this view and Codex's thread list.`);
     case 'retry':
       if (thread.currentTurnId) return deps.flash(`a turn is running in ${label}: x interrupts it`, 'dim');
       if (thread.lastTurn?.status !== 'failed' && thread.lastTurn?.status !== 'interrupted') return deps.flash(`the last turn of ${label} did not fail: nothing to retry`, 'dim');

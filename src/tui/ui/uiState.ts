@@ -18,6 +18,7 @@ export type Overlay =
   // The question being answered, by key: the queue may change while the person types.
   | { kind: 'answer'; text: string; key: string }
   | { kind: 'reply'; text: string; threadId: string; label: string }
+  /** `question` is shown with ` (y/n)` after it, which is never cut off. */
   | { kind: 'confirm'; action: ConfirmAction; threadId: string | null; question: string }
   | { kind: 'chat'; text: string }
   | { kind: 'chatEdit'; text: string; proposalId: string };
