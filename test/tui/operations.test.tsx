@@ -74,6 +74,20 @@ describe('operations view at 80x24', () => {
     expect(Math.max(...displayWidths(r.frame()))).toBeLessThanOrEqual(80);
   });
 
+  it('a strip longer than its lines ends in an ellipsis (Enter opens the whole thread)', async () => {
+    const api = everyStatusApi();
+    const endless = `${'very long reason '.repeat(40)}THE END`;
+    api.emitAll([...startedThread('th9', 'retry forever', T0 + 58_000), turnCompleted('th9', 'th9-turn', 'failed', T0 + 59_000, { message: endless })]);
+    const r = renderApp(api);
+    await r.waitFor('retry forever');
+    await r.tap('j');
+    await r.press('j', '── retry forever ──');
+    const rule = r.lines().findIndex((l) => l.startsWith('── retry forever'));
+    expect(r.lines()[rule + 8]).toMatch(/ …$/);
+    expect(r.frame()).not.toContain('THE END');
+    expect(r.lines()).toHaveLength(24);
+  });
+
   it('fits the terminal: 24 rows, none wider than 80 columns, the selected row kept on screen as it moves down', async () => {
     const r = renderApp(everyStatusApi());
     await r.waitFor('old session');
