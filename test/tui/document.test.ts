@@ -9,17 +9,14 @@ describe('wrapText', () => {
     ['an empty text is one empty line', '', 10, 0, ['']],
     ['cuts a word longer than the line between characters', 'https://example.com/a/very/long/path', 10, 0, ['https://ex', 'ample.com/', 'a/very/lon', 'g/path']],
     ['fills the rest of a line before cutting a long word', 'see https://example.com/x', 10, 0, ['see https:', '//example.', 'com/x']],
-    ['indents the lines after the first by the hang', 'task   upgrade the dependencies now', 16, 7, ['task   upgrade', '       the', '       dependenci', '       es now'].map((l) => l.slice(0, 16))],
+    ['indents the lines after the first by the hang', 'task   upgrade the dependencies now', 16, 7, ['task   upgrade', '       the depen', '       dencies', '       now']],
     ['counts wide characters as two columns', '修复构建脚本然后发布', 8, 0, ['修复构建', '脚本然后', '发布']],
     ['never splits an emoji', 'ok 👍👍👍', 4, 0, ['ok', '👍👍', '👍']],
     ['keeps leading indentation (a diff, code)', '    return x;', 20, 0, ['    return x;']],
     ['drops the spaces where it breaks', 'aaaa     bbbb', 6, 0, ['aaaa', 'bbbb']],
   ])('%s', (_name, text, width, hang, expected) => {
     const lines = wrapText(text, width, hang);
-    if (_name.startsWith('indents')) {
-      expect(lines[0]).toBe('task   upgrade');
-      for (const line of lines.slice(1)) expect(line.startsWith('       ')).toBe(true);
-    } else expect(lines).toEqual(expected);
+    expect(lines).toEqual(expected);
     for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(width);
   });
 });
