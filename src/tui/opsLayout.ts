@@ -73,9 +73,9 @@ function secondLine(row: OpsRow, width: number): TableCell {
   // The task is left out where it only repeats the title (a thread is named after its first request).
   const title = row.name.replace(/^└ /, '').replace(/…$/, '');
   const task = row.task && !row.task.startsWith(title) ? [{ text: row.task, tone: 'dim' as const, max: Math.floor(width * 0.3) }, { text: ' → ', tone: 'dim' as const }] : [{ text: '→ ', tone: 'dim' as const }];
-  const said = unsaid(row, [row.next]);
-  const blockers = said ? [GAP, { text: said, tone: row.blockerTone }] : [];
-  return { text: '', parts: [{ text: '  ' }, ...task, { text: row.next, tone: 'dim', max: said ? Math.floor(width * 0.45) : width }, ...blockers] };
+  const rest = unsaid(row, [row.next]);
+  const blockers = rest ? [GAP, { text: rest, tone: row.blockerTone }] : [];
+  return { text: '', parts: [{ text: '  ' }, ...task, { text: row.next, tone: 'dim', max: rest ? Math.floor(width * 0.45) : width }, ...blockers] };
 }
 
 /** The detail strip under the table: the selected row's texts in full, each said once, wrapped by DocumentView's rules. */
