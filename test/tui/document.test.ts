@@ -1,6 +1,6 @@
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
-import { BOTTOM, clampScroll, findMatches, matchIndexOf, scrollBy, scrollToMatch, searchDocument, wrapDocument, wrapText } from '../../src/tui/document.js';
+import { BOTTOM, clampScroll, findMatches, matchIndexOf, scrollBy, scrollDocument, scrollToMatch, searchDocument, wrapDocument, wrapText } from '../../src/tui/document.js';
 
 describe('wrapText', () => {
   it.each([
@@ -49,6 +49,15 @@ describe('scrolling', () => {
     ['pageUp', BOTTOM, 100, 20, 61],
   ] as const)('%s from %s of %s lines with %s rows → %s', (move, from, total, rows, to) => {
     expect(scrollBy(move, from, total, rows)).toBe(to);
+  });
+
+  it('scrollDocument pages through the document as wrapped for a DocumentView of that size (its footer takes a line)', () => {
+    // 30 lines of 100 characters: 60 lines at 50 columns, 20 of them on a view 21 high.
+    const doc = Array.from({ length: 30 }, () => ({ text: 'word '.repeat(20).trim() }));
+    expect(scrollDocument(doc, 50, 21, 'bottom', 0)).toBe(40);
+    expect(scrollDocument(doc, 50, 21, 'pageDown', 0)).toBe(19);
+    expect(scrollDocument(doc, 100, 21, 'bottom', 0)).toBe(10);
+    expect(scrollDocument(doc, 50, 21, 'pageUp', BOTTOM)).toBe(21);
   });
 
   it('clamps to the document: BOTTOM pins its last page, a short document does not scroll', () => {
