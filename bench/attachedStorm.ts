@@ -81,7 +81,8 @@ export async function attachedStorm(mode: AttachedMode): Promise<AttachedStormRe
     // The last events of the storm, on a thread that is on screen (ws01 is the first row).
     let lateMs = NaN;
     if (mode === 'app') {
-      const marker = `storm-final-${Date.now().toString(36)}`;
+      // Short: it must fit the LAST ACTIVITY column of the 200-column table after "just now replied: ".
+      const marker = `sf-${Date.now().toString(36)}`;
       const first = built.threads[0]!;
       const emittedAtMs = performance.timeOrigin + performance.now();
       api.emit({ type: 'item/completed', atMs: Date.now(), workspace: first.workspace, threadId: first.threadId, turnId: first.turnId, item: { type: 'agentMessage', id: `msg-${marker}`, text: `${marker} all done` } });

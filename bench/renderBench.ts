@@ -1,5 +1,5 @@
 /**
- * TUI render cost: the real `App` (src/tui/App.tsx) rendered by Ink into a fake 200×60 TTY,
+ * TUI render cost: the real `App` (src/tui/App.tsx) rendered by Ink into a fake TTY of 200×60 and of 80×24,
  * against an in-memory SupervisorApi whose state changes only through the real reducer
  * (renderFixture.ts; the terminal and the App's mounting: tuiHarness.ts).
  *
@@ -7,8 +7,9 @@
  *    10,000 feed entries, in the operations view and in the feed view: from the state change
  *    reaching the App (the snapshot `useSupervisorState` sets) to the frame written to stdout,
  *    i.e. React render and commit, Yoga layout, Ink's output and its write. Median and p95 of
- *    BENCH_RENDER_SAMPLES (default 60) renders per view. Target: under 16 ms.
- * 2. Event storm, in-process: 10,000 events/s for 10 s (mostly `item/progress`, plus item,
+ *    BENCH_RENDER_SAMPLES (default 60) renders per view, at each size (at 80×24 thread rows take
+ *    two lines and a strip shows the selected row). Target: under 16 ms at both.
+ * 2. Event storm, in-process, at each size: 10,000 events/s for 10 s (mostly `item/progress`, plus item,
  *    message and turn events across the 200 threads) while the App is mounted. CPU of this
  *    process (user + system) over wall time, frames rendered (coalesced to ≤ 20/s by
  *    useSupervisorState), and whether the last frame shows the last events. Target: under one
@@ -38,7 +39,7 @@ import { snapshotOf } from '../src/core/state/model.js';
 import { feedRows, headerModel, needsYouQueue, operationsRows } from '../src/tui/viewModel.js';
 import { ATTACHED_BYTES_TARGET, ATTACHED_CPU_TARGET, attachedReport, attachedStorm, type AttachedVerdicts } from './attachedStorm.js';
 import { BenchApi, buildState, FEED_ENTRIES, storm, STORM_RATE, STORM_SECONDS, stormEvents, THREADS_PER_WORKSPACE, WORKSPACES } from './renderFixture.js';
-import { FakeStdin, FakeStdout, HEIGHT, loadTui, mountApp, OPERATIONS_VIEW, plain, sleep, until, WIDTH } from './tuiHarness.js';
+import { FakeStdin, FakeStdout, loadTui, mountApp, OPERATIONS_VIEW, plain, sleep, until } from './tuiHarness.js';
 
 const SAMPLES = Math.max(50, Number(process.env.BENCH_RENDER_SAMPLES ?? 60));
 const WARMUP_RENDERS = 10;
@@ -124,39 +125,26 @@ function spanCells(samples: RenderSample[], gc: GcLog): string[] {
   ];
 }
 
-export async function main(): Promise<void> {
-  const started = performance.now();
-  const tui = await loadTui();
-  console.log(`render bench: App at ${WIDTH}×${HEIGHT}, ${WORKSPACES} workspaces × ${THREADS_PER_WORKSPACE} threads, ${FEED_ENTRIES} feed entries; React ${tui.reactBuild} build; chalk level ${tui.chalkLevel}; ${tui.lineCache}`);
+/** The terminal sizes measured: a large screen and the smallest common one (two-line thread rows there). */
+const SIZES = [
+  { width: 200, height: 60 },
+  { width: 80, height: 24 },
+] as const;
+type Size = (typeof SIZES)[number];
+const sizeName = (size: Size) => `${size.width}×${size.height}`;
 
-  const baseMs = Date.now() - 20 * 60_000;
-  const t = performance.now();
-  const built = buildState(baseMs);
-  console.log(`  state built from ${built.events} events in ${f1(performance.now() - t)} ms: ${Object.keys(built.state.threads).length} threads, ${built.state.activityFeed.length} feed entries, ${Object.keys(built.state.pendingApprovals).length} approvals`);
+interface SizeResult {
+  renderRows: string[][];
+  renderOk: boolean;
+  stormRow: string[][];
+  storm: { cores: number; verdicts: { cpu: boolean; frames: boolean; late: boolean } };
+}
 
-  // Selector costs on this state, outside React (what every render recomputes).
-  const selectorMs = (fn: () => unknown) => {
-    for (let i = 0; i < 20; i++) fn();
-    const times: number[] = [];
-    for (let i = 0; i < 100; i++) {
-      const s = performance.now();
-      fn();
-      times.push(performance.now() - s);
-    }
-    return median(times);
-  };
-  const nowMs = Date.now();
-  const filter = { needsInput: false, faults: false, text: '' };
-  const selectorRows = [
-    ['snapshotOf (per refresh)', f1(selectorMs(() => snapshotOf(built.state)) * 1000) + ' µs'],
-    ['operationsRows', f1(selectorMs(() => operationsRows(built.state, nowMs)) * 1000) + ' µs'],
-    ['feedRows (500)', f1(selectorMs(() => feedRows(built.state, filter, 500)) * 1000) + ' µs'],
-    ['needsYouQueue', f1(selectorMs(() => needsYouQueue(built.state)) * 1000) + ' µs'],
-    ['headerModel', f1(selectorMs(() => headerModel(built.state)) * 1000) + ' µs'],
-  ];
+type Built = ReturnType<typeof buildState>;
 
-  const api = new BenchApi(built.state);
-  const stdout = new FakeStdout();
+/** Renders per view, view switches, then the in-process storm, in one App mounted at `size`. */
+async function measureAt(tui: Awaited<ReturnType<typeof loadTui>>, built: Built, api: BenchApi, size: Size, gc: GcLog): Promise<SizeResult> {
+  const stdout = new FakeStdout(size.width, size.height);
   const stdin = new FakeStdin();
   let inkRenders = 0;
   let lastInkMs = 0;
@@ -167,18 +155,15 @@ export async function main(): Promise<void> {
     lastInkAt = performance.now();
   };
   const instance = mountApp(tui, { api, mode: 'bench', onQuit: () => {}, notify: () => {}, confirmQuitWhenRunning: true }, { stdout, stdin, onRender });
-
   const renderRows: string[][] = [];
-  const gc = new GcLog();
-  let renderVerdict = true;
-  let stormRows: string[][] = [];
-  let stormVerdicts: { cpu: boolean; frames: boolean; late: boolean } = { cpu: false, frames: false, late: false };
-  let attachedRows: string[][] = [];
-  let attachedVerdicts: AttachedVerdicts = { cpu: false, bytes: false, screen: false };
-  let loadBefore: number[] = [];
-  let loadAfter: number[] = [];
+  let renderOk = true;
+  const label = sizeName(size);
   try {
     await until(() => plain(stdout.lastFrame).includes(OPERATIONS_VIEW), 10_000, 'the operations view');
+    // The storm's last event lands on this thread: selected, its texts are whole in the strip under the table.
+    const at = operationsRows(api.state, Date.now()).findIndex((row) => row.threadId === built.threads[0]!.threadId);
+    stdin.type('j'.repeat(Math.max(0, at)));
+    await sleep(120);
 
     // ---- 1. full render time, per view ----
     const views: { key: string; name: string; shows: string }[] = [
@@ -231,10 +216,10 @@ export async function main(): Promise<void> {
       }
       const full = samples.map((s) => s.fullMs);
       const ok = samples.length >= 50 && p95(full) < RENDER_TARGET_MS;
-      renderVerdict &&= ok;
+      renderOk &&= ok;
       const onScreen = plain(stdout.lastFrame).replace(/\s+/g, '').length;
       renderRows.push([
-        `${view.name}: state change`,
+        `${label} ${view.name}: state change`,
         ...spanCells(samples, gc),
         String(deferred),
         String(onScreen),
@@ -273,7 +258,7 @@ export async function main(): Promise<void> {
       const samples = switches[view.name]!;
       const full = samples.map((x) => x.fullMs);
       renderRows.push([
-        `${view.name}: switch to (mount)`,
+        `${label} ${view.name}: switch to (mount)`,
         ...spanCells(samples, gc),
         view === views[0] ? String(switchSkipped) : '',
         '',
@@ -282,7 +267,6 @@ export async function main(): Promise<void> {
     }
 
     // ---- 2. event storm on the operations view ----
-    loadBefore = loadavg();
     stdin.type('1');
     await until(() => plain(stdout.lastFrame).includes(OPERATIONS_VIEW), 5_000, 'the operations view');
     await sleep(200);
@@ -290,7 +274,7 @@ export async function main(): Promise<void> {
     const inkBefore = inkRenders;
     const snapshotsBefore = api.snapshots;
     const result = await storm(api, streams);
-    // The last events of the storm, on a thread that is on screen (ws01 is the first row).
+    // The last events of the storm, on the selected thread: its reply is in the strip.
     const marker = `storm-final-${Date.now().toString(36)}`;
     const first = built.threads[0]!;
     const lateAt = performance.now();
@@ -306,29 +290,81 @@ export async function main(): Promise<void> {
       // reported below
     }
     const fps = frames / (result.wallMs / 1000);
-    stormVerdicts = { cpu: result.cores < CPU_TARGET_CORES, frames: frames > 0 && fps <= MAX_FPS, late: Number.isFinite(lateMs) };
+    const verdicts = { cpu: result.cores < CPU_TARGET_CORES, frames: frames > 0 && fps <= MAX_FPS, late: Number.isFinite(lateMs) };
+    const stormRow = [
+      [`${label}: events sent`, `${result.events} in ${f1(result.wallMs / 1000)} s (${Math.round(result.events / (result.wallMs / 1000))}/s)`, ''],
+      [`${label}: CPU with the App mounted`, `${result.cores.toFixed(2)} cores (user ${Math.round(result.userMs)} ms, system ${Math.round(result.systemMs)} ms)`, `${verdicts.cpu ? 'PASS' : 'FAIL'} (< ${CPU_TARGET_CORES} core)`],
+      [`${label}: frames written`, `${frames} (${f1(fps)}/s; Ink renders ${inkFrames}, snapshots ${snapshots})`, `${verdicts.frames ? 'PASS' : 'FAIL'} (> 0, ≤ ~20/s)`],
+      [`${label}: last event on screen`, Number.isFinite(lateMs) ? `after ${Math.round(lateMs)} ms` : 'NOT SHOWN within 2 s', verdicts.late ? 'PASS' : 'FAIL'],
+    ];
+    return { renderRows, renderOk, stormRow, storm: { cores: result.cores, verdicts } };
+  } finally {
+    api.onSnapshot = null;
+    instance.unmount();
+  }
+}
+
+export async function main(): Promise<void> {
+  const started = performance.now();
+  const tui = await loadTui();
+  console.log(`render bench: App at ${SIZES.map(sizeName).join(' and ')}, ${WORKSPACES} workspaces × ${THREADS_PER_WORKSPACE} threads, ${FEED_ENTRIES} feed entries; React ${tui.reactBuild} build; chalk level ${tui.chalkLevel}; ${tui.lineCache}`);
+
+  const baseMs = Date.now() - 20 * 60_000;
+  const t = performance.now();
+  const built = buildState(baseMs);
+  console.log(`  state built from ${built.events} events in ${f1(performance.now() - t)} ms: ${Object.keys(built.state.threads).length} threads, ${built.state.activityFeed.length} feed entries, ${Object.keys(built.state.pendingApprovals).length} approvals`);
+
+  // Selector costs on this state, outside React (what every render recomputes).
+  const selectorMs = (fn: () => unknown) => {
+    for (let i = 0; i < 20; i++) fn();
+    const times: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const s = performance.now();
+      fn();
+      times.push(performance.now() - s);
+    }
+    return median(times);
+  };
+  const nowMs = Date.now();
+  const filter = { needsInput: false, faults: false, text: '' };
+  const selectorRows = [
+    ['snapshotOf (per refresh)', f1(selectorMs(() => snapshotOf(built.state)) * 1000) + ' µs'],
+    ['operationsRows', f1(selectorMs(() => operationsRows(built.state, nowMs)) * 1000) + ' µs'],
+    ['feedRows (500)', f1(selectorMs(() => feedRows(built.state, filter, 500)) * 1000) + ' µs'],
+    ['needsYouQueue', f1(selectorMs(() => needsYouQueue(built.state)) * 1000) + ' µs'],
+    ['headerModel', f1(selectorMs(() => headerModel(built.state)) * 1000) + ' µs'],
+  ];
+
+  // One API for both sizes: the second size renders the state the first left (the same 200 threads, 10,000+ feed entries).
+  const api = new BenchApi(built.state);
+  const gc = new GcLog();
+  const results: SizeResult[] = [];
+  let stormRows: string[][] = [];
+  let attachedRows: string[][] = [];
+  let attachedVerdicts: AttachedVerdicts = { cpu: false, bytes: false, screen: false };
+  const loadBefore = loadavg();
+  let loadAfter: number[] = [];
+  try {
+    for (const size of SIZES) results.push(await measureAt(tui, built, api, size, gc));
 
     // The same storm without the App: what the generator and the reducer cost on their own.
-    instance.unmount();
+    const streams = stormEvents(built.threads);
     const bare = new BenchApi(api.state);
     const baseline = await storm(bare, streams);
-
     stormRows = [
-      ['events sent', `${result.events} in ${f1(result.wallMs / 1000)} s (${Math.round(result.events / (result.wallMs / 1000))}/s)`, ''],
-      ['CPU with the App mounted', `${result.cores.toFixed(2)} cores (user ${Math.round(result.userMs)} ms, system ${Math.round(result.systemMs)} ms)`, `${stormVerdicts.cpu ? 'PASS' : 'FAIL'} (< ${CPU_TARGET_CORES} core)`],
-      ['  of which generator + reducer', `${baseline.cores.toFixed(2)} cores (same storm, no App)`, ''],
-      ['  so the UI', `${(result.cores - baseline.cores).toFixed(2)} cores`, ''],
-      ['frames written', `${frames} (${f1(fps)}/s; Ink renders ${inkFrames}, snapshots ${snapshots})`, `${stormVerdicts.frames ? 'PASS' : 'FAIL'} (> 0, ≤ ~20/s)`],
-      ['last event on screen', Number.isFinite(lateMs) ? `after ${Math.round(lateMs)} ms` : 'NOT SHOWN within 2 s', stormVerdicts.late ? 'PASS' : 'FAIL'],
+      ...results.flatMap((r) => r.stormRow),
+      ['generator + reducer alone', `${baseline.cores.toFixed(2)} cores (same storm, no App)`, ''],
+      ...results.map((r, i) => [`  so the UI at ${sizeName(SIZES[i]!)}`, `${(r.storm.cores - baseline.cores).toFixed(2)} cores`, '']),
       ['feed entries at the end', String(api.state.activityFeed.length), ''],
     ];
 
-    // ---- 3. the same storm with the TUI attached to a daemon, in a child process (attachedStorm.ts) ----
+    // ---- 3. the same storm with the TUI attached to a daemon, in a child process (attachedStorm.ts), at 200×60 ----
     try {
       const app = await attachedStorm('app');
       // The child again without the App: what the client's copy of the state costs on its own.
       const bareClient = await attachedStorm('bare');
-      const report = attachedReport(app, bareClient, { cores: result.cores, uiCores: result.cores - baseline.cores, maxFps: MAX_FPS });
+      const first = results[0]!.storm.cores;
+      const report = attachedReport(app, bareClient, { cores: first, uiCores: first - baseline.cores, maxFps: MAX_FPS });
       attachedRows = report.rows;
       attachedVerdicts = report.verdicts;
     } catch (error) {
@@ -337,35 +373,37 @@ export async function main(): Promise<void> {
     loadAfter = loadavg();
   } finally {
     gc.stop();
-    instance.unmount();
   }
 
+  const load = (l: number[]) => (l.length > 0 ? l.map((x) => x.toFixed(2)).join(' ') : '?');
+  const loadLine = `load average (1, 5, 15 min) ${load(loadBefore)} before, ${load(loadAfter)} after, on ${availableParallelism()} CPUs`;
   console.log('\nSelectors on this state (median of 100 calls, outside React)');
   console.log(table(['selector', 'time'], selectorRows));
-  console.log(`\nFull render: snapshot set in the App → frame written (median/p95 of ${SAMPLES} state changes after ${WARMUP_RENDERS} warm-up; view switches: key → frame, ${SWITCHES} each)`);
+  console.log(`\nFull render: snapshot set in the App → frame written (median/p95 of ${SAMPLES} state changes after ${WARMUP_RENDERS} warm-up; view switches: key → frame, ${SWITCHES} each); ${loadLine}`);
   console.log('  CPU: this process over the same span, so time lost to other processes on a busy machine shows as wall minus CPU.');
   console.log('  Ink output step: Ink\'s RenderMetrics.renderTime (DOM → output grid → string), part of the total.');
   console.log('  Rest: the total minus the output step (React render and commit, Yoga layout, the write).');
   console.log('  GC in span: garbage collection pauses (perf_hooks) inside the span, part of the total.');
-  console.log(table(['render', 'samples', 'median', 'p95', 'max', 'CPU median / p95', 'Ink output step median / p95', 'rest median / p95', 'GC in span median / p95', 'skipped (throttle)', 'chars on screen', 'target'], renderRows));
-  const load = (l: number[]) => (l.length > 0 ? l.map((x) => x.toFixed(2)).join(' ') : '?');
-  console.log(`\nEvent storm: ${STORM_RATE} events/s for ${STORM_SECONDS} s, operations view; load average (1, 5, 15 min) ${load(loadBefore)} before, ${load(loadAfter)} after, on ${availableParallelism()} CPUs`);
+  console.log(table(['render', 'samples', 'median', 'p95', 'max', 'CPU median / p95', 'Ink output step median / p95', 'rest median / p95', 'GC in span median / p95', 'skipped (throttle)', 'chars on screen', 'target'], results.flatMap((r) => r.renderRows)));
+  console.log(`\nEvent storm: ${STORM_RATE} events/s for ${STORM_SECONDS} s, operations view, first thread selected; ${loadLine}`);
   console.log('In-process: the App on the loop\'s state, one process');
   console.log(table(['measure', 'value', 'target'], stormRows));
-  console.log('\nAttached: a DaemonServer in this process serves the same storm (from a fresh start state) on a Unix socket; the App');
+  console.log('\nAttached (at 200×60): a DaemonServer in this process serves the same storm (from a fresh start state) on a Unix socket; the App');
   console.log('runs in a child process on a DaemonClient, as `cm-supervisor attach` runs it (attachedStorm.ts).');
   console.log('  CPU of the child: user + system over wall, from the storm\'s start until it had reduced the storm\'s last event.');
-  console.log('  Target ratio: the attached TUI\'s process ÷ the in-process storm\'s process (App, generator and reducer): in both, the');
+  console.log('  Target ratio: the attached TUI\'s process ÷ the in-process storm\'s process at 200×60 (App, generator and reducer): in both, the');
   console.log('  process the user\'s TUI runs in. The daemon side (generator, reduce, each event serialized, the events of a turn of its loop sent as one message) is not part of it.');
   console.log('  The client\'s copy: the same storm to a second child without the App (socket reads, JSON.parse and check of each batch, reduce).');
   console.log('  Socket bytes: read by the child over the storm (the server\'s lines), per event, against JSON.stringify(event) in UTF-8.');
   console.log('  Attaching: hello, the subscription\'s snapshot and the App\'s first snapshot read. Before the measured storm, a');
   console.log('  2 s storm warms the child up, as the render samples warmed up the in-process App.');
   console.log(table(['measure', 'value', 'target'], attachedRows));
-  const screen = stormVerdicts.frames && stormVerdicts.late;
-  const all = renderVerdict && stormVerdicts.cpu && screen && attachedVerdicts.cpu && attachedVerdicts.bytes && attachedVerdicts.screen;
+  const renderVerdict = results.every((r) => r.renderOk);
+  const cpu = results.every((r) => r.storm.verdicts.cpu);
+  const screen = results.every((r) => r.storm.verdicts.frames && r.storm.verdicts.late);
+  const all = renderVerdict && cpu && screen && attachedVerdicts.cpu && attachedVerdicts.bytes && attachedVerdicts.screen;
   console.log(
-    `\nrender < ${RENDER_TARGET_MS} ms: ${renderVerdict ? 'PASS' : 'FAIL'} · storm CPU < ${CPU_TARGET_CORES} core: ${stormVerdicts.cpu ? 'PASS' : 'FAIL'} · screen updating: ${screen ? 'PASS' : 'FAIL'}` +
+    `\nrender < ${RENDER_TARGET_MS} ms at ${SIZES.map(sizeName).join(' and ')}: ${renderVerdict ? 'PASS' : 'FAIL'} · storm CPU < ${CPU_TARGET_CORES} core: ${cpu ? 'PASS' : 'FAIL'} · screen updating: ${screen ? 'PASS' : 'FAIL'}` +
       ` · attached CPU ≤ ${ATTACHED_CPU_TARGET}× in-process: ${attachedVerdicts.cpu ? 'MET' : 'NOT MET'} · socket bytes ≤ ${ATTACHED_BYTES_TARGET}× the events' JSON: ${attachedVerdicts.bytes ? 'MET' : 'NOT MET'}` +
       ` · attached screen updating: ${attachedVerdicts.screen ? 'PASS' : 'FAIL'} · overall ${all ? 'PASS' : 'FAIL'}   (bench took ${f1((performance.now() - started) / 1000)} s)`,
   );

@@ -14,11 +14,15 @@ export const HEIGHT = 60;
 /** What the operations view shows once it is on screen. */
 export const OPERATIONS_VIEW = 'WORKSPACE / THREAD';
 
-/** A TTY as Ink sees it: 200 columns, 60 rows; remembers the last full frame. */
+/** A TTY as Ink sees it: 200 columns, 60 rows unless told; remembers the last full frame. */
 export class FakeStdout extends EventEmitter {
-  readonly columns = WIDTH;
-  readonly rows = HEIGHT;
   readonly isTTY = true;
+  constructor(
+    readonly columns = WIDTH,
+    readonly rows = HEIGHT,
+  ) {
+    super();
+  }
   writes = 0;
   frames = 0;
   bytes = 0;
@@ -108,10 +112,10 @@ export async function loadTui() {
   return { render, createElement, App, ColorContext, reactBuild, chalkLevel: chalk.level, lineCache };
 }
 
-/** Mounts the App with colours on into the fake terminal, with Ink's options as runTui sets them. */
+/** Mounts the App with colours on into the fake terminal (at its size), with Ink's options as runTui sets them. */
 export function mountApp(tui: Tui, props: Omit<AppProps, 'width' | 'height'>, io: { stdout: FakeStdout; stdin: FakeStdin; onRender?: (metrics: { renderTime: number }) => void }): Instance {
   const { createElement, ColorContext, App } = tui;
-  return tui.render(createElement(ColorContext.Provider, { value: true }, createElement(App, { ...props, width: WIDTH, height: HEIGHT })), {
+  return tui.render(createElement(ColorContext.Provider, { value: true }, createElement(App, { ...props, width: io.stdout.columns, height: io.stdout.rows })), {
     stdout: io.stdout as unknown as NodeJS.WriteStream,
     stdin: io.stdin as unknown as NodeJS.ReadStream,
     stderr: new FakeStdout() as unknown as NodeJS.WriteStream,

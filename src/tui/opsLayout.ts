@@ -64,15 +64,21 @@ function tokens(row: OpsRow): CellPart[] {
   return row.tokens ? [{ text: row.tokens, tone: 'dim' }, { text: ' ' }] : [];
 }
 
+/** The blockers none of `texts` already says: "approval: `npm test`" is said by "waiting for your approval: `npm test`". */
+function unsaid(row: OpsRow, texts: string[]): string {
+  return row.blockerList.filter((b) => !texts.some((t) => t.includes(b.replace(/^[a-z ]+: /, '')))).join('; ');
+}
+
 function secondLine(row: OpsRow, width: number): TableCell {
   // The task is left out where it only repeats the title (a thread is named after its first request).
   const title = row.name.replace(/^└ /, '').replace(/…$/, '');
   const task = row.task && !row.task.startsWith(title) ? [{ text: row.task, tone: 'dim' as const, max: Math.floor(width * 0.3) }, { text: ' → ', tone: 'dim' as const }] : [{ text: '→ ', tone: 'dim' as const }];
-  const blockers = row.blockers ? [GAP, { text: row.blockers, tone: row.blockerTone }] : [];
-  return { text: '', parts: [{ text: '  ' }, ...task, { text: row.next, tone: 'dim', max: row.blockers ? Math.floor(width * 0.45) : width }, ...blockers] };
+  const rest = unsaid(row, [row.next]);
+  const blockers = rest ? [GAP, { text: rest, tone: row.blockerTone }] : [];
+  return { text: '', parts: [{ text: '  ' }, ...task, { text: row.next, tone: 'dim', max: rest ? Math.floor(width * 0.45) : width }, ...blockers] };
 }
 
-/** The detail strip under the table: the selected row's texts in full, wrapped by DocumentView's rules. */
+/** The detail strip under the table: the selected row's texts in full, each said once, wrapped by DocumentView's rules. */
 export function stripDocument(row: OpsRow): DocLine[] {
   const line = (label: string, text: string, tone: DocLine['tone'] = 'plain'): DocLine[] => (text ? [{ text: `${label.padEnd(5)} ${text}`, tone, hang: 6 }] : []);
   if (row.kind === 'host') return [...line('host', `${row.name.replace(/^▣ /, '')} · ${row.task}`), ...line('state', row.last), ...line('next', row.next), ...line('error', row.blockers, row.blockerTone)];
@@ -81,6 +87,7 @@ export function stripDocument(row: OpsRow): DocLine[] {
     ...line('task', row.task || '-'),
     ...line('last', row.last, row.status.word === 'failed' ? 'error' : 'plain'),
     ...line('next', row.next),
-    ...line('block', row.otherBlockers, row.blockerTone),
+    // A failure's reason is the last activity already; an approval's command, the next step.
+    ...line('block', unsaid(row, [row.next, row.last]), row.blockerTone),
   ];
 }

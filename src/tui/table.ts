@@ -90,7 +90,7 @@ function fitText(raw: string, width: number): string {
 const BLANK = /^ *$/;
 
 /** A cell cut to `width`: its parts in order, each cut to its own limit and to what is left. */
-export function fitCell(cell: TableCell, width: number): TableCell {
+function fitCell(cell: TableCell, width: number): TableCell {
   if (!cell.parts) return { ...cell, text: fitText(cell.text, width) };
   const parts: CellPart[] = [];
   let left = width;

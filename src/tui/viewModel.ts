@@ -60,8 +60,8 @@ export interface OpsRow {
   blockerTone: Tone;
   /** Tokens used (`12k tok`), '' when none: a thread's own, a workspace's summed over its threads. */
   tokens: string;
-  /** The blockers that `last` does not already say (a failure's reason): what the detail strip lists. */
-  otherBlockers: string;
+  /** `blockers` one by one: the two-line rows and the detail strip leave out those the row already says. */
+  blockerList: string[];
 }
 
 const newestFirst = (a: ThreadRecord, b: ThreadRecord): number => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
@@ -135,7 +135,7 @@ function hostRow(h: HostRecord, nowMs: number): OpsRow {
     blockers: error,
     blockerTone: error ? 'error' : 'plain',
     tokens: '',
-    otherBlockers: error,
+    blockerList: error ? [error] : [],
   };
 }
 
@@ -163,7 +163,7 @@ function workspaceRow(w: WorkspaceRecord, nowMs: number, threads: readonly Threa
     blockers: '',
     blockerTone: 'plain',
     tokens: tokenWords(tokens),
-    otherBlockers: '',
+    blockerList: [],
   };
 }
 
@@ -186,8 +186,7 @@ function threadRow(t: ThreadRecord, nowMs: number): OpsRow {
     blockers: blockers.join('; '),
     blockerTone: d.blockers.some((b) => b.kind === 'error' || b.kind === 'disconnected') ? 'error' : d.blockers.length > 0 ? 'warn' : 'plain',
     tokens: tokenWords(t.tokenUsage?.totalTokens ?? 0),
-    // The failure is said in full by the last activity already: the strip does not say it twice.
-    otherBlockers: (lastText.startsWith('failed: ') ? d.blockers.flatMap((b, i) => (b.kind === 'error' ? [] : [blockers[i]!])) : blockers).join('; '),
+    blockerList: blockers,
   };
 }
 

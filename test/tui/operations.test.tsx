@@ -35,7 +35,8 @@ describe('operations view at 80x24', () => {
     expect(r.lineWith(' ws1 ')).toMatch(/^● ready\s+ws1\s+[ ▁▂▃▄▅▆▇█]*█\s+\/work\/ws1$/);
     const second = (text: string) => r.lines()[r.lines().findIndex((l) => l.includes(text)) + 1]!;
     expect(r.lineWith('install deps')).toMatch(/^! approval\s+└ install deps\s+\d+s ago started a turn$/);
-    expect(second('install deps')).toMatch(/^ {16}→ waiting for your approval: .*approval: `npm inst/);
+    // The approval blocker is not repeated: the next step names the command already.
+    expect(second('install deps')).toMatch(/^ {16}→ waiting for your approval: `npm install`$/);
     expect(r.lineWith('refactor parser')).toMatch(/^▶ running\s+└ refactor parser\s+\d+s ago started a turn$/);
     expect(second('refactor parser')).toMatch(/^ {16}→ working on the current turn$/);
     expect(r.lineWith('run migrations')).toMatch(/^✗ failed\s+└ run migrations\s+15s ago failed: database is locked$/);
@@ -72,6 +73,20 @@ describe('operations view at 80x24', () => {
     expect(screen).not.toContain(squeezed(`block error: ${LONG_REASON}`));
     expect(r.lines()).toHaveLength(24);
     expect(Math.max(...displayWidths(r.frame()))).toBeLessThanOrEqual(80);
+  });
+
+  it('a strip longer than its lines ends in an ellipsis (Enter opens the whole thread)', async () => {
+    const api = everyStatusApi();
+    const endless = `${'very long reason '.repeat(40)}THE END`;
+    api.emitAll([...startedThread('th9', 'retry forever', T0 + 58_000), turnCompleted('th9', 'th9-turn', 'failed', T0 + 59_000, { message: endless })]);
+    const r = renderApp(api);
+    await r.waitFor('retry forever');
+    await r.tap('j');
+    await r.press('j', '── retry forever ──');
+    const rule = r.lines().findIndex((l) => l.startsWith('── retry forever'));
+    expect(r.lines()[rule + 8]).toMatch(/ …$/);
+    expect(r.frame()).not.toContain('THE END');
+    expect(r.lines()).toHaveLength(24);
   });
 
   it('fits the terminal: 24 rows, none wider than 80 columns, the selected row kept on screen as it moves down', async () => {

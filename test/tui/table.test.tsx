@@ -121,3 +121,33 @@ describe('Table', () => {
     expect(stdout.frames.join('')).toContain('STATUS NAME NEXT\n✓ done 日本語の…\n▶ running build waiting for the bu…');
   });
 });
+
+describe('cells of several parts', () => {
+  it('cuts each part to its own limit and to what is left of the cell, keeping the spaces between', () => {
+    const [column] = fitTable([{ key: 'text', width: 30, cells: [{ text: '', parts: [{ text: '└ a very long thread title indeed', max: 12 }, { text: '  ' }, { text: 'just now replied: all done', tone: 'info' }] }] }], 30);
+    const cell = column!.cells[0]!;
+    expect(cell.parts!.map((p) => p.text)).toEqual(['└ a very lo…', '  ', 'just now replie…']);
+    expect(cell.text).toBe('└ a very lo…  just now replie…');
+    expect(stringWidth(cell.text)).toBe(30);
+  });
+
+  it('counts wide characters, and drops parts with no room left', () => {
+    const [column] = fitTable([{ key: 'text', width: 10, cells: [{ text: '', parts: [{ text: '修复构建脚本' }, { text: ' ' }, { text: 'more' }] }] }], 10);
+    expect(column!.cells[0]!.parts!.map((p) => p.text)).toEqual(['修复构建…', ' ']);
+  });
+
+  it('draws each part in its style; a column whose parts change style draws again', () => {
+    const parts = (tone: 'ok' | 'error') => [{ key: 'text', width: 20, cells: [{ text: '', parts: [{ text: 'done' }, { text: ' ' }, { text: 'ok', tone }] }] }];
+    const [a] = fitTable(parts('ok'), 20);
+    const [b] = fitTable(parts('error'), 20);
+    expect(sameColumn(a!, b!)).toBe(false);
+    expect(sameColumn(a!, fitTable(parts('ok'), 20)[0]!)).toBe(true);
+    const out = renderToString(
+      <ColorContext.Provider value={true}>
+        <Table columns={parts('ok')} width={20} />
+      </ColorContext.Provider>,
+    );
+    expect(out).toContain(`done ${GREEN}ok`);
+    expect(plain(out).trimEnd()).toBe('done ok');
+  });
+});

@@ -31,6 +31,8 @@ export function OperationsView({ rows, selected, width, height }: { rows: OpsRow
     Math.max(1, height - shown - 2),
   );
   const table = opsTable(rows.slice(start, end), selected - start, width);
+  // A strip longer than its lines ends in an ellipsis: Enter opens the whole thread.
+  const lines = strip.length > shown ? [...strip.slice(0, shown - 1), { ...strip[shown - 1]!, text: `${truncate(strip[shown - 1]!.text, width - 2)} …` }] : strip;
   const rule = truncate(`── ${row ? row.name.replace(/^└ /, '') : ''} `, width);
   return (
     <Box flexDirection="column" height={height} width={width}>
@@ -38,7 +40,7 @@ export function OperationsView({ rows, selected, width, height }: { rows: OpsRow
       <Box flexGrow={1} />
       <Text color={color('dim')}>{rule + '─'.repeat(Math.max(0, width - displayWidth(rule)))}</Text>
       <Box height={shown} flexDirection="column">
-        <DocumentLines lines={strip.slice(0, shown)} width={width} />
+        <DocumentLines lines={lines} width={width} />
       </Box>
     </Box>
   );
