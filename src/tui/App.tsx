@@ -13,6 +13,7 @@ import { useThreadData } from './hooks/useThreadData.js';
 import { leadingText, NO_KEY, type KeyPress } from './keys.js';
 import { signalNotice } from './notice.js';
 import { threadDocumentFrame } from './threadDocument.js';
+import { quit } from './ui/actions.js';
 import { handleKey, handleOverlayKey, END_READ, type KeyDeps } from './ui/keyHandler.js';
 import { keyContext, type Lists } from './ui/selection.js';
 import { DEFAULT_NOTIFY, initialUi, isTextOverlay, reduceUi, type Toast } from './ui/uiState.js';
@@ -118,8 +119,18 @@ export function App(props: AppProps) {
     ...(props.shell ? { shell: props.shell } : {}),
     document: doc?.frame ?? null,
   };
+  const size = minimumSize(width, height);
   useKeys(
     (keys) => {
+      // Too small to show what a key would act on: only quitting (and its question) works.
+      if (!size.ok && ui.overlay?.kind !== 'confirm') {
+        const [{ input, key }] = keys as [KeyPress];
+        if (input === 'q' || (key.ctrl && input === 'c')) {
+          if (deps) quit(deps);
+          else props.onQuit();
+        }
+        return keys.length;
+      }
       if (!deps) {
         const [{ input, key }] = keys as [KeyPress];
         if (input === 'q' || (key.ctrl && input === 'c')) props.onQuit();
@@ -139,8 +150,10 @@ export function App(props: AppProps) {
     { active: !ui.suspended },
   );
 
-  const size = minimumSize(width, height);
-  if (!size.ok) return <TooSmall message={size.message} width={width} height={height} />;
+  if (!size.ok) {
+    const question = ui.overlay?.kind === 'confirm' ? `${ui.overlay.question} (y/n)` : null;
+    return <TooSmall message={question ? `${size.message}\n\n${question}` : size.message} width={width} height={height} />;
+  }
   if (!state) {
     return (
       <Box width={width} height={height}>
@@ -158,7 +171,7 @@ export function App(props: AppProps) {
         <ViewBody ui={ui} state={state} lists={lists} document={doc} width={width} height={bodyHeight} />
       </Box>
       <StatusLine overlay={ui.overlay} toast={ui.toast} />
-      <KeyHints view={ui.view} context={keyContext(ui, lists, state, (doc?.frame.maxScroll ?? 0) > 0)} />
+      <KeyHints view={ui.view} context={keyContext(ui, lists, state, doc !== null && doc.frame.total > doc.frame.rows)} />
     </Box>
   );
 }

@@ -152,21 +152,3 @@ export function scrollToMatch(match: Match, scroll: number, total: number, rows:
   if (match.line >= at && match.line < at + rows) return at;
   return clampScroll(match.line - Math.floor(rows / 3), total, rows);
 }
-
-/**
- * What `n`/`N` or a new search lead to, for the reducer to keep: the match index (wrapped
- * around), how many there are, and the scroll that shows it, for a DocumentView of `height`.
- */
-export function searchDocument(lines: readonly DocLine[], width: number, height: number, query: string, matchIndex: number, scroll: number): { matchIndex: number; count: number; scroll: number } {
-  const wrapped = wrapDocument(lines, width);
-  const rows = Math.max(1, height - DOCUMENT_FOOTER);
-  const matches = findMatches(wrapped, query);
-  const index = matchIndexOf(matchIndex, matches.length);
-  const match = matches[index];
-  return { matchIndex: index, count: matches.length, scroll: match ? scrollToMatch(match, scroll, wrapped.length, rows) : clampScroll(scroll, wrapped.length, rows) };
-}
-
-/** `scrollBy` for a document as a DocumentView of `width` × `height` shows it. */
-export function scrollDocument(lines: readonly DocLine[], width: number, height: number, move: ScrollMove, scroll: number): number {
-  return scrollBy(move, scroll, wrapDocument(lines, width).length, Math.max(1, height - DOCUMENT_FOOTER));
-}

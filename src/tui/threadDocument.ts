@@ -3,7 +3,7 @@ import type { SupervisorState } from '../core/state/model.js';
 import type { DocumentViewProps } from './components/DocumentView.js';
 import { detailDocument } from './detailDocument.js';
 import { diffDocument } from './diffDocument.js';
-import { BOTTOM, DOCUMENT_FOOTER, findMatches, wrapDocument, type DocLine } from './document.js';
+import { DOCUMENT_FOOTER, findMatches, wrapDocument, type DocLine } from './document.js';
 import type { Loaded } from './hooks/useThreadData.js';
 import { isDocView, type DocView } from './keymap.js';
 import { transcriptDocument } from './transcriptDocument.js';
@@ -32,8 +32,7 @@ export function threadDocumentFrame(ui: UiState, state: SupervisorState, loaded:
   const rows = Math.max(1, height - DOCUMENT_FOOTER);
   const position = ui.docs[ui.view];
   return {
-    props: { lines, scroll: position.scroll ?? BOTTOM, search: position.search, matchIndex: position.match },
-    // One entry per match (a line may hold several), as DocumentView counts them.
-    frame: { maxScroll: Math.max(0, wrapped.length - rows), height: rows, find: (query) => findMatches(wrapped, query).map((m) => m.line) },
+    props: { lines, scroll: position.scroll, search: position.search, matchIndex: position.match },
+    frame: { total: wrapped.length, rows, find: (query) => findMatches(wrapped, query) },
   };
 }

@@ -36,7 +36,7 @@ describe('the operations view of the demo in a real terminal (built binary, real
     expect(screen).toContain(squeezed('task  Upgrade the dependencies and run the test suite'));
     expect(screen).toContain(squeezed(`last  just now ${REASON}`));
     expect(screen).toContain(squeezed('next  failed: send new instructions or retry'));
-    expect(s.row(23)).toContain('j/k move');
+    expect(s.row(23)).toContain('R retry');
     s.write('q');
     expect((await s.waitForExit(15_000)).exitCode).toBe(0);
   });

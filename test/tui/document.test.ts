@@ -1,6 +1,6 @@
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
-import { BOTTOM, clampScroll, findMatches, matchIndexOf, scrollBy, scrollDocument, scrollToMatch, searchDocument, wrapDocument, wrapText } from '../../src/tui/document.js';
+import { BOTTOM, clampScroll, findMatches, matchIndexOf, scrollBy, scrollToMatch, wrapDocument, wrapText } from '../../src/tui/document.js';
 
 describe('wrapText', () => {
   it.each([
@@ -51,15 +51,6 @@ describe('scrolling', () => {
     expect(scrollBy(move, from, total, rows)).toBe(to);
   });
 
-  it('scrollDocument pages through the document as wrapped for a DocumentView of that size (its footer takes a line)', () => {
-    // 30 lines of 100 characters: 60 lines at 50 columns, 20 of them on a view 21 high.
-    const doc = Array.from({ length: 30 }, () => ({ text: 'word '.repeat(20).trim() }));
-    expect(scrollDocument(doc, 50, 21, 'bottom', 0)).toBe(40);
-    expect(scrollDocument(doc, 50, 21, 'pageDown', 0)).toBe(19);
-    expect(scrollDocument(doc, 100, 21, 'bottom', 0)).toBe(10);
-    expect(scrollDocument(doc, 50, 21, 'pageUp', BOTTOM)).toBe(21);
-  });
-
   it('clamps to the document: BOTTOM pins its last page, a short document does not scroll', () => {
     expect(clampScroll(BOTTOM, 100, 20)).toBe(80);
     expect(clampScroll(BOTTOM, 10, 20)).toBe(0);
@@ -91,12 +82,5 @@ describe('search', () => {
     expect(scrollToMatch({ line: 50, start: 0, end: 1 }, 0, 100, 21)).toBe(43);
     expect(scrollToMatch({ line: 10, start: 0, end: 1 }, 0, 100, 21)).toBe(0);
     expect(scrollToMatch({ line: 99, start: 0, end: 1 }, 0, 100, 21)).toBe(79);
-  });
-
-  it('searchDocument gives the reducer the wrapped match, the count and the scroll for a view of that size', () => {
-    const doc = Array.from({ length: 60 }, (_, i) => ({ text: i === 45 ? 'the needle is here' : `line ${i}` }));
-    expect(searchDocument(doc, 80, 21, 'needle', 0, 0)).toEqual({ matchIndex: 0, count: 1, scroll: 39 });
-    expect(searchDocument(doc, 80, 21, 'line 1', 7, 0)).toMatchObject({ count: 11, matchIndex: 7 });
-    expect(searchDocument(doc, 80, 21, 'nothing', 2, BOTTOM)).toEqual({ matchIndex: 0, count: 0, scroll: 40 });
   });
 });

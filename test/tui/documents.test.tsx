@@ -1,7 +1,7 @@
 import { render } from 'ink-testing-library';
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
-import { DetailView } from '../../src/tui/components/DetailView.js';
+import { detailDocument } from '../../src/tui/detailDocument.js';
 import { DocumentView } from '../../src/tui/components/DocumentView.js';
 import { diffDocument } from '../../src/tui/diffDocument.js';
 import { BOTTOM, type DocLine } from '../../src/tui/document.js';
@@ -80,7 +80,7 @@ describe('the detail view as a document', () => {
   }
 
   it('wraps the error in full at 80 columns and shows the tokens', () => {
-    const { lines } = draw(<DetailView state={failedThread()} threadId="tF" nowMs={NOW} width={80} height={20} />);
+    const { lines } = draw(<DocumentView lines={detailDocument(failedThread(), 'tF', NOW)} width={80} height={20} scroll={BOTTOM} />);
     expect(lines[1]).toBe('ws1 · tF · failed · 12k tokens');
     const error = lines.findIndex((l) => l.startsWith('error  '));
     const end = lines.findIndex((l, i) => i > error && !l.startsWith('       '));
@@ -90,10 +90,10 @@ describe('the detail view as a document', () => {
 
   it('by default shows the newest items; a scroll of 0 shows the top, searched', () => {
     const state = failedThread(30);
-    const bottom = draw(<DetailView state={state} threadId="tF" nowMs={NOW} width={80} height={12} />).lines;
+    const bottom = draw(<DocumentView lines={detailDocument(state, 'tF', NOW)} width={80} height={12} scroll={BOTTOM} />).lines;
     expect(bottom.at(-2)).toContain('‹ reply number 30');
     expect(bottom.at(-1)).toMatch(/^lines \d+–\d+ of \d+$/);
-    const top = draw(<DetailView state={state} threadId="tF" nowMs={NOW} width={80} height={12} scroll={0} search="reply number 1" />).lines;
+    const top = draw(<DocumentView lines={detailDocument(state, 'tF', NOW)} width={80} height={12} scroll={0} search="reply number 1" />).lines;
     expect(top[0]).toBe('fix the flaky test');
     expect(top.at(-1)).toMatch(/^lines 1–11 of \d+ · \/reply number 1 1 of 11$/);
   });

@@ -188,4 +188,15 @@ describe('a terminal below 60x16', () => {
     r.stdin.write('q');
     await vi.waitFor(() => expect(r.onQuit).toHaveBeenCalled());
   });
+
+  it('keys other than q do nothing there; a quit that must ask asks there', async () => {
+    const api = everyStatusApi();
+    const r = renderApp(api, { width: 50, height: 12, confirmQuitWhenRunning: true });
+    await r.waitFor('terminal 50x12 is too small');
+    r.stdin.write('3a');
+    await r.press('q', /Quit\?\s+\(y\/n\)/);
+    expect(api.actions()).toEqual([]);
+    await r.press('y');
+    await vi.waitFor(() => expect(r.onQuit).toHaveBeenCalled());
+  });
 });

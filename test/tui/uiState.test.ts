@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COMMAND_LINE, commandUsage, findCommand, runCommandLine, type CommandLineOps } from '../../src/tui/ui/commandLine.js';
 import { helpLines } from '../../src/tui/ui/helpLines.js';
+import { BOTTOM } from '../../src/tui/document.js';
 import { initialUi, reduceUi, TOAST_MS, type UiAction, type UiState } from '../../src/tui/ui/uiState.js';
 import { KEYMAP, hintsFor, type KeyContext } from '../../src/tui/keymap.js';
 import type { ThreadRecord } from '../../src/core/state/model.js';
@@ -37,29 +38,32 @@ describe('reduceUi: where the keys take the screen', () => {
 
   const inDetail = () => run([{ type: 'openThread', threadId: 't1', view: 'detail' }]);
 
-  it.each<[string, UiAction[], number | null]>([
-    ['the detail view follows its end', [], null],
-    ['a page up from the end', [{ type: 'scroll', by: -20, maxScroll: 100 }], 80],
-    ['g goes to the top', [{ type: 'scroll', by: 'top', maxScroll: 100 }], 0],
-    ['no scrolling above the top', [{ type: 'scroll', by: 'top', maxScroll: 100 }, { type: 'scroll', by: -5, maxScroll: 100 }], 0],
-    ['back at the end it follows again', [{ type: 'scroll', by: -20, maxScroll: 100 }, { type: 'scroll', by: 50, maxScroll: 100 }], null],
-    ['a search puts the first match a third down the page', [{ type: 'search', query: 'err', lines: [40, 70], height: 21, maxScroll: 100 }], 33],
-    ['n goes to the next match', [{ type: 'search', query: 'err', lines: [40, 70], height: 21, maxScroll: 100 }, { type: 'match', delta: 1, lines: [40, 70], height: 21, maxScroll: 100 }], 63],
-    ['N from the first wraps to the last', [{ type: 'search', query: 'err', lines: [40, 70], height: 21, maxScroll: 100 }, { type: 'match', delta: -1, lines: [40, 70], height: 21, maxScroll: 100 }], 63],
-    ['a match near the top scrolls to the top', [{ type: 'search', query: 'x', lines: [2], height: 21, maxScroll: 100 }], 0],
-    ['a search that finds nothing does not move', [{ type: 'scroll', by: 'top', maxScroll: 100 }, { type: 'search', query: 'zz', lines: [], height: 21, maxScroll: 100 }], 0],
+  // A document of 121 wrapped lines, 21 on screen: the last page starts at line 100.
+  const page = { total: 121, rows: 21 };
+  const at = (...lines: number[]) => lines.map((line) => ({ line, start: 0, end: 3 }));
+  it.each<[string, UiAction[], number]>([
+    ['the detail view follows its end', [], BOTTOM],
+    ['a page up from the end keeps a line of the page before', [{ type: 'scroll', move: 'pageUp', ...page }], 80],
+    ['g goes to the top', [{ type: 'scroll', move: 'top', ...page }], 0],
+    ['no scrolling above the top', [{ type: 'scroll', move: 'top', ...page }, { type: 'scroll', move: 'lineUp', ...page }], 0],
+    ['back at the end it follows again', [{ type: 'scroll', move: 'pageUp', ...page }, { type: 'scroll', move: 'pageDown', ...page }], BOTTOM],
+    ['a search puts a match off screen a third down the page', [{ type: 'scroll', move: 'top', ...page }, { type: 'search', query: 'err', matches: at(40, 70), ...page }], 33],
+    ['a match already on screen does not move it', [{ type: 'scroll', move: 'top', ...page }, { type: 'search', query: 'err', matches: at(5, 70), ...page }], 0],
+    ['n goes to the next match', [{ type: 'scroll', move: 'top', ...page }, { type: 'search', query: 'err', matches: at(5, 70), ...page }, { type: 'match', delta: 1, matches: at(5, 70), ...page }], 63],
+    ['N from the first wraps to the last', [{ type: 'scroll', move: 'top', ...page }, { type: 'search', query: 'err', matches: at(5, 70), ...page }, { type: 'match', delta: -1, matches: at(5, 70), ...page }], 63],
+    ['a search that finds nothing does not move', [{ type: 'scroll', move: 'top', ...page }, { type: 'search', query: 'zz', matches: [], ...page }], 0],
   ])('documents: %s', (_name, actions, scroll) => {
     expect(run(actions, inDetail()).docs.detail.scroll).toBe(scroll);
   });
 
   it('a thread opened afresh starts its views over; the same thread keeps its place', () => {
-    const scrolled = run([{ type: 'openThread', threadId: 't1', view: 'transcript' }, { type: 'scroll', by: 5, maxScroll: 50 }]);
-    expect(run([{ type: 'back' }, { type: 'openThread', threadId: 't1', view: 'transcript' }], scrolled).docs.transcript.scroll).toBe(5);
+    const scrolled = run([{ type: 'openThread', threadId: 't1', view: 'transcript' }, { type: 'scroll', move: 'lineDown', total: 50, rows: 10 }]);
+    expect(run([{ type: 'back' }, { type: 'openThread', threadId: 't1', view: 'transcript' }], scrolled).docs.transcript.scroll).toBe(1);
     expect(run([{ type: 'back' }, { type: 'openThread', threadId: 't2', view: 'transcript' }], scrolled).docs.transcript.scroll).toBe(0);
   });
 
   it('Esc first clears a search, then leaves', () => {
-    const searched = run([{ type: 'search', query: 'err', lines: [3], height: 10, maxScroll: 20 }], inDetail());
+    const searched = run([{ type: 'search', query: 'err', matches: [{ line: 3, start: 0, end: 3 }], total: 30, rows: 10 }], inDetail());
     const once = reduceUi(searched, { type: 'back' });
     expect([once.view, once.docs.detail.search]).toEqual(['detail', '']);
     expect(reduceUi(once, { type: 'back' }).view).toBe('ops');
@@ -68,7 +72,7 @@ describe('reduceUi: where the keys take the screen', () => {
   it('is pure: the state it was given is unchanged', () => {
     const before = inDetail();
     const copy = structuredClone(before);
-    run([{ type: 'scroll', by: -3, maxScroll: 10 }, { type: 'move', list: 'ops', delta: 1, count: 4 }, { type: 'mute', workspace: 'a', muted: true }], before);
+    run([{ type: 'scroll', move: 'pageUp', total: 40, rows: 10 }, { type: 'move', list: 'ops', delta: 1, count: 4 }, { type: 'mute', workspace: 'a', muted: true }], before);
     expect(before).toEqual(copy);
   });
 });

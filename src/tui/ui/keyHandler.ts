@@ -1,4 +1,5 @@
 import type { Key } from 'ink';
+import type { Match, ScrollMove } from '../document.js';
 import { commandFor, isDocView } from '../keymap.js';
 import { ackSelection, commandLineOps, decide, decideProposal, quit, sendChat, type ActionDeps } from './actions.js';
 import { runCommandLine } from './commandLine.js';
@@ -16,11 +17,11 @@ import type { Overlay } from './uiState.js';
 export const END_READ = true;
 type KeyResult = typeof END_READ | void;
 
-/** The open document (detail, transcript, diff): how far it scrolls and where a text is found. */
+/** The open document (detail, transcript, diff): its wrapped length, the lines on screen, and where a text is found. */
 export interface DocumentFrame {
-  maxScroll: number;
-  height: number;
-  find: (query: string) => number[];
+  total: number;
+  rows: number;
+  find: (query: string) => Match[];
 }
 
 export interface KeyDeps extends ActionDeps {
@@ -42,7 +43,7 @@ function submitLine(deps: KeyDeps, o: Extract<Overlay, { text: string }>): void 
       return dispatch({ type: 'filter', change: { text } });
     case 'search':
       if (!deps.document) return;
-      return dispatch({ type: 'search', query: text, lines: text ? deps.document.find(text) : [], height: deps.document.height, maxScroll: deps.document.maxScroll });
+      return dispatch({ type: 'search', query: text, matches: deps.document.find(text), total: deps.document.total, rows: deps.document.rows });
     case 'chatEdit': {
       let edited: unknown;
       try {
@@ -94,21 +95,18 @@ export function handleKey(deps: KeyDeps, input: string, key: Key): KeyResult {
   if (ui.overlay) return handleOverlayKey(deps, ui.overlay, input, key);
   const command = commandFor(ui.view, input, key);
   const doc = deps.document;
-  const scroll = (by: number | 'top' | 'bottom') => doc && dispatch({ type: 'scroll', by, maxScroll: doc.maxScroll });
+  const scroll = (move: ScrollMove) => doc && dispatch({ type: 'scroll', move, total: doc.total, rows: doc.rows });
   const list = ui.view === 'ops' || ui.view === 'feed' || ui.view === 'approvals' ? ui.view : null;
   const count = list === 'ops' ? lists.rows.length : list === 'feed' ? lists.feed.length : lists.queue.length;
   // While a toast about a thread shows, Enter opens that thread and R retries it.
   const toastThread = ui.toast?.threadId ? deps.state.threads[ui.toast.threadId] : undefined;
   switch (command) {
     case 'down':
-    case 'up': {
-      const delta = command === 'down' ? 1 : -1;
-      if (list) return dispatch({ type: 'move', list, delta, count });
-      return void scroll(delta);
-    }
+    case 'up':
+      if (list) return dispatch({ type: 'move', list, delta: command === 'down' ? 1 : -1, count });
+      return void scroll(command === 'down' ? 'lineDown' : 'lineUp');
     case 'pageDown':
     case 'pageUp':
-      return void scroll((command === 'pageDown' ? 1 : -1) * Math.max(1, (doc?.height ?? 2) - 1));
     case 'top':
     case 'bottom':
       return void scroll(command);
@@ -116,9 +114,9 @@ export function handleKey(deps: KeyDeps, input: string, key: Key): KeyResult {
     case 'previousMatch': {
       const query = isDocView(ui.view) ? ui.docs[ui.view].search : '';
       if (!doc || !query) return deps.flash('/ searches first', 'dim');
-      const lines = doc.find(query);
-      if (lines.length === 0) return deps.flash(`"${query}" is not here`, 'dim');
-      return dispatch({ type: 'match', delta: command === 'nextMatch' ? 1 : -1, lines, height: doc.height, maxScroll: doc.maxScroll });
+      const matches = doc.find(query);
+      if (matches.length === 0) return deps.flash(`"${query}" is not here`, 'dim');
+      return dispatch({ type: 'match', delta: command === 'nextMatch' ? 1 : -1, matches, total: doc.total, rows: doc.rows });
     }
     case 'nextPane':
       return dispatch({ type: 'nextPane' });

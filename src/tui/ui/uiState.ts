@@ -1,4 +1,5 @@
 import type { SignalKind } from '../../core/state/model.js';
+import { BOTTOM, clampScroll, matchIndexOf, scrollBy, scrollToMatch, type Match, type ScrollMove } from '../document.js';
 import { isDocView, type DocView, type View } from '../keymap.js';
 import type { FeedViewFilter, Tone } from '../viewModel.js';
 import { clampIndex } from '../window.js';
@@ -37,9 +38,9 @@ export interface Toast {
   keys?: string;
 }
 
-/** A document's position: `scroll` null follows the end (new items stay in view). */
+/** A document's position: `scroll` BOTTOM follows the end (new items stay in view). */
 export interface DocPosition {
-  scroll: number | null;
+  scroll: number;
   search: string;
   match: number;
 }
@@ -71,7 +72,7 @@ export const DEFAULT_NOTIFY: SignalKind[] = ['needs_approval', 'failed'];
 export const PANES: View[] = ['ops', 'feed', 'approvals', 'chat'];
 const NO_FILTER: FeedViewFilter = { needsInput: false, faults: false, text: '' };
 const TOP: DocPosition = { scroll: 0, search: '', match: 0 };
-const FOLLOW: DocPosition = { scroll: null, search: '', match: 0 };
+const FOLLOW: DocPosition = { scroll: BOTTOM, search: '', match: 0 };
 
 export function initialUi(options: { nowMs: number; notifications?: Partial<UiState['notifications']> }): UiState {
   return {
@@ -92,8 +93,6 @@ export function initialUi(options: { nowMs: number; notifications?: Partial<UiSt
   };
 }
 
-export type ScrollBy = number | 'top' | 'bottom';
-
 export type UiAction =
   | { type: 'tick'; nowMs: number }
   | { type: 'show'; view: View }
@@ -107,22 +106,17 @@ export type UiAction =
   | { type: 'type'; text: string }
   | { type: 'toast'; toast: Toast }
   | { type: 'filter'; change: Partial<FeedViewFilter> }
-  /** `maxScroll`: the document's lines less the viewport's height. */
-  | { type: 'scroll'; by: ScrollBy; maxScroll: number }
-  /** A search of the current document: `lines` are the lines that match, `height` the viewport's. */
-  | { type: 'search'; query: string; lines: number[]; height: number; maxScroll: number }
-  | { type: 'match'; delta: number; lines: number[]; height: number; maxScroll: number }
+  /** `total`: the document's wrapped lines; `rows`: how many are on screen. */
+  | { type: 'scroll'; move: ScrollMove; total: number; rows: number }
+  /** A search of the current document and where it matched. */
+  | { type: 'search'; query: string; matches: Match[]; total: number; rows: number }
+  | { type: 'match'; delta: number; matches: Match[]; total: number; rows: number }
   | { type: 'notifications'; change: Partial<UiState['notifications']> }
   | { type: 'mute'; workspace: string; muted: boolean }
   | { type: 'proposal'; proposal: UiState['proposal'] }
   | { type: 'chatBusy'; busy: boolean }
   | { type: 'link'; problem: string | null }
   | { type: 'suspend'; suspended: boolean };
-
-const clamp = (n: number, max: number) => Math.min(Math.max(0, n), Math.max(0, max));
-
-/** A scroll that shows line `line` a third of the way down the viewport. */
-const scrollToLine = (line: number, height: number, maxScroll: number) => clamp(line - Math.floor(height / 3), maxScroll);
 
 function withDoc(ui: UiState, change: (doc: DocPosition) => DocPosition): UiState {
   if (!isDocView(ui.view)) return ui;
@@ -166,21 +160,20 @@ export function reduceUi(ui: UiState, action: UiAction): UiState {
       return { ...ui, filter: { ...ui.filter, ...action.change }, selected: { ...ui.selected, feed: 0 } };
     case 'scroll':
       return withDoc(ui, (d) => {
-        const from = d.scroll ?? action.maxScroll;
-        const to = action.by === 'top' ? 0 : action.by === 'bottom' ? action.maxScroll : clamp(from + action.by, action.maxScroll);
+        const to = scrollBy(action.move, d.scroll, action.total, action.rows);
         // At the end the view follows what is added (the detail view's newest items).
-        return { ...d, scroll: to >= action.maxScroll ? null : to };
+        return { ...d, scroll: to >= clampScroll(BOTTOM, action.total, action.rows) ? BOTTOM : to };
       });
     case 'search':
       return withDoc(ui, (d) => {
-        const first = action.lines[0];
-        return { ...d, search: action.query, match: 0, scroll: first === undefined ? d.scroll : scrollToLine(first, action.height, action.maxScroll) };
+        const first = action.matches[0];
+        return { ...d, search: action.query, match: 0, scroll: first ? scrollToMatch(first, d.scroll, action.total, action.rows) : d.scroll };
       });
     case 'match':
       return withDoc(ui, (d) => {
-        if (action.lines.length === 0) return d;
-        const match = (d.match + action.delta + action.lines.length) % action.lines.length;
-        return { ...d, match, scroll: scrollToLine(action.lines[match]!, action.height, action.maxScroll) };
+        const match = matchIndexOf(d.match + action.delta, action.matches.length);
+        const at = action.matches[match];
+        return at ? { ...d, match, scroll: scrollToMatch(at, d.scroll, action.total, action.rows) } : d;
       });
     case 'notifications':
       return { ...ui, notifications: { ...ui.notifications, ...action.change } };
