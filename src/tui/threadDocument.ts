@@ -7,7 +7,7 @@ import { DOCUMENT_FOOTER, findMatches, wrapDocument, type DocLine } from './docu
 import type { Loaded } from './hooks/useThreadData.js';
 import { isDocView, type DocView } from './keymap.js';
 import { transcriptDocument } from './transcriptDocument.js';
-import type { DocumentFrame } from './ui/keyHandler.js';
+import type { DocumentFrame } from './ui/overlayKeys.js';
 import type { UiState } from './ui/uiState.js';
 
 /** The open thread view: what DocumentView draws, and what scrolling and search need to know. */
