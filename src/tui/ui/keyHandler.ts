@@ -6,7 +6,6 @@ import { END_READ, handleOverlayKey, type KeyDeps, type KeyResult } from './over
 import { selectedIndex } from './selection.js';
 import { actOnThread } from './threadActions.js';
 
-
 /** A key with no overlay open: the key table says which command it is in this view. */
 export function handleKey(deps: KeyDeps, input: string, key: Key): KeyResult {
   const { ui, dispatch, lists } = deps;
