@@ -1,4 +1,5 @@
 import type { Transcript } from '../core/api/supervisorApi.js';
+import { turnDuration } from '../core/state/transcript.js';
 import { formatDuration } from '../core/util/time.js';
 import type { DocLine } from './document.js';
 import { ITEM_GLYPHS } from './itemGlyphs.js';
@@ -15,7 +16,7 @@ export function transcriptDocument(transcript: Transcript): DocLine[] {
   ];
   if (turns.length === 0) lines.push({ text: '', tone: 'dim' }, { text: 'no turns yet', tone: 'dim' });
   turns.forEach((turn, i) => {
-    const ms = turn.durationMs ?? (turn.startedAtMs !== null && turn.completedAtMs !== null ? turn.completedAtMs - turn.startedAtMs : null);
+    const ms = turnDuration(turn);
     const took = ms !== null ? ` · ${formatDuration(ms)}` : '';
     lines.push({ text: '' }, { text: `── turn ${i + 1} · ${turn.status}${took} · ${turn.id}`, tone: TURN_TONES[turn.status] ?? 'plain', bold: true });
     for (const item of turn.items) {

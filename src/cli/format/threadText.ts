@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { ThreadDiff, Transcript, TranscriptItem } from '../../core/api/supervisorApi.js';
+import { turnDuration } from '../../core/state/transcript.js';
 import { formatDuration } from '../../core/util/time.js';
 import { escapeControl, oneLine, shortThreadId } from '../../core/util/text.js';
 
@@ -33,7 +34,8 @@ export function transcriptText(t: Transcript): string {
   if (t.turns.length === 0) lines.push('', 'no turns yet');
   t.turns.forEach((turn, index) => {
     const at = turn.startedAtMs === null ? '' : `  ${new Date(turn.startedAtMs).toISOString().slice(0, 19).replace('T', ' ')}`;
-    const took = turn.startedAtMs !== null && turn.completedAtMs !== null ? ` (${formatDuration(turn.completedAtMs - turn.startedAtMs)})` : '';
+    const ms = turnDuration(turn);
+    const took = ms !== null ? ` (${formatDuration(ms)})` : '';
     const error = turn.error ? `: ${turn.error}` : '';
     lines.push('', `── turn ${index + 1}  ${turn.status}${error}${at}${took}  ${shortThreadId(turn.id)}`);
     for (const item of turn.items) lines.push(itemLines(item));

@@ -29,3 +29,9 @@ function transcriptItem(raw: unknown, index: number): TranscriptItem {
   const item = parsed.data;
   return { id: item.id, type: item.type, text: itemText(item), status: item.status ?? null };
 }
+
+/** How long a turn took: Codex's own measure, else its whole-second start and end times. */
+export function turnDuration(turn: Pick<TranscriptTurn, 'durationMs' | 'startedAtMs' | 'completedAtMs'>): number | null {
+  if (turn.durationMs !== null) return turn.durationMs;
+  return turn.startedAtMs !== null && turn.completedAtMs !== null ? turn.completedAtMs - turn.startedAtMs : null;
+}
