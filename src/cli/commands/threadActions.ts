@@ -62,15 +62,13 @@ export async function approveCommand(globals: GlobalOptions, key: string | undef
 export async function interruptCommand(globals: GlobalOptions, ref: string, opts: { json?: boolean }, io: CliIo): Promise<number> {
   const handle = await openApi(globals, { holder: 'interrupt', serve: false });
   try {
-    const found = findThread(await handle.api.snapshot(), ref);
-    if ('problem' in found) throw new SupervisorError(found.problem, 2);
-    const { thread } = found;
+    const thread = await threadOf(handle, ref);
     if (thread.currentTurnId === null) throw new SupervisorError(`thread ${thread.id} (${thread.workspace}: ${oneLine(thread.title, 60)}) has no running turn`, 1);
     await handle.api.interruptTurn(thread.id, thread.currentTurnId);
     io.out(
       opts.json
         ? `${JSON.stringify({ threadId: thread.id, turnId: thread.currentTurnId, workspace: thread.workspace, interrupted: true }, null, 2)}\n`
-        : `interrupted ${thread.workspace}: ${oneLine(thread.title, 60)} (${thread.id})\n`,
+        : `interrupted ${describeThread(thread)}\n`,
     );
     return 0;
   } finally {
