@@ -10,7 +10,7 @@ export interface Notice {
   /** The desktop notification's title and body. */
   title: string;
   body: string;
-  /** The thread the keys act on (Enter opens it, R retries it). */
+  /** A failure's thread: while its toast shows, Enter opens it and R retries it. */
   threadId?: string;
   keys?: string;
 }
@@ -24,21 +24,15 @@ const TONES: Record<SignalRecord['kind'], Tone> = { needs_approval: 'warn', fail
  */
 export function signalNotice(signal: SignalRecord): Notice {
   const message = oneLine(signal.message, 200);
-  const keys = !signal.threadId
-    ? signal.kind === 'needs_approval'
-      ? '3 answer'
-      : undefined
-    : signal.kind === 'needs_approval'
-      ? '3 answer · Enter open'
-      : signal.kind === 'failed'
-        ? 'Enter open · R retry'
-        : 'Enter open';
+  // Only a failure's toast takes Enter and R: on any other, they keep their meaning for the selection.
+  const actionable = signal.kind === 'failed' && signal.threadId !== null;
+  const keys = actionable ? 'Enter open · R retry' : signal.kind === 'needs_approval' ? '3 answer' : undefined;
   return {
     text: `${GLYPHS[signal.kind]} ${signal.workspace} · ${message}`,
     tone: TONES[signal.kind],
     title: `cm-supervisor · ${signal.workspace}`,
     body: message,
-    ...(signal.threadId ? { threadId: signal.threadId } : {}),
+    ...(actionable && signal.threadId ? { threadId: signal.threadId } : {}),
     ...(keys ? { keys } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import { cleanup } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { turnCompleted } from '../support/events.js';
+import { commandApproval, turnCompleted } from '../support/events.js';
 import { renderApp } from '../support/renderApp.js';
 import { T0 } from '../support/replay.js';
 import { signalsApi, startedThread } from '../support/scenarios.js';
@@ -123,6 +123,15 @@ describe('act keys on the selected thread', () => {
     await r.waitFor('[Enter open · R retry]');
     await r.press('\r', 'upstream 502', /lines \d+–\d+ of \d+/);
     expect(r.frame()).toContain('deploy docs');
+  });
+
+  it('an approval toast leaves Enter to the selection', async () => {
+    const { api, r } = await onRow(FAILED);
+    // t0 sorts after the other threads: the selection stays on tB.
+    api.emitAll([...startedThread('t0', 'deploy docs', T0 + 5_000), commandApproval({ requestId: 9, threadId: 't0', turnId: 't0-turn', atMs: T0 + 5_010 })]);
+    await r.waitFor('[3 answer]');
+    await r.press('\r', 'database is locked', /lines \d+–\d+ of \d+/);
+    expect(r.frame()).toContain('run migrations');
   });
 });
 

@@ -37,8 +37,8 @@ describe('toasts and notifications', () => {
   it('a raised needs_approval signal shows a toast with the workspace and command, and notifies', async () => {
     const { api, r } = await start();
     approve(api, 1);
-    await r.waitFor('! ws1 · needs approval: `npm run step1`  [3 answer · Enter open]');
-    expect(r.lines().at(-2)).toBe('! ws1 · needs approval: `npm run step1`  [3 answer · Enter open]');
+    await r.waitFor('! ws1 · needs approval: `npm run step1`  [3 answer]');
+    expect(r.lines().at(-2)).toBe('! ws1 · needs approval: `npm run step1`  [3 answer]');
     expect(notified(r.notify)).toMatchObject([{ kind: 'needs_approval', workspace: WS, threadId: 'tA', context: { command: "/bin/bash -lc 'npm run step1'" } }]);
   });
 
@@ -61,7 +61,7 @@ describe('toasts and notifications', () => {
   it('a completed turn notifies when notifyKinds includes it', async () => {
     const { api, r } = await start({ notifyKinds: ['completed'] });
     api.emitAll([agentMessage('tC', 'tC-turn', 'docs written', T0 + 20_000), turnCompleted('tC', 'tC-turn', 'completed', T0 + 20_001)]);
-    await r.waitFor('✓ ws1 · completed: write docs — docs written  [Enter open]');
+    await r.waitFor('✓ ws1 · completed: write docs — docs written');
     expect(notified(r.notify)).toMatchObject([{ kind: 'completed', workspace: WS, threadId: 'tC' }]);
     // Only the kinds asked for: an approval is not among them now.
     approve(api, 2);
