@@ -275,8 +275,16 @@ describe('one loop per home (built CLI, real codex)', () => {
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; text: string });
     expect(lines.map((l) => l.text)).toEqual(expect.arrayContaining(['queued a: follow me', 'new task: follow me', 'completed: Done: follow me']));
     for (let i = 1; i < lines.length; i++) expect(lines[i]!.seq).toBeGreaterThan(lines[i - 1]!.seq);
+    // The daemon going away and coming back is said on stderr; stdout stays JSON lines.
+    let err = '';
+    follow.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    expect((await cli(['daemon', 'stop'])).code).toBe(0);
+    await expect.poll(() => err, { timeout: WAIT_MS }).toMatch(/cm-supervisor: .*; waiting for it to come back \(Ctrl-C ends\)/);
+    expect((await cli(['daemon', 'start'])).code).toBe(0);
+    await expect.poll(() => err, { timeout: WAIT_MS }).toContain('cm-supervisor: connected to the daemon again');
     follow.kill('SIGINT');
     expect((await follow).exitCode).toBe(0);
+    for (const line of out.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
     expect((await cli(['daemon', 'stop'])).code).toBe(0);
   });
 

@@ -10,7 +10,14 @@ const FOLLOW_INTERVAL_MS = 100;
  * `feed --follow`: the entries there are (as `--limit` asks), then each new one as it comes, one
  * line per entry (`--json`: one JSON object per line), until `stop` aborts.
  */
-export async function followFeed(api: SupervisorApi, filter: FeedFilter, json: boolean, io: CliIo, stop: AbortSignal): Promise<void> {
+export async function followFeed(
+  api: SupervisorApi,
+  filter: FeedFilter,
+  json: boolean,
+  io: CliIo,
+  stop: AbortSignal,
+  link?: (listener: (problem: string | null) => void) => () => void,
+): Promise<void> {
   const print = (entries: Awaited<ReturnType<SupervisorApi['feed']>>) => {
     for (const e of entries) io.out(json ? `${JSON.stringify(e)}\n` : `${feedLine(e)}\n`);
   };
@@ -29,11 +36,14 @@ export async function followFeed(api: SupervisorApi, filter: FeedFilter, json: b
   const unsubscribe = api.subscribe(() => {
     timer ??= setTimeout(() => void look().catch(() => {}), FOLLOW_INTERVAL_MS);
   });
+  // Said on stderr, so the lines on stdout stay entries (and JSON with --json).
+  const unlink = link?.((problem) => io.err(problem ? `cm-supervisor: ${problem}; waiting for it to come back (Ctrl-C ends)\n` : 'cm-supervisor: connected to the daemon again\n')) ?? (() => {});
   await new Promise<void>((resolve) => {
     if (stop.aborted) resolve();
     stop.addEventListener('abort', () => resolve(), { once: true });
   });
   unsubscribe();
+  unlink();
   if (timer) clearTimeout(timer);
   await look().catch(() => {});
 }

@@ -9,6 +9,7 @@ import type { GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
 import { shutdownSignal } from '../shutdown.js';
 import { followFeed } from './feedFollow.js';
+import { DaemonClient } from '../../core/daemon/client.js';
 
 export async function statusCommand(globals: GlobalOptions, opts: { json?: boolean }, io: CliIo): Promise<void> {
   const handle = await openApi(globals, { holder: 'status', serve: false });
@@ -53,7 +54,11 @@ export async function feedCommand(
     ...(opts.limit ? { limit: Number(opts.limit) } : {}),
   };
   try {
-    if (opts.follow) return await followFeed(handle.api, filter, opts.json ?? false, io, shutdownSignal());
+    if (opts.follow) {
+      const { api } = handle;
+      const link = api instanceof DaemonClient ? (listener: (problem: string | null) => void) => api.onLink((status) => listener(status.reason)) : undefined;
+      return await followFeed(api, filter, opts.json ?? false, io, shutdownSignal(), link);
+    }
     const entries = await handle.api.feed(filter);
     io.out(opts.json ? `${JSON.stringify({ mode: handle.mode, entries }, null, 2)}\n` : feedText(entries, opts.needsInput ?? false));
   } finally {
