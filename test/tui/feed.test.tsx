@@ -108,6 +108,14 @@ describe('activity feed', () => {
     await r.waitFor('WORKSPACE / THREAD');
   });
 
+  it("/ finds a failure by its thread's title, though the entry names only the error", async () => {
+    const r = await openFeed();
+    await r.press('/migrations\r', 'filter: "migrations"');
+    expect(r.frame()).toContain('failed: database is locked');
+    expect(r.frame()).toContain('new task: run migrations');
+    expect(r.frame()).not.toContain('install deps');
+  });
+
   it('Esc while typing a filter drops what was typed and keeps the current filter', async () => {
     const r = await openFeed();
     await r.press('/', /^\/ ?$/m);

@@ -32,10 +32,17 @@ export function selectFeed(state: SupervisorState, filter: FeedFilter = {}): Fee
     if (filter.workspace && e.workspace !== filter.workspace) continue;
     if (kinds && !kinds.has(e.kind)) continue;
     if (filter.faults && !FAULT_KINDS.has(e.kind)) continue;
-    if (text && !e.text.toLowerCase().includes(text) && !e.workspace.toLowerCase().includes(text)) continue;
+    if (text && !matchesText(state, e, text)) continue;
     out.push(e);
   }
   return out.reverse();
+}
+
+/** The entry's words, its workspace, or the title of its thread (a failure's entry names only the error). */
+function matchesText(state: SupervisorState, e: FeedEntry, text: string): boolean {
+  if (e.text.toLowerCase().includes(text) || e.workspace.toLowerCase().includes(text)) return true;
+  const title = e.threadId ? state.threads[e.threadId]?.title : undefined;
+  return title !== undefined && title.toLowerCase().includes(text);
 }
 
 /** Unresolved signals, newest first. */

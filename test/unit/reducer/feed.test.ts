@@ -80,9 +80,10 @@ describe('selectFeed', () => {
     expect(selectFeed(mixed(), { faults: true }).map((e) => e.kind)).toEqual(['turn_failed']);
   });
 
-  it('filters by text, case-insensitively, also matching the workspace name', () => {
+  it("filters by text, case-insensitively, also matching the workspace name and the thread's title", () => {
     const state = mixed();
-    expect(selectFeed(state, { text: 'login' }).map((e) => e.text)).toEqual(['new task: Fix the Login bug']);
+    // The failure's entry names only the error; its thread is the login bug's.
+    expect(selectFeed(state, { text: 'login' }).map((e) => e.text)).toEqual(['new task: Fix the Login bug', 'failed: upstream 500']);
     expect(selectFeed(state, { text: 'OTHER' }).map((e) => e.workspace)).toEqual(['other', 'other']);
     expect(selectFeed(state, { text: 'nothing like this' })).toEqual([]);
   });
