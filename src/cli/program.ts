@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option, type Argument } from 'commander';
-import { closest } from '../core/contract/validatePlan.js';
+import { closest } from '../core/contract/suggest.js';
 import { CODEX_DAEMON_MODES } from '../core/hosts/hostSpec.js';
 import { packageInfo } from '../core/packageInfo.js';
 import { chatCommand, type ChatCliOptions } from './commands/chat.js';

@@ -38,22 +38,47 @@ export const PlanV1Schema = z
 
 const positiveInt = z.number().int('use a whole number').min(1, 'use 1 or more');
 
+export const MAX_RETRY_ATTEMPTS = 10;
+export const MAX_RETRY_BACKOFF_SEC = 3600;
+
 export const PlanV2ActionSchema = PlanActionSchema.extend({
-  after: z.array(z.string().regex(ACTION_ID_PATTERN, 'name an action id of this plan')).optional().describe('Ids of actions that must complete before this one starts.'),
+  after: z
+    .array(z.string().regex(ACTION_ID_PATTERN, 'name an action id of this plan'))
+    .optional()
+    .describe('Ids of other actions of this plan that must complete before this one starts; when one of them does not complete, this one is blocked (never started).'),
   retry: z
     .strictObject({
-      attempts: z.number().int('use a whole number').min(0, 'use 0 or more').max(10, 'at most 10').describe('Attempts after the first, for transient failures only.'),
-      backoffSec: z.number().min(0, 'use 0 or more').max(3600, 'at most 3600').default(30).describe('Seconds before the first retry; doubled for each next one.'),
+      attempts: z
+        .number()
+        .int('use a whole number of retries')
+        .min(0, 'use 0 to 10 retries (0: no retry)')
+        .max(MAX_RETRY_ATTEMPTS, `at most ${MAX_RETRY_ATTEMPTS} retries: a failure that keeps coming back is not transient`)
+        .describe('Attempts after the first, for transient failures only.'),
+      backoffSec: z
+        .number()
+        .min(0, 'use 0 to 3600 seconds')
+        .max(MAX_RETRY_BACKOFF_SEC, `at most ${MAX_RETRY_BACKOFF_SEC} seconds (one hour)`)
+        .default(30)
+        .describe('Seconds before the first retry (default 30); doubled for each next one.'),
     })
     .optional()
     .describe('Retries after transient failures (HTTP 429/5xx, stream disconnects, a lost app-server); never after a turn the model ended with an error of its own.'),
   worktree: z
     .union([z.literal(true), z.literal(false), z.string().regex(/^[A-Za-z0-9._/-]{1,120}$/, 'use a git branch name (letters, digits, ".", "_", "-", "/")')])
     .optional()
-    .describe('Run in a new git worktree of the workspace (true: branch cms/<plan>/<action>; a string: that branch).'),
-  kind: z.enum(['turn', 'review']).default('turn').describe('"turn" (the prompt as a turn) or "review" (review/start on the workspace or an earlier action\'s worktree).'),
-  target: z.strictObject({ after: z.string().regex(ACTION_ID_PATTERN) }).optional().describe('For a review: review the worktree of this earlier action.'),
-  budget: z.strictObject({ tokens: positiveInt.describe('Interrupt the turn once the thread used this many tokens.') }).optional(),
+    .describe('Run in a new git worktree of the workspace, on a new thread (true: branch cms/<plan>/<action>; a string: that branch). The workspace must be a git repository.'),
+  kind: z
+    .enum(['turn', 'review'])
+    .default('turn')
+    .describe('"turn" (default: the prompt as a turn) or "review" (a code review of the workspace\'s uncommitted changes, or of an earlier action\'s worktree; the prompt says what to look at).'),
+  target: z
+    .strictObject({ after: z.string().regex(ACTION_ID_PATTERN, 'name an action id of this plan').describe('The id of a worktree action this review comes after.') })
+    .optional()
+    .describe('For a review: review the worktree of this earlier action (listed in `after`) instead of the workspace.'),
+  budget: z
+    .strictObject({ tokens: positiveInt.describe('Interrupt the turn once the thread used this many tokens.') })
+    .optional()
+    .describe('A token budget: the turn is interrupted when the thread\'s usage passes it.'),
   goal: z.string().trim().min(1, 'the goal is empty').optional().describe('Goal mode: the thread works until this goal is complete (the server continues on its own).'),
 }).describe('One piece of work for one workspace, with its dependencies and policies.');
 
