@@ -1,5 +1,6 @@
-import { Command, InvalidArgumentError, Option, type Argument } from 'commander';
-import { closest } from '../core/contract/validatePlan.js';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { closest } from '../core/contract/suggest.js';
+import { PLAN_VERSIONS, type PlanVersion } from '../core/contract/planJsonSchema.js';
 import { CODEX_DAEMON_MODES } from '../core/hosts/hostSpec.js';
 import { packageInfo } from '../core/packageInfo.js';
 import { chatCommand, type ChatCliOptions } from './commands/chat.js';
@@ -337,8 +338,9 @@ Codex does not know it. --retry-failed sends those lost or failed actions again,
 
   program
     .command('schema')
-    .description('print the JSON Schema of plan files (for editors and planners)')
-    .action(() => schemaCommand(io));
+    .description('print the JSON Schema of plan files (for editors and planners): both versions, or the one named')
+    .addArgument(new Argument('[version]', 'plan format version: 2 (dependencies, retries, worktrees, reviews) or 1').choices(PLAN_VERSIONS.map(String)))
+    .action((version: string | undefined) => schemaCommand(version === undefined ? undefined : (Number(version) as PlanVersion), io));
 
   const host = program.command('host').description('configure the hosts (machines) that run app-servers; `local` is this machine');
   hostSettingOptions(host.command('add <name> <url>').description('add an ssh host: URL is ssh://[user@]host[:port]')).action(

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultReply, type MockReply, type MockRequest } from '../../src/core/mockModel/mockResponsesServer.js';
+import { orderedPlanReply } from '../../src/core/mockModel/scriptedPlanner.js';
 import { startRealCodexEnv, type RealCodexEnv } from '../support/realCodex.js';
 import { runBuiltCli } from '../support/runBuiltCli.js';
 
@@ -22,7 +23,7 @@ const TWO_WORKSPACE_PLAN = {
 };
 
 function reply(req: MockRequest): MockReply {
-  if (req.isStructured) return plannerAnswers.shift() ?? { kind: 'json', value: { unexpected: true } };
+  if (req.isStructured) return plannerAnswers.shift() ?? orderedPlanReply(req) ?? { kind: 'json', value: { unexpected: true } };
   return defaultReply(req);
 }
 
@@ -79,6 +80,23 @@ describe('cm-supervisor chat (built CLI, real codex)', () => {
     expect(r.stdout).toContain('2. web · latest thread (new if none) · "Fix the web lint"');
     expect(r.stderr).toContain('nothing was dispatched: run again with --yes');
     expect(env.mock.requests.filter((q) => !q.isStructured).length).toBe(turns);
+  });
+
+  it('a request that implies an order is proposed as a v2 plan: the later action comes after the earlier one', async () => {
+    const turns = env.mock.requests.filter((q) => !q.isStructured).length;
+    const r = await chat(['first build the api, then run the web tests']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('1. api · latest thread (new if none) · "Build the api"  [build]');
+    expect(r.stdout).toContain('2. web · latest thread (new if none) · "Run the web tests" (after build)  [run]');
+    expect(r.stderr).toContain('nothing was dispatched');
+    // The planner was told when to use "after", and asked for a version 2 plan.
+    const request = env.mock.requests.filter((q) => q.isStructured).at(-1)!;
+    expect(JSON.stringify(request.body)).toContain('the later action lists the ids of the earlier ones in \\"after\\"');
+    expect(request.body.text.format.schema.properties.version).toMatchObject({ enum: [2] });
+    expect(env.mock.requests.filter((q) => !q.isStructured).length).toBe(turns);
+
+    const json = await chat(['first build the api, then run the web tests', '--json']);
+    expect(JSON.parse(json.stdout).proposal.plan).toMatchObject({ version: 2, actions: [{ id: 'build', workspace: 'api' }, { id: 'run', workspace: 'web', after: ['build'] }] });
   });
 
   it('a planner answer invalid twice exits 1 with the problems', async () => {

@@ -218,7 +218,7 @@ describe('cm-supervisor dispatch (built CLI, real codex)', () => {
     const cases: [string, unknown, string][] = [
       ['empty file', '', 'the plan is empty'],
       ['not JSON', '{"version": 1,\n  "actions": [,]}', 'not valid JSON at line 2, column 15: unexpected ","'],
-      ['wrong version', { version: 2, actions: [{ id: 'a', workspace: 'api', prompt: 'x' }] }, 'version: version must be 1'],
+      ['wrong version', { version: 3, actions: [{ id: 'a', workspace: 'api', prompt: 'x' }] }, 'version: version must be 2 (dependencies, concurrency, retries, worktrees, reviews) or 1'],
       ['no actions', { version: 1, actions: [] }, 'actions: a plan needs at least one action'],
       ['duplicate ids', { version: 1, actions: [{ id: 'a', workspace: 'api', prompt: 'x' }, { id: 'a', workspace: 'web', prompt: 'y' }] }, 'actions[1].id: duplicate action id "a"'],
       ['bad id', { version: 1, actions: [{ id: 'no spaces', workspace: 'api', prompt: 'x' }] }, 'actions[0].id: use 1 to 64 letters'],

@@ -180,7 +180,7 @@ export function describeSupervisorApiContract(name: string, setup: () => Promise
       const before = await api.snapshot();
       const requests = ctx.env.mock.requests.length;
       const error = await rejection(
-        api.dispatch({ version: 2, id: 'c-bad', actions: [{ id: 'x', workspace: 'nope', prompt: '' }, { id: 'y', workspace: 'api', prompt: 'fine', extra: 1 }] }),
+        api.dispatch({ version: 3, id: 'c-bad', actions: [{ id: 'x', workspace: 'nope', prompt: '' }, { id: 'y', workspace: 'api', prompt: 'fine', extra: 1 }] }),
       );
       expect(error).toBeInstanceOf(PlanValidationError);
       const problems = (error as PlanValidationError).problems;

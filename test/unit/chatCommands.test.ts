@@ -80,15 +80,21 @@ describe('the strict plan schema for structured output', () => {
   it('lists every property as required, allows no others, and makes optional ones nullable', () => {
     const schema = strictPlanJsonSchema();
     const found = objects(schema);
-    expect(found).toHaveLength(2);
+    // The plan, an action, and an action's retry, target and budget.
+    expect(found).toHaveLength(5);
     for (const object of found) {
       expect(object.additionalProperties).toBe(false);
       expect(object.required).toEqual(Object.keys(object.properties as object));
     }
+    const plan = found[0]!.properties as Record<string, { enum?: unknown[] }>;
+    expect(plan.version).toMatchObject({ type: 'number', enum: [2] });
+    // A map cannot be strict: the planner sets no hostConcurrency.
+    expect(Object.keys(plan)).toEqual(['version', 'id', 'concurrency', 'actions']);
     const action = found[1]!.properties as Record<string, { anyOf?: unknown[] }>;
     expect(action.thread!.anyOf).toContainEqual({ type: 'null' });
+    expect(action.after!.anyOf).toEqual([{ type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } }, { type: 'null' }]);
     expect(action.prompt!.anyOf).toBeUndefined();
-    expect(JSON.stringify(schema)).not.toMatch(/"(default|const|minLength|\$id|\$schema)"/);
+    expect(JSON.stringify(schema)).not.toMatch(/"(default|const|minLength|minimum|maximum|propertyNames|\$id|\$schema)"/);
   });
 
   it('an answer in the strict form validates with the contract once nulls are dropped', () => {
@@ -99,5 +105,27 @@ describe('the strict plan schema for structured output', () => {
     };
     const validation = validatePlanValue(dropNulls(answer), { workspaces: [{ name: 'api', path: '/tmp/api' }], baseDir: '/' });
     expect(validation.ok && validation.plan.actions[0]!.thread).toBe('latest');
+  });
+
+  it('a v2 answer in the strict form, with a dependency, validates the same way', () => {
+    const none = { model: null, effort: null, approvalPolicy: null, sandbox: null, retry: null, worktree: null, kind: null, target: null, budget: null, goal: null };
+    const answer = {
+      version: 2,
+      id: null,
+      concurrency: null,
+      actions: [
+        { id: 'build', workspace: 'api', prompt: 'Build it', thread: null, after: null, ...none },
+        { id: 'test', workspace: 'api', prompt: 'Test it', thread: 'latest', after: ['build'], ...none, retry: { attempts: 2, backoffSec: null } },
+      ],
+    };
+    const validation = validatePlanValue(dropNulls(answer), { workspaces: [{ name: 'api', path: '/tmp/api' }], baseDir: '/' });
+    if (!validation.ok) throw new Error(JSON.stringify(validation.problems));
+    expect(validation.plan).toEqual({
+      version: 2,
+      actions: [
+        { id: 'build', workspace: 'api', prompt: 'Build it', thread: 'latest', kind: 'turn' },
+        { id: 'test', workspace: 'api', prompt: 'Test it', thread: 'latest', kind: 'turn', after: ['build'], retry: { attempts: 2, backoffSec: 30 } },
+      ],
+    });
   });
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodePlanBytes, invalidUtf8Offset } from '../../src/core/contract/readPlan.js';
+import { planOrder } from '../../src/core/contract/planGraph.js';
 import { validatePlanText, validatePlanValue, type PlanContext, type PlanValidation } from '../../src/core/contract/validatePlan.js';
 import { PlanValidationError } from '../../src/core/errors.js';
 import { Supervisor } from '../../src/core/loop/supervisor.js';
@@ -54,12 +55,44 @@ const noisyActionArb = fc.record(
   { requiredKeys: [] },
 );
 
+const ACTION_IDS = ['a', 'b', 'c', 'd'];
+
+/** A v2 action: the v1 fields plus dependencies (cycles and unknown ids included) and policies, valid or not. */
+const v2ActionArb = fc.record(
+  {
+    id: fc.constantFrom(...ACTION_IDS),
+    workspace: fc.constantFrom('api', 'web', './inside'),
+    prompt: fc.constant('do it'),
+    thread: near(['new', 'latest']),
+    after: near([[], ['a'], ['b'], ['a', 'b'], ['c'], ['d', 'a'], ['zz']], fc.array(fc.constantFrom(...ACTION_IDS))),
+    retry: near([{ attempts: 0 }, { attempts: 3, backoffSec: 1 }, { attempts: -1 }, { attempts: 11 }]),
+    worktree: near([true, false, 'fix-1']),
+    kind: near(['turn', 'review']),
+    target: near([{ after: 'a' }, { after: 'b' }, { after: 'zz' }]),
+    budget: near([{ tokens: 1000 }, { tokens: 0 }]),
+    goal: near(['tests pass', '']),
+  },
+  { requiredKeys: ['id', 'workspace', 'prompt'] },
+);
+
+const v2PlanArb = fc.record(
+  {
+    version: fc.constant(2),
+    id: fc.constantFrom('nightly', 'p-2'),
+    concurrency: near([1, 4, 0]),
+    hostConcurrency: near([{ local: 2 }, { gpu: 1 }]),
+    actions: fc.uniqueArray(v2ActionArb, { minLength: 1, maxLength: 4, selector: (a) => a.id }),
+  },
+  { requiredKeys: ['version', 'actions'] },
+);
+
 const planArb = fc.oneof(
   { weight: 3, arbitrary: fc.record({ version: fc.constant(1), id: fc.constantFrom('nightly', 'p-2'), actions: fc.array(validActionArb, { minLength: 1, maxLength: 3 }) }, { requiredKeys: ['version', 'actions'] }) },
+  { weight: 3, arbitrary: v2PlanArb },
   {
     weight: 2,
     arbitrary: fc.record(
-      { version: near([1, 2, '1']), id: near(['nightly', 'bad id']), actions: fc.oneof({ weight: 4, arbitrary: fc.array(fc.oneof(validActionArb, noisyActionArb), { maxLength: 4 }) }, fc.jsonValue()), extra: fc.jsonValue() },
+      { version: near([1, 2, 3, '1']), id: near(['nightly', 'bad id']), actions: fc.oneof({ weight: 4, arbitrary: fc.array(fc.oneof(validActionArb, noisyActionArb), { maxLength: 4 }) }, fc.jsonValue()), extra: fc.jsonValue() },
       { requiredKeys: [] },
     ),
   },
@@ -75,7 +108,7 @@ const textArb = fc.oneof(
 
 /** A problem's path: the whole plan (''), into a field of the plan, or an unknown key the plan has. */
 function pointsIntoPlan(path: string, raw: unknown): boolean {
-  if (path === '' || ['version', 'id', 'actions'].some((key) => path === key || path.startsWith(`${key}.`) || path.startsWith(`${key}[`))) return true;
+  if (path === '' || ['version', 'id', 'actions', 'concurrency', 'hostConcurrency'].some((key) => path === key || path.startsWith(`${key}.`) || path.startsWith(`${key}[`))) return true;
   return typeof raw === 'object' && raw !== null && Object.keys(raw).includes(path);
 }
 
@@ -83,6 +116,12 @@ function pointsIntoPlan(path: string, raw: unknown): boolean {
 function checkOutcome(result: PlanValidation, allowUnsafe: boolean, raw: unknown): void {
   if (result.ok) {
     expect(result.targets).toHaveLength(result.plan.actions.length);
+    // A valid v2 plan can be run to the end: no cycle, every dependency one of its actions.
+    if (result.plan.version === 2) {
+      const ids = result.plan.actions.map((a) => a.id);
+      expect(planOrder(result.plan).levels.flat().sort()).toEqual([...ids].sort());
+      for (const action of result.plan.actions) for (const d of action.after ?? []) expect(ids).toContain(d);
+    }
     if (!allowUnsafe) {
       expect(result.widenings).toEqual([]);
       for (const action of result.plan.actions) {

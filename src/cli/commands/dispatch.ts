@@ -46,7 +46,12 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
   const validation =
     'problems' in plan
       ? ({ ok: false, problems: plan.problems } as const)
-      : validatePlanText(plan.text, { workspaces: config.workspaces.map((w) => ({ ...w, remote: (w.host ?? LOCAL_HOST) !== LOCAL_HOST })), baseDir: plan.baseDir, allowUnsafe });
+      : validatePlanText(plan.text, {
+          workspaces: config.workspaces.map((w) => ({ ...w, remote: (w.host ?? LOCAL_HOST) !== LOCAL_HOST })),
+          hosts: [...new Set([LOCAL_HOST, ...config.hosts.map((h) => h.name)])],
+          baseDir: plan.baseDir,
+          allowUnsafe,
+        });
   if (!validation.ok) {
     if (opts.json) io.out(`${JSON.stringify({ errors: validation.problems }, null, 2)}\n`);
     throw new PlanValidationError(validation.problems, plan.source);

@@ -1,6 +1,7 @@
-import { planJsonSchema } from '../../core/contract/planJsonSchema.js';
+import { planJsonSchema, planVersionJsonSchema, type PlanVersion } from '../../core/contract/planJsonSchema.js';
 import type { CliIo } from '../io.js';
 
-export function schemaCommand(io: CliIo): void {
-  io.out(`${JSON.stringify(planJsonSchema(), null, 2)}\n`);
+/** Both versions (newest first), or the one asked for. */
+export function schemaCommand(version: PlanVersion | undefined, io: CliIo): void {
+  io.out(`${JSON.stringify(version === undefined ? planJsonSchema() : planVersionJsonSchema(version), null, 2)}\n`);
 }

@@ -2,7 +2,8 @@ import { dirname, resolve } from 'node:path';
 import type { ChatReply, DecideOptions, DispatchResult, Proposal, SendOptions, SupervisorApi } from '../api/supervisorApi.js';
 import type { Plan } from '../contract/plan.js';
 import { readPlanFile } from '../contract/readPlan.js';
-import { closest, validatePlanText, validatePlanValue, type PlanValidation } from '../contract/validatePlan.js';
+import { closest } from '../contract/suggest.js';
+import { validatePlanText, validatePlanValue, type PlanValidation } from '../contract/validatePlan.js';
 import { planIdOf } from '../dispatch/dispatchPlan.js';
 import { SupervisorError } from '../errors.js';
 import { decisionWord, approvalSubject } from '../state/digest.js';
@@ -210,7 +211,7 @@ export class ChatService {
     const read = await readPlanFile(path);
     const state = await this.deps.api.snapshot();
     // Fields that need the opt-in are shown with the proposal and checked when it is confirmed.
-    const validation = read.ok ? validatePlanText(read.text, { workspaces: planWorkspaces(state), baseDir: dirname(path), allowUnsafe: true }) : read;
+    const validation = read.ok ? validatePlanText(read.text, { workspaces: planWorkspaces(state), hosts: Object.keys(state.hosts), baseDir: dirname(path), allowUnsafe: true }) : read;
     if (!validation.ok) return ex.end('invalid', `${file} is not a valid plan:\n${formatProblems(validation.problems)}`);
     const id = this.newId('chat');
     const header = `proposal ${id}: plan ${planIdOf(validation.plan)} from ${file}`;
@@ -260,7 +261,8 @@ export class ChatService {
   // ---- helpers ----
 
   private async validate(plan: unknown, baseDir: string, allowUnsafe = false): Promise<PlanValidation> {
-    return validatePlanValue(plan, { workspaces: planWorkspaces(await this.deps.api.snapshot()), baseDir, allowUnsafe });
+    const state = await this.deps.api.snapshot();
+    return validatePlanValue(plan, { workspaces: planWorkspaces(state), hosts: Object.keys(state.hosts), baseDir, allowUnsafe });
   }
 
   private pending(proposalId: string, ex: Exchange): Proposal | null {

@@ -1,5 +1,5 @@
 import { WORKSPACE_NAME_PATTERN } from '../config/config.js';
-import { closest } from '../contract/validatePlan.js';
+import { closest } from '../contract/suggest.js';
 
 /** What a chat line asks for: a command that needs no model, or a request for the planner. */
 export type ChatCommand =

@@ -2,10 +2,11 @@ import type { AppServerConnection, ConnectionEvent } from '../connection/appServ
 import { CodexClient } from '../connection/codexClient.js';
 import type { JsonValue } from '../protocol/generated/serde_json/JsonValue.js';
 import type { Plan } from '../contract/plan.js';
-import { validatePlanValue, type PlanProblem } from '../contract/validatePlan.js';
+import { validatePlanValue, type PlanContext, type PlanProblem, type PlanTarget } from '../contract/validatePlan.js';
 import { SupervisorError } from '../errors.js';
 import { ItemNotificationSchema, TurnNotificationSchema } from '../protocol/messages.js';
 import type { SupervisorState } from '../state/model.js';
+import { planWorkspaces } from '../state/selectors.js';
 import { formatProblems } from './renderPlan.js';
 import { dropNulls, strictPlanJsonSchema } from './strictPlanSchema.js';
 import { snapshotDigest } from './snapshotDigest.js';
@@ -13,15 +14,22 @@ import { snapshotDigest } from './snapshotDigest.js';
 export const PLANNER_INSTRUCTIONS = [
   'You are the planner of cm-supervisor, a tool that supervises OpenAI Codex agents, one per workspace (repository).',
   'You never do the work yourself and you run no commands: you turn each request into a cm-supervisor plan, a JSON object',
-  '{"version": 1, "actions": [...]} in which each action gives one workspace one prompt for its Codex agent.',
+  '{"version": 2, "actions": [...]} in which each action gives one workspace one prompt for its Codex agent.',
   'Rules:',
   '- Only use the workspaces listed in the current state, by their exact name.',
   '- A request that concerns several workspaces gets one action for each of them.',
+  '- Actions run at the same time unless one must wait: when the request implies an order ("first … then …", "after X, do Y",',
+  '  "once … is done"), the later action lists the ids of the earlier ones in "after" (e.g. "after": ["build"]); it starts only',
+  '  once they completed, and not at all if one of them failed. Never make a cycle. Otherwise leave "after" null.',
   '- "thread": use "latest" (continue the workspace\'s latest thread) unless the request asks for new or separate work, then "new";',
   '  use a thread id only when the request points at that thread.',
   '- Every prompt is read by an agent that never saw this conversation: make it self-contained (what to do, where, when it is done).',
   '- Action ids are short and unique: letters, digits, ".", "_" or "-" (e.g. "api-tests").',
-  '- Leave "id", "model", "effort", "approvalPolicy" and "sandbox" null unless the request asks for them.',
+  '- "worktree": true only when the request asks for separate branches or worktrees (the action then gets a new thread in a new',
+  '  git worktree); "kind": "review" only when it asks for a code review (add "target": {"after": "<id>"} and list that id in',
+  '  "after" to review the worktree of an earlier action); "retry" only when it asks to retry on API errors; "goal" only when',
+  '  it asks the agent to keep going until something is true; "budget" only when it gives a token limit.',
+  '- Leave "id", "concurrency", "model", "effort", "approvalPolicy", "sandbox" and the fields above null unless the request asks for them.',
   'Answer with the plan JSON only.',
 ].join('\n');
 
@@ -87,11 +95,11 @@ export class Planner {
   private async planNow(request: string, state: SupervisorState): Promise<PlannerResult> {
     const connection = await this.options.connection();
     const threadId = await this.ensureThread(connection);
-    const workspaces = Object.values(state.workspaces).map((w) => ({ name: w.name, path: w.path }));
+    const known: Known = { workspaces: planWorkspaces(state), hosts: Object.keys(state.hosts) };
     const digest = snapshotDigest(state, { maxChars: this.options.digestChars ?? 6_000 });
-    const first = checkAnswer(await this.runTurn(connection, threadId, requestText(request, digest)), workspaces);
+    const first = checkAnswer(await this.runTurn(connection, threadId, requestText(request, digest)), known);
     if (first.ok) return { plan: first.plan, threadId, attempts: 1 };
-    const second = checkAnswer(await this.runTurn(connection, threadId, retryText(first.problems)), workspaces);
+    const second = checkAnswer(await this.runTurn(connection, threadId, retryText(first.problems)), known);
     if (second.ok) return { plan: second.plan, threadId, attempts: 2 };
     const n = second.problems.length;
     throw new PlannerError(
@@ -191,7 +199,9 @@ function retryText(problems: PlanProblem[]): string {
  * planner's own rule that only configured workspaces may be named (a plan could otherwise
  * start app-servers in any directory).
  */
-function checkAnswer(text: string, workspaces: { name: string; path: string }[]): Answer {
+type Known = Pick<PlanContext, 'workspaces' | 'hosts'>;
+
+function checkAnswer(text: string, { workspaces, hosts }: Known): Answer {
   let raw: unknown;
   try {
     // Models without structured output tend to wrap JSON in a code fence.
@@ -202,7 +212,7 @@ function checkAnswer(text: string, workspaces: { name: string; path: string }[])
   // Relative paths resolve against "/", and any path is refused below: only names are allowed.
   // Fields that need the user's opt-in are no error of the planner's: the chat shows them with
   // the proposal and checks them when it is confirmed.
-  const validation = validatePlanValue(dropNulls(raw), { workspaces, baseDir: '/', allowUnsafe: true });
+  const validation = validatePlanValue(dropNulls(raw), { workspaces, hosts, baseDir: '/', allowUnsafe: true });
   if (!validation.ok) return validation;
   const names = workspaces.map((w) => w.name);
   const problems = validation.targets.flatMap((target, index) =>
@@ -212,6 +222,11 @@ function checkAnswer(text: string, workspaces: { name: string; path: string }[])
   );
   if (problems.length > 0) return { ok: false, problems };
   // A path naming a configured workspace becomes its name, so the plan reads the same anywhere.
-  const actions = validation.plan.actions.map((action, index) => ({ ...action, workspace: validation.targets[index]!.workspace }));
-  return { ok: true, plan: { ...validation.plan, actions } };
+  return { ok: true, plan: withWorkspaceNames(validation.plan, validation.targets) };
+}
+
+function withWorkspaceNames(plan: Plan, targets: PlanTarget[]): Plan {
+  const workspaceOf = (index: number) => targets[index]!.workspace;
+  if (plan.version === 1) return { ...plan, actions: plan.actions.map((a, i) => ({ ...a, workspace: workspaceOf(i) })) };
+  return { ...plan, actions: plan.actions.map((a, i) => ({ ...a, workspace: workspaceOf(i) })) };
 }

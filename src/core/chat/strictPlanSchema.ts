@@ -1,4 +1,4 @@
-import { planJsonSchema } from '../contract/planJsonSchema.js';
+import { planVersionJsonSchema } from '../contract/planJsonSchema.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -6,14 +6,15 @@ type JsonSchema = Record<string, unknown>;
 const KEPT = new Set(['type', 'description', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'anyOf', 'pattern', 'minItems']);
 
 /**
- * The plan JSON Schema in the form strict structured output needs: every property listed in
- * `required` and `additionalProperties: false` on every object, so optional fields become
- * nullable instead; unsupported keywords (default, minLength, $id, …) are dropped and `const`
- * becomes a one-value `enum`. Answers are still validated with the real contract afterwards,
- * so what the strict form cannot express is checked there.
+ * The plan JSON Schema (version 2, what the planner proposes) in the form strict structured
+ * output needs: every property listed in `required` and `additionalProperties: false` on every
+ * object, so optional fields become nullable instead; unsupported keywords (default, minLength,
+ * $id, …) are dropped and `const` becomes a one-value `enum`. A map (`hostConcurrency`) has no
+ * strict form, so the planner cannot set one. Answers are still validated with the real
+ * contract afterwards, so what the strict form cannot express is checked there.
  */
 export function strictPlanJsonSchema(): JsonSchema {
-  return strictNode(planJsonSchema());
+  return strictNode(planVersionJsonSchema(2));
 }
 
 function strictNode(node: JsonSchema): JsonSchema {
@@ -28,6 +29,7 @@ function strictNode(node: JsonSchema): JsonSchema {
     const required = new Set(Array.isArray(node.required) ? (node.required as string[]) : []);
     const properties: JsonSchema = {};
     for (const [name, property] of Object.entries(out.properties)) {
+      if (isMap(property as JsonSchema)) continue;
       const strict = strictNode(property as JsonSchema);
       properties[name] = required.has(name) ? strict : nullable(strict);
     }
@@ -41,6 +43,11 @@ function strictNode(node: JsonSchema): JsonSchema {
 function nullable(node: JsonSchema): JsonSchema {
   const { description, ...rest } = node;
   return { ...(description === undefined ? {} : { description }), anyOf: [rest, { type: 'null' }] };
+}
+
+/** An object keyed by any name (a zod record): its keys cannot all be listed in `required`. */
+function isMap(node: JsonSchema): boolean {
+  return node.type === 'object' && node.properties === undefined && isSchema(node.additionalProperties);
 }
 
 function isSchema(value: unknown): value is JsonSchema {

@@ -1,8 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { z } from 'zod';
-import { MAX_PLAN_BYTES, PlanActionSchema, PlanSchema, type Plan, type PlanProblem } from './plan.js';
+import { MAX_PLAN_BYTES, PlanActionSchema, PlanV1Schema, PlanV2ActionSchema, PlanV2Schema, type Plan, type PlanProblem } from './plan.js';
 import { actionWidenings } from './planSafety.js';
+import { isWorktree, planV2Problems, type ActionPlace } from './planV2Checks.js';
+import { closest } from './suggest.js';
 
 export type { PlanProblem } from './plan.js';
 
@@ -23,13 +25,23 @@ export interface PlanContext {
    * may do (planSafety.ts) are then allowed, and listed in `widenings`; else they are problems.
    */
   allowUnsafe?: boolean;
+  /** The configured host names (`local` included): a v2 plan's `hostConcurrency` may name only these. Unchecked when absent. */
+  hosts?: string[];
 }
 
 /** `widenings`: what the opt-in allowed (empty without one), for callers that show it. */
 export type PlanValidation = { ok: true; plan: Plan; targets: PlanTarget[]; widenings: PlanProblem[] } | { ok: false; problems: PlanProblem[] };
 
-const ACTION_KEYS = Object.keys(PlanActionSchema.shape);
-const PLAN_KEYS = Object.keys(PlanSchema.shape);
+/** The plan format versions, newest first, with what each is for (said when a version is wrong). */
+const VERSIONS = [
+  { version: 2, schema: PlanV2Schema, action: PlanV2ActionSchema, summary: 'dependencies, concurrency, retries, worktrees, reviews' },
+  { version: 1, schema: PlanV1Schema, action: PlanActionSchema, summary: 'a flat list dispatched in one cycle' },
+] as const;
+type Version = (typeof VERSIONS)[number];
+const NEWEST = VERSIONS[0];
+
+/** The keys of the objects inside an action, by the action key that holds them. */
+const NESTED_KEYS: Record<string, string[]> = { retry: ['attempts', 'backoffSec'], target: ['after'], budget: ['tokens'] };
 
 /**
  * Validates a plan completely and reports every problem at once, each with its JSON path and
@@ -39,7 +51,7 @@ export function validatePlanText(text: string, context: PlanContext): PlanValida
   if (Buffer.byteLength(text, 'utf8') > MAX_PLAN_BYTES) {
     return { ok: false, problems: [{ path: '', message: 'the plan is over the 1 MB limit; split it into several plans' }] };
   }
-  if (text.trim() === '') return { ok: false, problems: [{ path: '', message: 'the plan is empty; write a JSON object like {"version":1,"actions":[…]}' }] };
+  if (text.trim() === '') return { ok: false, problems: [{ path: '', message: 'the plan is empty; write a JSON object like {"version":2,"actions":[…]}' }] };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -51,16 +63,27 @@ export function validatePlanText(text: string, context: PlanContext): PlanValida
 
 export function validatePlanValue(raw: unknown, context: PlanContext): PlanValidation {
   const problems: PlanProblem[] = [];
-  const parsed = PlanSchema.safeParse(raw);
-  if (!parsed.success) problems.push(...parsed.error.issues.flatMap(describeIssue));
+  const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+  const given = isObject ? (raw as { version?: unknown }).version : undefined;
+  const known = VERSIONS.find((v) => v.version === given);
+  // A plan of an unknown version is checked as the newest, so its other problems show too.
+  const version = known ?? NEWEST;
+  const parsed = version.schema.safeParse(raw);
+  if (isObject && !known) problems.push({ path: 'version', message: versionMessage(given) });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.filter((issue) => known || !isObject || issue.path.join('.') !== 'version');
+    problems.push(...issues.flatMap((issue) => describeIssue(issue, version, known !== undefined)));
+  }
 
   // Checks across actions run on whatever parsed, so one run reports everything.
   const actions = Array.isArray((raw as { actions?: unknown })?.actions) ? ((raw as { actions: unknown[] }).actions as unknown[]) : [];
   const seen = new Map<string, number>();
   const targets: PlanTarget[] = [];
+  const places: ActionPlace[] = [];
   const directoryNames = new Map<string, string>();
   const widenings: PlanProblem[] = [];
   actions.forEach((action, index) => {
+    places.push(null);
     if (typeof action !== 'object' || action === null) return;
     const { id, workspace } = action as { id?: unknown; workspace?: unknown };
     if (typeof id === 'string') {
@@ -72,14 +95,41 @@ export function validatePlanValue(raw: unknown, context: PlanContext): PlanValid
     if (typeof workspace === 'string' && workspace !== '') {
       const target = resolveTarget(typeof id === 'string' ? id : String(index), workspace, context, directoryNames);
       if ('problem' in target) problems.push({ path: `actions[${index}].workspace`, message: target.problem });
-      else targets.push(target);
+      else {
+        targets.push(target);
+        places[index] = placeOf(target, context);
+      }
       if ('path' in target) directory = target.path;
     }
     widenings.push(...actionWidenings(index, action, directory, context.baseDir));
   });
+  if (version.version === 2 && isObject) problems.push(...planV2Problems(raw as object, places, context.hosts));
   if (!context.allowUnsafe) problems.push(...widenings);
   if (problems.length > 0 || !parsed.success) return { ok: false, problems };
-  return { ok: true, plan: parsed.data, targets, widenings };
+  return { ok: true, plan: withWorktreeThreads(parsed.data, actions), targets, widenings };
+}
+
+function versionMessage(given: unknown): string {
+  const versions = VERSIONS.map((v) => `${v.version} (${v.summary})`).join(' or ');
+  if (given === undefined) return `version is required; use ${versions}`;
+  return `version must be ${versions}; ${JSON.stringify(given)} is no plan format version`;
+}
+
+/** A worktree action that leaves `thread` out gets a new thread: its worktree has no threads yet. */
+function withWorktreeThreads(plan: Plan, raw: unknown[]): Plan {
+  if (plan.version !== 2) return plan;
+  const actions = plan.actions.map((action, i) => {
+    const given = (raw[i] as { thread?: unknown }).thread;
+    return isWorktree(action.worktree) && action.kind === 'turn' && given === undefined ? { ...action, thread: 'new' as const } : action;
+  });
+  return { ...plan, actions };
+}
+
+function placeOf(target: PlanTarget, context: PlanContext): ActionPlace {
+  if (target.kind === 'directory') return { kind: 'local', path: target.path };
+  const workspace = context.workspaces.find((w) => w.name === target.workspace);
+  if (!workspace) return null;
+  return workspace.remote ? { kind: 'remote' } : { kind: 'local', path: resolve(context.baseDir, workspace.path) };
 }
 
 function looksLikePath(ref: string): boolean {
@@ -114,20 +164,36 @@ function resolveTarget(actionId: string, ref: string, context: PlanContext, dire
   return { actionId, kind: 'directory', workspace: name, path };
 }
 
-function describeIssue(issue: z.core.$ZodIssue): PlanProblem[] {
+function describeIssue(issue: z.core.$ZodIssue, version: Version, knownVersion: boolean): PlanProblem[] {
   const path = formatPath(issue.path);
-  const inAction = issue.path[0] === 'actions' && issue.path.length >= 2;
   if (issue.code === 'unrecognized_keys') {
-    const allowed = (inAction && issue.path.length === 2 ? ACTION_KEYS : PLAN_KEYS).join(', ');
-    return issue.keys.map((key) => ({ path: joinPath(path, key), message: `unknown key "${key}"; remove it (allowed: ${allowed})` }));
+    const allowed = keysAt(issue.path, version);
+    return issue.keys.map((key) => ({ path: joinPath(path, key), message: `unknown key "${key}"; ${unknownKeyHint(key, issue.path, version, knownVersion)} (allowed: ${allowed.join(', ')})` }));
   }
   const field = issue.path.at(-1);
   if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) {
     return [{ path, message: `${String(field)} is required` }];
   }
-  if (field === 'version') return [{ path, message: 'version must be 1 (the only plan format so far)' }];
-  if (field === 'thread' && issue.path.length === 3) return [{ path, message: 'thread must be "new", "latest" or a thread id (a UUID such as 019a…-…)' }];
+  const inAction = issue.path[0] === 'actions' && issue.path.length === 3;
+  if (field === 'thread' && inAction) return [{ path, message: 'thread must be "new", "latest" or a thread id (a UUID such as 019a…-…)' }];
+  if (field === 'worktree' && inAction) return [{ path, message: 'worktree must be true, false or the name of a new git branch, such as "fix-login"' }];
+  if (field === 'after' && inAction && issue.code === 'invalid_type') return [{ path, message: 'after must be a list of action ids, such as ["build"]' }];
   return [{ path, message: issue.message }];
+}
+
+/** The keys the object at `path` may have, in the plan's version. */
+function keysAt(path: PropertyKey[], version: Version): string[] {
+  if (path[0] !== 'actions' || path.length < 2) return Object.keys(version.schema.shape);
+  if (path.length === 2) return Object.keys(version.action.shape);
+  return NESTED_KEYS[String(path[2])] ?? [];
+}
+
+/** A key of a newer version in an older plan is no typo: say which version has it. */
+function unknownKeyHint(key: string, path: PropertyKey[], version: Version, knownVersion: boolean): string {
+  if (knownVersion && version.version !== NEWEST.version && keysAt(path, NEWEST).includes(key)) {
+    return `it needs "version": ${NEWEST.version}, or remove it`;
+  }
+  return 'remove it';
 }
 
 function formatPath(path: PropertyKey[]): string {
@@ -180,28 +246,4 @@ function jsonErrorPosition(text: string): number {
     else low = mid + 1;
   }
   return Math.max(0, low - 1);
-}
-
-/** The candidate within edit distance 2 (or sharing a prefix), for "did you mean". */
-export function closest(word: string, candidates: string[]): string | null {
-  let best: { name: string; distance: number } | null = null;
-  for (const name of candidates) {
-    const distance = name.startsWith(word) || word.startsWith(name) ? 1 : editDistance(word.toLowerCase(), name.toLowerCase());
-    if (distance <= 2 && (!best || distance < best.distance)) best = { name, distance };
-  }
-  return best?.name ?? null;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
 }

@@ -5,6 +5,7 @@ import type { Plan } from '../contract/plan.js';
 import type { WorkspaceInput } from '../loop/supervisor.js';
 import { createOfflineCodexHome } from '../mockModel/codexHome.js';
 import { quotaHeaders, startMockResponsesServer, type MockReply, type MockRequest } from '../mockModel/mockResponsesServer.js';
+import { orderedPlanReply } from '../mockModel/scriptedPlanner.js';
 
 export interface DemoEnvironment {
   workspaces: WorkspaceInput[];
@@ -23,9 +24,10 @@ const UPGRADE = 'Upgrade the dependencies and run the test suite';
 
 /** The scripted model: one plain answer, one command that needs approval, one upstream failure. */
 export function demoReply(req: MockRequest): MockReply {
-  // The supervisor chat's planner asks for a plan (structured output): one for two workspaces.
+  // The supervisor chat's planner asks for a plan (structured output): "first … then …" gets a
+  // chain of two actions, anything else one action for each of two workspaces.
   if (req.isStructured) {
-    return {
+    return orderedPlanReply(req) ?? {
       kind: 'json',
       value: {
         version: 1,
