@@ -31,7 +31,7 @@ function planDispatcher(api: SupervisorApi, allowUnsafe: boolean) {
     const read = await readPlanFile(path);
     if (!read.ok) throw new SupervisorError(read.problems.map((p) => p.message).join('; '), 2);
     const state = await api.snapshot();
-    const validation = validatePlanText(read.text, { workspaces: planWorkspaces(state), baseDir: dirname(path), allowUnsafe });
+    const validation = validatePlanText(read.text, { workspaces: planWorkspaces(state), hosts: Object.keys(state.hosts), baseDir: dirname(path), allowUnsafe });
     if (!validation.ok) throw new SupervisorError(`${file}: ${validation.problems.map((p) => `${p.path || '(file)'}: ${p.message}`).join('; ')}`, 2);
     const result = await api.dispatch(validation.plan, { baseDir: dirname(path), allowUnsafe });
     const counts = result.results.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
