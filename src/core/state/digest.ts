@@ -67,6 +67,13 @@ export function approvalSubject(a: ApprovalFields): string {
 function nextStep(thread: ThreadRecord, approval: string | null, question: string | null): string {
   if (approval !== null) return `waiting for your approval: ${approval}`;
   if (question !== null) return `waiting for your answer: ${question}`;
+  const goal = thread.goal;
+  // Goal mode: Codex works toward the goal turn after turn; that is the next step until it ends.
+  if (goal !== null && goal.status !== 'complete' && goal.status !== 'cleared') {
+    const objective = cut(goal.objective, 80);
+    if (goal.status === 'active') return `goal: ${objective} (${goal.turns === 0 ? 'starting' : `turn ${goal.turns}`})`;
+    return `goal ${goalStatusWords(goal.status)}: ${objective}`;
+  }
   if (thread.currentTurnId !== null) {
     const pending = thread.plan.find((s) => s.status !== 'completed');
     // Steps are stored cleaned (see plan/updated): only cut here, on every event of a running turn.
@@ -87,5 +94,25 @@ export function decisionWord(decision: ApprovalDecision): string {
       return 'declined';
     case 'cancel':
       return 'cancelled the turn';
+  }
+}
+
+/** `budgetLimited` → "stopped at its token budget", as a person says it. */
+export function goalStatusWords(status: string): string {
+  switch (status) {
+    case 'complete':
+      return 'complete';
+    case 'budgetLimited':
+      return 'stopped at its token budget';
+    case 'usageLimited':
+      return 'stopped by the usage limit';
+    case 'blocked':
+      return 'blocked';
+    case 'paused':
+      return 'paused';
+    case 'cleared':
+      return 'cleared';
+    default:
+      return status;
   }
 }
