@@ -157,7 +157,8 @@ export const ThreadGoalSchema = z.object({
   objective: z.string(),
   // A status added by a newer Codex is kept as a string rather than losing the goal.
   status: z.union([z.enum(THREAD_GOAL_STATUSES), z.string()]),
-  tokenBudget: z.number().nullable(),
+  // Required in the TypeScript bindings, optional in the JSON Schema: the schema is what Codex allows.
+  tokenBudget: z.number().nullable().optional(),
   tokensUsed: z.number(),
   timeUsedSeconds: z.number(),
   createdAt: z.number(),
@@ -167,7 +168,7 @@ export type ThreadGoalInfo = z.infer<typeof ThreadGoalSchema>;
 assertType<SchemaFitsGenerated<ThreadGoalInfo, GeneratedThreadGoal>>();
 
 /** `thread/goal/updated`: `turnId` is null when set between turns, the turn's id when a goal turn reports. */
-export const ThreadGoalUpdatedSchema = z.object({ threadId: z.string(), turnId: z.string().nullable(), goal: ThreadGoalSchema });
+export const ThreadGoalUpdatedSchema = z.object({ threadId: z.string(), turnId: nullableString, goal: ThreadGoalSchema });
 assertType<SchemaFitsGenerated<Omit<z.infer<typeof ThreadGoalUpdatedSchema>, 'goal'>, Omit<ThreadGoalUpdatedNotification, 'goal'>>>();
 export const ThreadGoalClearedSchema = z.object({ threadId: z.string() });
 assertType<SchemaFitsGenerated<z.infer<typeof ThreadGoalClearedSchema>, ThreadGoalClearedNotification>>();

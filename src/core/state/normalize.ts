@@ -246,7 +246,7 @@ export function normalizeNotification(host: string, workspace: string, n: Notifi
       const p = parseParams(ThreadGoalUpdatedSchema, host, atMs, method, params);
       if (isEvent(p)) return p;
       const { objective, status, tokensUsed, tokenBudget, timeUsedSeconds, createdAt } = p.goal;
-      return { type: 'thread/goalUpdated', atMs, workspace, threadId: p.threadId, turnId: p.turnId, goal: { objective, status, tokensUsed, tokenBudget, timeUsedSeconds, createdAt } };
+      return { type: 'thread/goalUpdated', atMs, workspace, threadId: p.threadId, turnId: p.turnId ?? null, goal: { objective, status, tokensUsed, tokenBudget: tokenBudget ?? null, timeUsedSeconds, createdAt } };
     }
     case 'thread/goal/cleared': {
       const p = parseParams(ThreadGoalClearedSchema, host, atMs, method, params);
