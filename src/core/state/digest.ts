@@ -1,6 +1,7 @@
 import { cut, displayCommand, oneLine } from '../util/text.js';
 import type { ApprovalDecision } from './events.js';
 import type { ApprovalRecord, Blocker, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
+import { goalStatusWords } from './threadGoal.js';
 
 /** Shared by every digest without blockers (records are never mutated, so neither is this). */
 const NO_BLOCKERS: Blocker[] = [];
@@ -94,25 +95,5 @@ export function decisionWord(decision: ApprovalDecision): string {
       return 'declined';
     case 'cancel':
       return 'cancelled the turn';
-  }
-}
-
-/** `budgetLimited` → "stopped at its token budget", as a person says it. */
-export function goalStatusWords(status: string): string {
-  switch (status) {
-    case 'complete':
-      return 'complete';
-    case 'budgetLimited':
-      return 'stopped at its token budget';
-    case 'usageLimited':
-      return 'stopped by the usage limit';
-    case 'blocked':
-      return 'blocked';
-    case 'paused':
-      return 'paused';
-    case 'cleared':
-      return 'cleared';
-    default:
-      return status;
   }
 }

@@ -3,7 +3,7 @@ import type { Effect, SupervisorEvent } from './events.js';
 import { pushFeedLine } from './feed.js';
 import type { SupervisorState, ThreadRecord } from './model.js';
 import { settleThreadJobs } from './reduceJobs.js';
-import { goalStatusWords } from './digest.js';
+import { goalStatusWords } from './threadGoal.js';
 import { raiseSignal, signalKeys } from './signals.js';
 import { draftThread, putThread } from './threadRecords.js';
 

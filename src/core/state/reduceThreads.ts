@@ -3,7 +3,7 @@ import { cut, oneLine } from '../util/text.js';
 import type { Effect, SupervisorEvent } from './events.js';
 import { pushFeed, pushFeedLine } from './feed.js';
 import { setJobStatus, settleThreadJobs } from './reduceJobs.js';
-import { goalStatusWords } from './digest.js';
+import { goalStatusWords } from './threadGoal.js';
 import type { ItemSummary, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
 import { itemLine } from './itemText.js';

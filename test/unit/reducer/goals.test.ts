@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GoalFacts, SupervisorEvent } from '../../../src/core/state/events.js';
 import { normalizeNotification } from '../../../src/core/state/normalize.js';
 import { openSignals, selectFeed } from '../../../src/core/state/selectors.js';
+import { goalInProgress } from '../../../src/core/state/threadGoal.js';
 import { agentMessage, dispatchedJob, threadSeen, turnCompleted, turnStarted } from '../../support/events.js';
 import { fold, readyState, T0, WS } from '../../support/replay.js';
 
@@ -63,6 +64,16 @@ describe('goal mode in the state', () => {
     const thread = done.state.threads[T]!;
     expect(thread.goal).toMatchObject({ status: 'complete', turns: 3, heldCompletion: false, tokensUsed: 300 });
     expect(thread.digest.nextStep).toBe('idle: awaiting instructions');
+    expect(goalInProgress(midway.state.threads[T]!)).toBe(true);
+    expect(goalInProgress(thread)).toBe(false);
+  });
+
+  it('a goal set after the prompt\'s turn ended: the job is completed, but the thread is still in goal mode until the goal ends', () => {
+    const early = fold([threadSeen(T, T0), ...dispatchedJob('plan:a', T, 'p', T0 + 1), turnStarted(T, 'p', T0 + 2), turnCompleted(T, 'p', 'completed', T0 + 3), updated(T0 + 4, null)], readyState()).state;
+    expect(early.jobs['plan:a']!.status).toBe('completed');
+    expect(goalInProgress(early.threads[T]!)).toBe(true);
+    const ended = fold(goalTurn('g1', T0 + 10, { status: 'complete' }), early).state;
+    expect(goalInProgress(ended.threads[T]!)).toBe(false);
   });
 
   it('a goal cleared between turns, or during a turn, ends it: the held completion is told once', () => {
