@@ -86,6 +86,9 @@ describe('worktrees (real git)', () => {
       message: `branch feature already exists in ${repo}: a worktree gets a new branch; delete it (\`git -C ${repo} branch -D feature\`) or name another branch in the action's "worktree"`,
     });
     await expect(createWorktree({ home, workspacePath: repo, planId: 'p', actionId: 'd', branch: 'bad..name' })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('"bad..name" is not a valid git branch name') });
+    await mkdir(join(home, 'worktrees', 'p'), { recursive: true });
+    await writeFile(join(home, 'worktrees', 'p', 'e'), 'a file where the worktree goes');
+    await expect(createWorktree({ home, workspacePath: repo, planId: 'p', actionId: 'e' })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining(`${join(home, 'worktrees', 'p', 'e')} exists and is not a worktree of ${repo}`) });
     await expect(createWorktree({ home, workspacePath: repo, planId: '..', actionId: 'd' })).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('cannot name a worktree directory') });
   });
 

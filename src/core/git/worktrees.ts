@@ -149,7 +149,7 @@ export async function createWorktree(req: CreateWorktreeRequest): Promise<Prepar
   if (exists.ok) {
     throw new SupervisorError(`branch ${branch} already exists in ${repo.root}: a worktree gets a new branch; delete it (\`git -C ${repo.root} branch -D ${branch}\`) or name another branch in the action's "worktree"`, 2);
   }
-  if (existsSync(path) && readdirSync(path).length > 0) {
+  if (existsSync(path) && (!isDir(path) || readdirSync(path).length > 0)) {
     throw new SupervisorError(`${path} exists and is not a worktree of ${repo.root}: move it away or remove it (\`cm-supervisor worktree remove ${path} --force\`)`, 2);
   }
 
