@@ -148,6 +148,9 @@ describe('mock Responses API on its own', () => {
     functionCallOutputs: [],
     isStructured: false,
     isToolFollowUp: false,
+    goalObjective: null,
+    goalTurns: 0,
+    lastToolName: null,
     receivedAtMs: 0,
     ...extra,
   });
@@ -169,6 +172,22 @@ describe('mock Responses API on its own', () => {
     expect(defaultReply(followUp)).toEqual({ kind: 'text', text: 'Command finished: hi' });
     await post({ stream: true, input: followUp.body.input }).then((r) => r.text());
     expect(mock.requests.at(-1)).toMatchObject({ isToolFollowUp: true, functionCallOutputs: [{ callId: 'c1', output: 'hi' }] });
+  });
+
+  it('goal mode: reads the objective and the goal turns from the input; `[goal-turns N]` completes the goal in turn N', async () => {
+    const goalTurn = { type: 'message', role: 'user', content: [{ type: 'input_text', text: '<codex_internal_context source="goal">\nContinue working toward the active thread goal.' }] };
+    const objective = { type: 'function_call_output', call_id: 'g', name: 'goal_objective', output: 'ship it [goal-turns 2]' };
+    await post({ stream: true, input: [userMsg('start'), objective, goalTurn] }).then((r) => r.text());
+    const first = mock.requests.at(-1)!;
+    expect(first).toMatchObject({ goalObjective: 'ship it [goal-turns 2]', goalTurns: 1, lastToolName: null });
+    expect(defaultReply(first)).toEqual({ kind: 'text', text: 'Working toward the goal (turn 1)' });
+    const second = req([], { goalObjective: 'ship it [goal-turns 2]', goalTurns: 2 });
+    expect(defaultReply(second)).toEqual({ kind: 'tool', name: 'update_goal', arguments: { status: 'complete' } });
+    const afterUpdate = [userMsg('start'), objective, goalTurn, goalTurn, { type: 'function_call', call_id: 'u', name: 'update_goal', arguments: '{}' }, { type: 'function_call_output', call_id: 'u', output: '{}' }];
+    await post({ stream: true, input: afterUpdate }).then((r) => r.text());
+    expect(mock.requests.at(-1)).toMatchObject({ goalTurns: 2, lastToolName: 'update_goal' });
+    expect(defaultReply(mock.requests.at(-1)!)).toEqual({ kind: 'text', text: 'Goal complete: ship it [goal-turns 2]' });
+    expect(defaultReply(req([], { goalObjective: 'forever', goalTurns: 9 }))).toEqual({ kind: 'text', text: 'Working toward the goal (turn 9)' });
   });
 
   it('serves /v1/models, 404s the rest, and closes despite an open silent stream', async () => {

@@ -23,6 +23,7 @@ import { APPROVAL_DECISIONS } from '../core/state/events.js';
 import { hostAdd, hostList, hostRemove, hostSet, type HostCliOptions, type HostSetCliOptions } from './commands/host.js';
 import { feedCommand, statusCommand } from './commands/status.js';
 import { workspaceAdd, workspaceList, workspaceRemove } from './commands/workspace.js';
+import { worktreeList, worktreeRemove, type WorktreeRemoveCliOptions } from './commands/worktree.js';
 import { resolveGlobalOptions } from './globalOptions.js';
 import type { CliIo } from './io.js';
 
@@ -376,6 +377,27 @@ Codex does not know it. --retry-failed sends those lost or failed actions again,
     .command('remove <name>')
     .description('stop supervising a workspace')
     .action((name: string) => workspaceRemove(globals(), name, io));
+
+  const worktree = program.command('worktree').description("the git worktrees of plan actions with \"worktree\" (under <home>/worktrees): list them, remove them");
+  worktree
+    .command('list')
+    .description('each worktree: plan/action, workspace, branch, clean or dirty, what changed since it was made (untracked files included), path')
+    .option('--json', 'print [{plan, action, workspace, path, branch, baseCommit, state, dirty, diffstat, problem}] as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      outcome.exitCode = await worktreeList(globals(), opts, io);
+    });
+  worktree
+    .command('remove')
+    .description('remove worktrees (git worktree remove): one by PLAN/ACTION or path, a plan\'s, or all; a dirty one only with --force')
+    .argument('[worktree]', 'PLAN/ACTION as `worktree list` shows it, or the worktree\'s path')
+    .option('--plan <plan>', 'every worktree of this plan')
+    .option('--all', 'every worktree of this home')
+    .option('--force', 'also remove worktrees with uncommitted or untracked files (they are lost)')
+    .option('--delete-branch', 'delete their branches too (git branch -D)')
+    .option('--json', 'print {removed: [{plan, action, path, branch, branchDeleted}], refused: [{plan, action, path, reason}]} as JSON')
+    .action(async (ref: string | undefined, opts: WorktreeRemoveCliOptions) => {
+      outcome.exitCode = await worktreeRemove(globals(), ref, opts, io);
+    });
 
   // Sub-commands inherit the output and error handling of the root.
   const inherit = (command: Command) => {

@@ -66,6 +66,22 @@ describe('state file', () => {
     expect(restored.jobs['plan:a']!.status).toBe('completed');
   });
 
+  it('a file written before goal mode loads as "no goal"; a goal round-trips', () => {
+    const path = tempFile();
+    const goal = { objective: 'ship', status: 'active', tokensUsed: 5, tokenBudget: null, timeUsedSeconds: 1, createdAt: 1000 };
+    const live = fold([{ type: 'thread/goalUpdated', atMs: at + 4, workspace: 'ws1', threadId: 't', turnId: null, goal }], liveState()).state;
+    const { goal: kept, ...before } = persistedPart(live).threads.t!;
+    expect(kept).toMatchObject({ objective: 'ship', turns: 0, heldCompletion: false });
+    writeFileSync(path, JSON.stringify({ schemaVersion: STATE_SCHEMA_VERSION, savedAtMs: at, state: { ...persistedPart(live), threads: { t: before } } }));
+    const loaded = new StateStore(path).load();
+    expect(loaded.kind === 'loaded' && loaded.state.threads.t!.goal).toBeNull();
+    const store = new StateStore(path, { debounceMs: 0 });
+    store.schedule(live);
+    expect(store.flush()).toBe(true);
+    const again = new StateStore(path).load();
+    expect(again.kind === 'loaded' && again.state.threads.t!.goal).toEqual(kept);
+  });
+
   it("a file written before threads kept their turn's diff with its turn (a `turnDiff` string) loads as no diff; a diff round-trips", () => {
     const path = tempFile();
     const live = fold([{ type: 'diff/updated', atMs: at + 4, workspace: 'ws1', threadId: 't', turnId: 'u', diff: '+x\n' }], liveState()).state;

@@ -1,3 +1,6 @@
+import type { ReviewStartParams } from '../protocol/generated/v2/ReviewStartParams.js';
+import type { ThreadGoalClearParams } from '../protocol/generated/v2/ThreadGoalClearParams.js';
+import type { ThreadGoalSetParams } from '../protocol/generated/v2/ThreadGoalSetParams.js';
 import type { ThreadListParams } from '../protocol/generated/v2/ThreadListParams.js';
 import type { ThreadResumeParams } from '../protocol/generated/v2/ThreadResumeParams.js';
 import type { ThreadStartParams } from '../protocol/generated/v2/ThreadStartParams.js';
@@ -15,6 +18,10 @@ import {
   TurnStartResponseSchema,
   TurnSteerResponseSchema,
   EmptyResponseSchema,
+  ReviewStartResponseSchema,
+  ThreadGoalClearResponseSchema,
+  ThreadGoalGetResponseSchema,
+  ThreadGoalSetResponseSchema,
 } from '../protocol/messages.js';
 import type { z } from 'zod';
 import type { AppServerConnection } from './appServerConnection.js';
@@ -89,6 +96,29 @@ export class CodexClient {
 
   async turnInterrupt(params: TurnInterruptParams): Promise<void> {
     await this.connection.request('turn/interrupt', params);
+  }
+
+  /**
+   * Goal mode: sets (or changes) the thread's goal. On an idle thread Codex starts working toward
+   * it at once, in turns it starts itself, until the goal is complete, paused, limited or cleared.
+   */
+  threadGoalSet(params: ThreadGoalSetParams) {
+    return this.call('thread/goal/set', params, ThreadGoalSetResponseSchema);
+  }
+
+  /** The thread's goal, or null. */
+  threadGoalGet(threadId: string) {
+    return this.call('thread/goal/get', { threadId }, ThreadGoalGetResponseSchema);
+  }
+
+  /** Ends goal mode (the running turn finishes, no more are started); `cleared` is false when there was no goal. */
+  threadGoalClear(params: ThreadGoalClearParams) {
+    return this.call('thread/goal/clear', params, ThreadGoalClearResponseSchema);
+  }
+
+  /** A code review as a turn of `threadId` (its findings end in an `exitedReviewMode` item); `turn.id` is that turn. */
+  reviewStart(params: ReviewStartParams) {
+    return this.call('review/start', params, ReviewStartResponseSchema);
   }
 
   private async call<S extends z.ZodType>(method: string, params: unknown, schema: S, options?: RequestOptions): Promise<z.infer<S>> {

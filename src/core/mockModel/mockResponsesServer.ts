@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 export type MockReply =
   | { kind: 'text'; text: string; delayMs?: number }
   | { kind: 'exec'; cmd: string; escalate: boolean; justification?: string }
+  /** A call of one of the tools Codex offers (e.g. `update_goal`), its arguments as an object. */
+  | { kind: 'tool'; name: string; arguments: Record<string, unknown> }
   | { kind: 'json'; value: unknown }
   | { kind: 'httpError'; status: number; body?: string }
   | { kind: 'cut' }
@@ -24,6 +26,12 @@ export interface MockRequest {
   isStructured: boolean;
   /** True when the newest input is a tool's output: the model is asked to continue after a call. */
   isToolFollowUp: boolean;
+  /** Goal mode: the thread goal's objective when Codex asks to continue toward it (null otherwise). */
+  goalObjective: string | null;
+  /** Goal mode: how many goal turns the input holds (continuations Codex started), this one included. */
+  goalTurns: number;
+  /** The name of the tool whose output is the newest input (`update_goal`, `exec_command`, …). */
+  lastToolName: string | null;
   receivedAtMs: number;
 }
 
@@ -128,6 +136,8 @@ export async function startMockResponsesServer(opts?: {
       }
       case 'exec':
         return streamExec(res, r);
+      case 'tool':
+        return streamToolCall(res, r.name, JSON.stringify(r.arguments));
     }
   }
 
@@ -144,19 +154,18 @@ export async function startMockResponsesServer(opts?: {
   }
 
   function streamExec(res: ServerResponse, r: Extract<MockReply, { kind: 'exec' }>): void {
+    const args = JSON.stringify({
+      cmd: r.cmd,
+      sandbox_permissions: r.escalate ? 'require_escalated' : 'use_default',
+      justification: r.justification ?? (r.escalate ? `Run \`${r.cmd}\` outside the sandbox` : undefined),
+    });
+    streamToolCall(res, 'exec_command', args);
+  }
+
+  function streamToolCall(res: ServerResponse, name: string, args: string): void {
     const sse = startSse(res);
     const respId = nextId('resp');
-    const item = {
-      type: 'function_call',
-      id: nextId('fc'),
-      call_id: nextId('call'),
-      name: 'exec_command',
-      arguments: JSON.stringify({
-        cmd: r.cmd,
-        sandbox_permissions: r.escalate ? 'require_escalated' : 'use_default',
-        justification: r.justification ?? (r.escalate ? `Run \`${r.cmd}\` outside the sandbox` : undefined),
-      }),
-    };
+    const item = { type: 'function_call', id: nextId('fc'), call_id: nextId('call'), name, arguments: args };
     sse('response.created', { response: { id: respId } });
     sse('response.output_item.added', { output_index: 0, item: { ...item, status: 'in_progress' } });
     sse('response.output_item.done', { output_index: 0, item: { ...item, status: 'completed' } });
@@ -192,6 +201,8 @@ export async function startMockResponsesServer(opts?: {
 
 /** Picks a reply from markers in the last user message, so concurrent threads stay deterministic. */
 export function defaultReply(req: MockRequest): MockReply {
+  const goal = goalReply(req);
+  if (goal) return goal;
   if (req.isToolFollowUp) {
     const last = req.functionCallOutputs[req.functionCallOutputs.length - 1];
     return { kind: 'text', text: `Command finished: ${(last?.output ?? '').slice(0, 200)}` };
@@ -209,6 +220,22 @@ export function defaultReply(req: MockRequest): MockReply {
   return { kind: 'text', text: `Done: ${text.slice(0, 120)}` };
 }
 
+/**
+ * Goal mode: an objective with `[goal-turns N]` is marked complete (`update_goal`) in its Nth
+ * goal turn; any other goal is answered with text, so Codex keeps continuing until it is cleared.
+ */
+function goalReply(req: MockRequest): MockReply | null {
+  if (req.goalObjective === null) return null;
+  if (req.lastToolName === 'update_goal') return { kind: 'text', text: `Goal complete: ${req.goalObjective.slice(0, 120)}` };
+  const wanted = /\[goal-turns (\d+)\]/.exec(req.goalObjective);
+  if (wanted && req.goalTurns >= Number(wanted[1])) return { kind: 'tool', name: 'update_goal', arguments: { status: 'complete' } };
+  // The output of a command run within a goal turn: answered as any tool follow-up.
+  if (req.lastToolName !== null && req.lastToolName !== 'goal_objective') return null;
+  return { kind: 'text', text: `Working toward the goal (turn ${req.goalTurns})` };
+}
+
+const GOAL_CONTEXT = '<codex_internal_context source="goal">';
+
 function describeRequest(body: any): MockRequest {
   const input: any[] = Array.isArray(body?.input) ? body.input : [];
   const functionCallOutputs = input
@@ -216,14 +243,29 @@ function describeRequest(body: any): MockRequest {
     .map((it) => ({ callId: String(it.call_id ?? ''), output: outputText(it.output) }));
   let lastUserText: string | null = null;
   for (let i = input.length - 1; i >= 0 && lastUserText === null; i--) lastUserText = userText(input[i]);
+  // Codex hands the goal to the model as the output of a `goal_objective` call, and each goal
+  // turn it starts by itself as a user message of internal context.
+  const objectives = input.filter((it) => it?.type === 'function_call_output' && it.name === 'goal_objective');
+  const goalTurns = input.filter((it) => it?.type === 'message' && it.role === 'user' && Array.isArray(it.content) && it.content.some((c: any) => typeof c?.text === 'string' && c.text.startsWith(GOAL_CONTEXT))).length;
+  const newest = input.at(-1);
+  const lastToolName = newest?.type === 'function_call_output' ? (typeof newest.name === 'string' ? newest.name : toolNameOf(input, newest.call_id)) : null;
   return {
     body,
     lastUserText,
     functionCallOutputs,
     isStructured: body?.text?.format?.type === 'json_schema',
     isToolFollowUp: isToolFollowUp(body),
+    goalObjective: objectives.length > 0 ? outputText(objectives.at(-1).output) : null,
+    goalTurns,
+    lastToolName,
     receivedAtMs: Date.now(),
   };
+}
+
+/** The name of the function call a `call_id` answers. */
+function toolNameOf(input: any[], callId: unknown): string | null {
+  const call = input.find((it) => it?.type === 'function_call' && it.call_id === callId);
+  return typeof call?.name === 'string' ? call.name : null;
 }
 
 /** The text of a real user message, or null for anything else (including injected `<…>` context). */

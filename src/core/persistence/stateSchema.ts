@@ -84,6 +84,21 @@ const ThreadSchema = z.object({
   lastFileChange: z.object({ itemId: z.string(), files: z.array(z.string()), diff: z.string() }).nullable(),
   // Added in 0.1 without a version change: a file of before (its `turnDiff` string dropped) reads as "no diff".
   diff: z.object({ turnId: z.string(), text: z.string(), atMs: z.number() }).nullable().default(null),
+  // Goal mode, added in 0.1 without a version change: a file of before reads as "no goal".
+  goal: z
+    .object({
+      objective: z.string(),
+      status: z.string(),
+      tokensUsed: z.number(),
+      tokenBudget: z.number().nullable(),
+      timeUsedSeconds: z.number(),
+      turns: z.number(),
+      heldCompletion: z.boolean(),
+      createdAt: z.number(),
+      updatedAtMs: z.number(),
+    })
+    .nullable()
+    .default(null),
   digest: z.object({
     currentTask: z.string().nullable(),
     lastActivity: z.object({ atMs: z.number(), text: z.string() }).nullable(),

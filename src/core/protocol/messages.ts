@@ -17,6 +17,11 @@ import type { WarningNotification } from './generated/v2/WarningNotification.js'
 import type { GuardianWarningNotification } from './generated/v2/GuardianWarningNotification.js';
 import type { WindowsWorldWritableWarningNotification } from './generated/v2/WindowsWorldWritableWarningNotification.js';
 import type { AccountRateLimitsUpdatedNotification } from './generated/v2/AccountRateLimitsUpdatedNotification.js';
+import type { ThreadGoal as GeneratedThreadGoal } from './generated/v2/ThreadGoal.js';
+import type { ThreadGoalStatus } from './generated/v2/ThreadGoalStatus.js';
+import type { ThreadGoalUpdatedNotification } from './generated/v2/ThreadGoalUpdatedNotification.js';
+import type { ThreadGoalClearedNotification } from './generated/v2/ThreadGoalClearedNotification.js';
+import type { ReviewStartResponse } from './generated/v2/ReviewStartResponse.js';
 import { RequestIdSchema } from './wire.js';
 import { assertType, type SchemaFitsGenerated } from './typeCheck.js';
 
@@ -143,6 +148,31 @@ export const RateLimitsUpdatedSchema = z.object({
 });
 assertType<SchemaFitsGenerated<z.infer<typeof RateLimitsUpdatedSchema>, AccountRateLimitsUpdatedNotification>>();
 
+export const THREAD_GOAL_STATUSES = ['active', 'paused', 'blocked', 'usageLimited', 'budgetLimited', 'complete'] as const satisfies readonly ThreadGoalStatus[];
+assertType<ThreadGoalStatus extends (typeof THREAD_GOAL_STATUSES)[number] ? true : false>();
+
+/** Goal mode: the thread's objective, which Codex keeps working toward in turns it starts itself. */
+export const ThreadGoalSchema = z.object({
+  threadId: z.string(),
+  objective: z.string(),
+  // A status added by a newer Codex is kept as a string rather than losing the goal.
+  status: z.union([z.enum(THREAD_GOAL_STATUSES), z.string()]),
+  // Required in the TypeScript bindings, optional in the JSON Schema: the schema is what Codex allows.
+  tokenBudget: z.number().nullable().optional(),
+  tokensUsed: z.number(),
+  timeUsedSeconds: z.number(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+export type ThreadGoalInfo = z.infer<typeof ThreadGoalSchema>;
+assertType<SchemaFitsGenerated<ThreadGoalInfo, GeneratedThreadGoal>>();
+
+/** `thread/goal/updated`: `turnId` is null when set between turns, the turn's id when a goal turn reports. */
+export const ThreadGoalUpdatedSchema = z.object({ threadId: z.string(), turnId: nullableString, goal: ThreadGoalSchema });
+assertType<SchemaFitsGenerated<Omit<z.infer<typeof ThreadGoalUpdatedSchema>, 'goal'>, Omit<ThreadGoalUpdatedNotification, 'goal'>>>();
+export const ThreadGoalClearedSchema = z.object({ threadId: z.string() });
+assertType<SchemaFitsGenerated<z.infer<typeof ThreadGoalClearedSchema>, ThreadGoalClearedNotification>>();
+
 export const ErrorNotificationSchema = z.object({
   error: TurnErrorSchema,
   willRetry: z.boolean(),
@@ -246,6 +276,12 @@ export const TranscriptPageSchema = z.object({
 /** An item of a transcript: the digest's fields and a reasoning item's summary. */
 export const TranscriptItemSchema = ThreadItemSchema.extend({ summary: z.array(z.string()).optional() });
 export const TurnSteerResponseSchema = z.object({ turnId: z.string() });
+export const ThreadGoalSetResponseSchema = z.object({ goal: ThreadGoalSchema });
+export const ThreadGoalGetResponseSchema = z.object({ goal: ThreadGoalSchema.nullable() });
+export const ThreadGoalClearResponseSchema = z.object({ cleared: z.boolean() });
+/** `review/start`: the review runs as a turn of the thread given (0.171 knows only `inline` delivery). */
+export const ReviewStartResponseSchema = z.object({ turn: TurnSchema, reviewThreadId: z.string() });
+assertType<SchemaFitsGenerated<Omit<z.infer<typeof ReviewStartResponseSchema>, 'turn'>, Omit<ReviewStartResponse, 'turn'>>>();
 export const EmptyResponseSchema = z.object({});
 
 /** thread/read with turns: the user messages' `clientId` finds a turn by our idempotency key. */

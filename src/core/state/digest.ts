@@ -1,6 +1,7 @@
 import { cut, displayCommand, oneLine } from '../util/text.js';
 import type { ApprovalDecision } from './events.js';
 import type { ApprovalRecord, Blocker, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
+import { goalStatusWords } from './threadGoal.js';
 
 /** Shared by every digest without blockers (records are never mutated, so neither is this). */
 const NO_BLOCKERS: Blocker[] = [];
@@ -67,6 +68,13 @@ export function approvalSubject(a: ApprovalFields): string {
 function nextStep(thread: ThreadRecord, approval: string | null, question: string | null): string {
   if (approval !== null) return `waiting for your approval: ${approval}`;
   if (question !== null) return `waiting for your answer: ${question}`;
+  const goal = thread.goal;
+  // Goal mode: Codex works toward the goal turn after turn; that is the next step until it ends.
+  if (goal !== null && goal.status !== 'complete' && goal.status !== 'cleared') {
+    const objective = cut(goal.objective, 80);
+    if (goal.status === 'active') return `goal: ${objective} (${goal.turns === 0 ? 'starting' : `turn ${goal.turns}`})`;
+    return `goal ${goalStatusWords(goal.status)}: ${objective}`;
+  }
   if (thread.currentTurnId !== null) {
     const pending = thread.plan.find((s) => s.status !== 'completed');
     // Steps are stored cleaned (see plan/updated): only cut here, on every event of a running turn.

@@ -1,6 +1,16 @@
 import type { ThreadItem, ThreadStatus, TurnError } from '../protocol/messages.js';
 import type { ApprovalRecord, ChatMessage, HostRecord, HostTransport, NotificationSettings, PlanStep, QuestionRecord, RateLimitWindow } from './model.js';
 
+/** A thread goal as `thread/goal/updated` tells it. */
+export interface GoalFacts {
+  objective: string;
+  status: string;
+  tokensUsed: number;
+  tokenBudget: number | null;
+  timeUsedSeconds: number;
+  createdAt: number;
+}
+
 /**
  * Everything that can happen to the supervisor, as past-tense facts. Time (`atMs`) and ids
  * travel inside the events so that `reduce` stays deterministic.
@@ -39,6 +49,9 @@ export type SupervisorEvent =
   /** Archived (by us or another client): it leaves the state; Codex lists it only among archived threads. */
   | { type: 'thread/archived'; atMs: number; workspace: string; threadId: string }
   | { type: 'thread/renamed'; atMs: number; workspace: string; threadId: string; name: string | null }
+  /** Goal mode: the goal was set or changed, or a goal turn reported its usage (`turnId` null: between turns). */
+  | { type: 'thread/goalUpdated'; atMs: number; workspace: string; threadId: string; turnId: string | null; goal: GoalFacts }
+  | { type: 'thread/goalCleared'; atMs: number; workspace: string; threadId: string }
   | { type: 'turn/started'; atMs: number; workspace: string; threadId: string; turnId: string }
   | {
       type: 'turn/completed';

@@ -147,6 +147,26 @@ export interface TokenUsage {
   contextWindow: number | null;
 }
 
+/**
+ * Goal mode (`thread/goal/*`): Codex keeps starting turns of the thread by itself until the goal
+ * is complete (or paused, blocked, limited, cleared), so one completed turn is not "done".
+ */
+export interface ThreadGoalRecord {
+  objective: string;
+  /** Codex's: active, paused, blocked, usageLimited, budgetLimited, complete (a newer one as sent); `cleared` while the turn that saw it cleared still runs. */
+  status: string;
+  tokensUsed: number;
+  tokenBudget: number | null;
+  timeUsedSeconds: number;
+  /** Turns started since the goal was set, the running one included. */
+  turns: number;
+  /** A turn completed while the goal was active: its "completed" waits for the goal to end. */
+  heldCompletion: boolean;
+  /** Codex's creation time (unix seconds): another value is another goal. */
+  createdAt: number;
+  updatedAtMs: number;
+}
+
 export interface ThreadRecord {
   id: string;
   workspace: string;
@@ -170,6 +190,8 @@ export interface ThreadRecord {
   lastFileChange: { itemId: string; files: string[]; diff: string } | null;
   /** The latest turn's diff (`turn/diff/updated`), cut to MAX_TURN_DIFF; null once a new turn starts. */
   diff: TurnDiff | null;
+  /** Goal mode: the thread's goal while it has one. */
+  goal: ThreadGoalRecord | null;
   digest: ThreadDigest;
   updatedAtMs: number;
 }

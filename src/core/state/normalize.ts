@@ -12,6 +12,8 @@ import {
   PermissionsApprovalParamsSchema,
   PlanUpdatedSchema,
   ServerRequestResolvedSchema,
+  ThreadGoalClearedSchema,
+  ThreadGoalUpdatedSchema,
   ThreadIdOnlySchema,
   ThreadNameUpdatedSchema,
   ThreadStartedSchema,
@@ -239,6 +241,16 @@ export function normalizeNotification(host: string, workspace: string, n: Notifi
     case 'thread/name/updated': {
       const p = parseParams(ThreadNameUpdatedSchema, host, atMs, method, params);
       return isEvent(p) ? p : { type: 'thread/renamed', atMs, workspace, threadId: p.threadId, name: p.threadName ?? null };
+    }
+    case 'thread/goal/updated': {
+      const p = parseParams(ThreadGoalUpdatedSchema, host, atMs, method, params);
+      if (isEvent(p)) return p;
+      const { objective, status, tokensUsed, tokenBudget, timeUsedSeconds, createdAt } = p.goal;
+      return { type: 'thread/goalUpdated', atMs, workspace, threadId: p.threadId, turnId: p.turnId ?? null, goal: { objective, status, tokensUsed, tokenBudget: tokenBudget ?? null, timeUsedSeconds, createdAt } };
+    }
+    case 'thread/goal/cleared': {
+      const p = parseParams(ThreadGoalClearedSchema, host, atMs, method, params);
+      return isEvent(p) ? p : { type: 'thread/goalCleared', atMs, workspace, threadId: p.threadId };
     }
     default:
       if (IGNORED.has(method)) return null;

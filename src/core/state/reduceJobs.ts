@@ -26,6 +26,17 @@ export function setJobStatus(
   };
 }
 
+/**
+ * Ends every open job of a thread (goal mode: a job waits for its thread's goal, whose last
+ * turn is not the job's own turn).
+ */
+export function settleThreadJobs(state: SupervisorState, threadId: string, status: JobStatus, atMs: number, extra: { finalMessage?: string | null; error?: string | null } = {}): void {
+  for (const job of Object.values(state.jobs)) {
+    if (job.threadId !== threadId || FINAL.includes(job.status) || job.turnId === null) continue;
+    setJobStatus(state, job.turnId, status, atMs, extra);
+  }
+}
+
 type JobEvent = Extract<SupervisorEvent, { type: 'job/queued' | 'job/dispatched' | 'job/failed' }>;
 
 export function reduceJobEvent(state: SupervisorState, event: JobEvent): void {

@@ -2,7 +2,8 @@ import type { ThreadItem, ThreadStatus } from '../protocol/messages.js';
 import { cut, oneLine } from '../util/text.js';
 import type { Effect, SupervisorEvent } from './events.js';
 import { pushFeed, pushFeedLine } from './feed.js';
-import { setJobStatus } from './reduceJobs.js';
+import { setJobStatus, settleThreadJobs } from './reduceJobs.js';
+import { goalStatusWords } from './threadGoal.js';
 import type { ItemSummary, SupervisorState, ThreadDigest, ThreadRecord } from './model.js';
 import { raiseSignal, resolveSignal, signalKeys } from './signals.js';
 import { itemLine } from './itemText.js';
@@ -108,6 +109,7 @@ export function reduceThreadEvent(state: SupervisorState, effects: Effect[], eve
       thread.diff = null;
       thread.lastError = null;
       thread.lastAgentMessage = null;
+      if (thread.goal !== null && thread.goal.status === 'active') thread.goal = { ...thread.goal, turns: thread.goal.turns + 1 };
       setActivity(thread, atMs, 'started a turn');
       putThread(state, thread);
       setJobStatus(state, event.turnId, 'running', atMs);
@@ -289,10 +291,22 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
   // Cleaned once, cut to each width below (agent replies often span lines: the slow path).
   const finalLine = finalMessage === null ? null : oneLine(finalMessage, 1000);
   setActivity(thread, atMs, turnOutcomeText(event.status, finalLine, lastError?.message ?? null));
+  // Goal mode (reduceGoals.ts): Codex reports the goal before the turn ends and goes on by itself
+  // while it is active, so this turn's "completed" waits for the goal's end.
+  const goal = thread.goal;
+  const held = event.status === 'completed' && goal !== null && goal.status === 'active';
+  const goalEnded = !held && goal !== null && goal.heldCompletion;
+  if (goal !== null) thread.goal = goal.status === 'cleared' ? null : { ...goal, heldCompletion: held };
   putThread(state, thread);
   // Task and title were cleaned when stored.
   const title = cut(thread.digest.currentTask ?? thread.title, 60);
   const away = event.whileAway ? ' while you were away' : '';
+  if (held) {
+    pushFeedLine(state, { atMs, workspace, threadId: thread.id, kind: 'turn_completed', text: `goal turn ${goal.turns} done${away}: ${finalLine ?? title}` });
+    return;
+  }
+  if (goalEnded) settleThreadJobs(state, thread.id, event.status === 'completed' ? 'completed' : event.status === 'failed' ? 'failed' : 'interrupted', atMs, event.status === 'completed' ? { finalMessage } : { error: lastError?.message ?? `turn ${event.status}` });
+  const goalText = goalEnded ? ` — goal ${goalStatusWords(goal.status)}` : '';
   if (event.status === 'completed') {
     raiseSignal(state, effects, {
       key: signalKeys.turn('completed', thread.id),
@@ -300,11 +314,11 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
       workspace,
       threadId: thread.id,
       turnId: event.turnId,
-      message: `completed${away}: ${title}${finalLine ? ` — ${cut(finalLine, 120)}` : ''}`,
+      message: `completed${away}: ${title}${goalText}${finalLine ? ` — ${cut(finalLine, 120)}` : ''}`,
       context: finalLine ? { finalMessage: finalLine } : {},
       atMs,
     });
-    pushFeedLine(state, { atMs, workspace, threadId: thread.id, kind: 'turn_completed', text: `completed${away}: ${finalLine ?? title}` });
+    pushFeedLine(state, { atMs, workspace, threadId: thread.id, kind: 'turn_completed', text: `completed${away}${goalText}: ${finalLine ?? title}` });
     setJobStatus(state, event.turnId, 'completed', atMs, { finalMessage });
   } else if (event.status === 'failed') {
     const message = lastError?.message ?? 'turn failed';

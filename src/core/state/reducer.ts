@@ -4,6 +4,7 @@ import { pushFeed } from './feed.js';
 import { SUPERVISOR_WORKSPACE, type SupervisorState } from './model.js';
 import { reduceChat } from './reduceChat.js';
 import { reduceConnectionEvent } from './reduceConnection.js';
+import { reduceGoalEvent } from './reduceGoals.js';
 import { reduceJobEvent } from './reduceJobs.js';
 import { reduceRequestEvent } from './reduceRequests.js';
 import { reduceThreadAction } from './reduceThreadActions.js';
@@ -82,6 +83,10 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'approval/answered':
     case 'question/answered':
       reduceRequestEvent(state, effects, event);
+      break;
+    case 'thread/goalUpdated':
+    case 'thread/goalCleared':
+      reduceGoalEvent(state, effects, event);
       break;
     case 'thread/replied':
     case 'thread/archived':

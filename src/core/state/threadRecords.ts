@@ -33,6 +33,7 @@ export function newThread(workspace: string, id: string, atMs: number): ThreadRe
     lastAgentMessage: null,
     lastFileChange: null,
     diff: null,
+    goal: null,
     digest: { currentTask: null, lastActivity: null, nextStep: 'idle: awaiting instructions', blockers: [] },
     updatedAtMs: atMs,
   };
@@ -74,6 +75,7 @@ export function copyThread(t: ThreadRecord): ThreadRecord {
     lastAgentMessage: t.lastAgentMessage,
     lastFileChange: t.lastFileChange,
     diff: t.diff,
+    goal: t.goal,
     digest: t.digest,
     updatedAtMs: t.updatedAtMs,
   };

@@ -28,7 +28,7 @@ describe('unknown notifications', () => {
   it('deliberately ignored methods produce no event at all', () => {
     expect(note('account/updated', { authMode: null, planType: null })).toBeNull();
     expect(note('remoteControl/status/changed', { status: 'disabled' })).toBeNull();
-    expect(note('thread/goal/cleared', { threadId: 't' })).toBeNull();
+    expect(note('skills/changed', {})).toBeNull();
     expect(note('deprecationNotice', { summary: 's', details: null })).toBeNull();
   });
 });
