@@ -212,6 +212,10 @@ function checkAnswer(text: string, workspaces: { name: string; path: string }[])
   );
   if (problems.length > 0) return { ok: false, problems };
   // A path naming a configured workspace becomes its name, so the plan reads the same anywhere.
-  const actions = validation.plan.actions.map((action, index) => ({ ...action, workspace: validation.targets[index]!.workspace }));
-  return { ok: true, plan: { ...validation.plan, actions } };
+  const plan = validation.plan;
+  const workspaceOf = (index: number) => validation.targets[index]!.workspace;
+  return {
+    ok: true,
+    plan: plan.version === 1 ? { ...plan, actions: plan.actions.map((a, i) => ({ ...a, workspace: workspaceOf(i) })) } : { ...plan, actions: plan.actions.map((a, i) => ({ ...a, workspace: workspaceOf(i) })) },
+  };
 }

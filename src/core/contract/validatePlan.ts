@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { z } from 'zod';
-import { MAX_PLAN_BYTES, PlanActionSchema, PlanSchema, type Plan, type PlanProblem } from './plan.js';
+import { MAX_PLAN_BYTES, PlanSchema, PlanV2ActionSchema, PlanV2Schema, type Plan, type PlanProblem } from './plan.js';
 import { actionWidenings } from './planSafety.js';
 
 export type { PlanProblem } from './plan.js';
@@ -28,8 +28,8 @@ export interface PlanContext {
 /** `widenings`: what the opt-in allowed (empty without one), for callers that show it. */
 export type PlanValidation = { ok: true; plan: Plan; targets: PlanTarget[]; widenings: PlanProblem[] } | { ok: false; problems: PlanProblem[] };
 
-const ACTION_KEYS = Object.keys(PlanActionSchema.shape);
-const PLAN_KEYS = Object.keys(PlanSchema.shape);
+const ACTION_KEYS = Object.keys(PlanV2ActionSchema.shape);
+const PLAN_KEYS = Object.keys(PlanV2Schema.shape);
 
 /**
  * Validates a plan completely and reports every problem at once, each with its JSON path and
