@@ -86,6 +86,12 @@ export function dryRunTable(results: ResultRow[], width = 120, nowMs = Date.now(
   return withDetails(rows, details, results, width) + retryHint(results);
 }
 
+function mark(status: FinalActionResult['status']): string {
+  if (status === 'dispatched' || status === 'running') return '…';
+  if (status === 'waiting' || status === 'paused') return '·';
+  return status === 'completed' || status === 'skipped' ? '✓' : '✗';
+}
+
 /** One status line per action, redrawn in place on a terminal. */
 export class LiveLines {
   private drawn = 0;
@@ -106,7 +112,7 @@ export class LiveLines {
 
   render(results: FinalActionResult[]): void {
     if (this.suspended > 0) return;
-    const lines = results.map((r) => `  ${r.status === 'dispatched' ? '…' : r.status === 'completed' || r.status === 'skipped' ? '✓' : '✗'} ${r.id}  ${r.workspace}  ${r.status === 'dispatched' ? 'running' : r.status}  ${formatDuration(r.elapsedMs)}`);
+    const lines = results.map((r) => `  ${mark(r.status)} ${r.id}  ${r.workspace}  ${r.status === 'dispatched' ? 'running' : r.status}  ${formatDuration(r.elapsedMs)}${r.detail ? `  ${r.detail}` : ''}`);
     this.clear();
     this.io.err(`${lines.join('\n')}\n`);
     this.drawn = lines.length;

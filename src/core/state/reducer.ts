@@ -5,6 +5,7 @@ import { SUPERVISOR_WORKSPACE, type SupervisorState } from './model.js';
 import { reduceChat } from './reduceChat.js';
 import { reduceConnectionEvent } from './reduceConnection.js';
 import { reduceJobEvent } from './reduceJobs.js';
+import { reducePlanRunEvent } from './reducePlanRuns.js';
 import { reduceRequestEvent } from './reduceRequests.js';
 import { reduceThreadAction } from './reduceThreadActions.js';
 import { reduceThreadEvent } from './reduceThreads.js';
@@ -91,6 +92,12 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'job/dispatched':
     case 'job/failed':
       reduceJobEvent(state, event);
+      break;
+    case 'planRun/started':
+    case 'planRun/attemptStarted':
+    case 'planRun/paused':
+    case 'planRun/stopping':
+      reducePlanRunEvent(state, event);
       break;
     case 'server/warning':
       // Per-turn noise such as "unknown model" stays out of the feed; it is kept for debugging.
