@@ -37,7 +37,7 @@ async function run(plan: Record<string, unknown>, args: string[] = []): Promise<
   await writeFile(file, JSON.stringify({ version: 2, ...plan }));
   const result = await runBuiltCli(['dispatch', '--plan', file, '--json', ...args], { env: cliEnv });
   const doc = JSON.parse(result.stdout) as { results: Row[] };
-  return { code: result.code, rows: new Map(doc.results.map((r) => [r.id, r])), stderr: result.stderr };
+  return { code: result.code ?? -1, rows: new Map(doc.results.map((r) => [r.id, r])), stderr: result.stderr };
 }
 
 const turn = (id: string, prompt: string, extra: Record<string, unknown> = {}) => ({ id, workspace: 'api', prompt: `${prompt} ${id} ${Math.random()}`, thread: 'new', ...extra });
