@@ -198,6 +198,8 @@ describe('mock Responses API on its own', () => {
     expect(defaultReply(req([], { lastUserText: 'x [fail 2x]', repeat: 1 }))).toMatchObject({ kind: 'httpError', status: 500 });
     expect(defaultReply(req([], { lastUserText: 'x [fail 2x]', repeat: 2 }))).toMatchObject({ kind: 'text' });
     expect(defaultReply(req([], { lastUserText: 'x [usage-limit 5s]', repeat: 1 }))).toMatchObject({ kind: 'text' });
+    expect(defaultReply(req([], { lastUserText: 'x [silent-once]' }))).toEqual({ kind: 'silent' });
+    expect(defaultReply(req([], { lastUserText: 'x [silent-once]', repeat: 1 }))).toMatchObject({ kind: 'text' });
     expect(defaultReply(req([], { lastUserText: 'plan', isStructured: true }))).toEqual({ kind: 'json', value: { ok: true } });
     const followUp = req([userMsg('[exec echo hi]'), { type: 'function_call_output', call_id: 'c1', output: 'hi' }], {
       functionCallOutputs: [{ callId: 'c1', output: 'hi' }],

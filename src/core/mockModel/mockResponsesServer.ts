@@ -210,6 +210,8 @@ export function defaultReply(req: MockRequest): MockReply {
   if (slow) return { kind: 'text', text: `Done: ${text.slice(0, 120)}`, delayMs: Number(slow[1]) * (slow[2] === 's' ? 1000 : 1) };
   if (text.includes('[cut]')) return { kind: 'cut' };
   if (text.includes('[silent]')) return { kind: 'silent' };
+  // `[silent-once]`: the first request of this prompt hangs (a turn to interrupt), later ones answer.
+  if (text.includes('[silent-once]') && req.repeat === 0) return { kind: 'silent' };
   if (text.includes('[slow]')) return { kind: 'text', text: `Done: ${text.slice(0, 120)}`, delayMs: SLOW_REPLY_MS };
   const exec = bracketArgument(text, '[exec ');
   if (exec !== null) return { kind: 'exec', cmd: exec, escalate: true };
