@@ -206,6 +206,7 @@ describe('mock Responses API on its own', () => {
       isToolFollowUp: true,
     });
     expect(defaultReply(followUp)).toEqual({ kind: 'text', text: 'Command finished: hi' });
+    expect(defaultReply({ ...followUp, lastUserText: '[exec echo hi] [then-slow 2s]' })).toEqual({ kind: 'text', text: 'Command finished: hi', delayMs: 2000 });
     await post({ stream: true, input: followUp.body.input }).then((r) => r.text());
     expect(mock.requests.at(-1)).toMatchObject({ isToolFollowUp: true, functionCallOutputs: [{ callId: 'c1', output: 'hi' }] });
   });

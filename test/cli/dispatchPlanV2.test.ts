@@ -141,6 +141,14 @@ describe('dispatch of a v2 plan (built CLI, real codex)', () => {
     ]);
   });
 
+  it('interrupts a turn whose thread used more tokens than its budget', async () => {
+    const { code, rows } = await run({ id: 'budget', actions: [turn('big', '[exec-sandboxed true] [then-slow 5s] spend', { budget: { tokens: 50 } })] });
+    expect(code).toBe(1);
+    const big = rows.get('big')!;
+    expect(big).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/^over its budget of 50 tokens \(used \d+\); the turn was interrupted$/) });
+    expect(big.durationMs).toBeLessThan(5_000);
+  });
+
   it('--timeout ends the run: the running turn is interrupted and its dependents end timeout', async () => {
     const { code, rows } = await run({ id: 'late', actions: [turn('long', '[slow 20s] long'), turn('then', 'then', { after: ['long'] })] }, ['--timeout', '1']);
     expect(code).toBe(1);

@@ -196,7 +196,9 @@ export async function startMockResponsesServer(opts?: {
 export function defaultReply(req: MockRequest): MockReply {
   if (req.isToolFollowUp) {
     const last = req.functionCallOutputs[req.functionCallOutputs.length - 1];
-    return { kind: 'text', text: `Command finished: ${(last?.output ?? '').slice(0, 200)}` };
+    // `[then-slow 5s]`: the answer after the command takes that long (a turn still running after its first usage report).
+    const slowAfter = /\[then-slow (\d+)s\]/.exec(req.lastUserText ?? '');
+    return { kind: 'text', text: `Command finished: ${(last?.output ?? '').slice(0, 200)}`, ...(slowAfter ? { delayMs: Number(slowAfter[1]) * 1000 } : {}) };
   }
   const text = req.lastUserText ?? '';
   if (text.includes('[fail]')) return { kind: 'httpError', status: 500 };
