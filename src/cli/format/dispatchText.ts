@@ -86,6 +86,9 @@ export function dryRunTable(results: ResultRow[], width = 120, nowMs = Date.now(
   return withDetails(rows, details, results, width) + retryHint(results);
 }
 
+/** Actions of a plan run with no turn now: no time to show. */
+const NOT_RUNNING = new Set<FinalActionResult['status']>(['waiting', 'paused', 'blocked']);
+
 function mark(status: FinalActionResult['status']): string {
   if (status === 'dispatched' || status === 'running') return '…';
   if (status === 'waiting' || status === 'paused') return '·';
@@ -112,7 +115,7 @@ export class LiveLines {
 
   render(results: FinalActionResult[]): void {
     if (this.suspended > 0) return;
-    const lines = results.map((r) => `  ${mark(r.status)} ${r.id}  ${r.workspace}  ${r.status === 'dispatched' ? 'running' : r.status}  ${formatDuration(r.elapsedMs)}${r.detail ? `  ${r.detail}` : ''}`);
+    const lines = results.map((r) => `  ${mark(r.status)} ${r.id}  ${r.workspace}  ${r.status === 'dispatched' ? 'running' : r.status}  ${NOT_RUNNING.has(r.status) ? '-' : formatDuration(r.elapsedMs)}${r.detail ? `  ${r.detail}` : ''}`);
     this.clear();
     this.io.err(`${lines.join('\n')}\n`);
     this.drawn = lines.length;
