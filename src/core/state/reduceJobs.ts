@@ -18,7 +18,8 @@ export function setJobStatus(
 ): void {
   const key = indexOf(state).jobByTurn.get(turnId);
   const job = key === undefined ? undefined : state.jobs[key];
-  if (!job || FINAL.includes(job.status)) return;
+  // The key's job may be a later attempt by now (a plan's retry, --force): an old turn's news is not its.
+  if (!job || FINAL.includes(job.status) || (job.turnId !== null && job.turnId !== turnId)) return;
   state.jobs[job.key] = {
     ...job,
     status,

@@ -40,13 +40,10 @@ function startRun(state: SupervisorState, event: Extract<PlanRunEvent, { type: '
   if (existing && !event.fresh) {
     const run = copyRun(existing);
     run.deadlineAtMs = event.deadlineAtMs;
-    if (event.retryFailed) {
-      for (const action of run.actions) {
-        if (!['failed', 'interrupted', 'blocked', 'timeout'].includes(action.status)) continue;
-        Object.assign(action, { status: 'waiting', resumesAtMs: null, pauseReason: null, stopReason: null, endedAtMs: null, error: null });
-      }
-    }
-    run.endedAtMs = null;
+    const again = event.retryFailed ? run.actions.filter((a) => ['failed', 'interrupted', 'blocked', 'timeout'].includes(a.status)) : [];
+    for (const action of again) Object.assign(action, { status: 'waiting', resumesAtMs: null, pauseReason: null, stopReason: null, endedAtMs: null, error: null });
+    // A run that ended stays ended (and says so once) unless something is sent again.
+    if (again.length > 0) run.endedAtMs = null;
     store(state, run, event.atMs);
     return;
   }

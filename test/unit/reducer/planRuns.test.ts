@@ -6,7 +6,9 @@ import type { SupervisorEvent } from '../../../src/core/state/events.js';
 import type { SupervisorState } from '../../../src/core/state/model.js';
 import { persistedPart } from '../../../src/core/persistence/stateStore.js';
 import { PersistedStateSchema } from '../../../src/core/persistence/stateSchema.js';
-import { fold, HOST, readyState, WS } from '../../support/replay.js';
+import { fold, HOST, readyEvents, readyState, WS } from '../../support/replay.js';
+
+const readyEventsAgain = (atMs: number) => readyEvents(WS, atMs).slice(2);
 import { turnCompleted, turnStarted } from '../../support/events.js';
 
 const at = 1_795_697_000_000;
@@ -20,12 +22,12 @@ function started(plan: Omit<PlanV2, 'version'>): SupervisorState {
 }
 
 /** An attempt of `action` sent as turn `turnId` on thread `t-<action>`. */
-function attempt(action: string, turnId: string, atMs: number): SupervisorEvent[] {
+function attempt(action: string, turnId: string, atMs: number, threadId = `t-${action}`): SupervisorEvent[] {
   return [
     { type: 'planRun/attemptStarted', atMs, planId: 'p', actionId: action },
     { type: 'job/queued', atMs, key: `p:${action}`, planId: 'p', actionId: action, workspace: WS, prompt: 'x' },
-    { type: 'job/dispatched', atMs: atMs + 1, key: `p:${action}`, threadId: `t-${action}`, turnId },
-    turnStarted(`t-${action}`, turnId, atMs + 2),
+    { type: 'job/dispatched', atMs: atMs + 1, key: `p:${action}`, threadId, turnId },
+    turnStarted(threadId, turnId, atMs + 2),
   ];
 }
 
@@ -103,5 +105,26 @@ describe('plan runs in the reducer', () => {
     fold(attempt('a', 'u1', at + 10), state);
     const parsed = PersistedStateSchema.parse(JSON.parse(JSON.stringify(persistedPart(state))));
     expect(parsed.planRuns).toEqual(state.planRuns);
+  });
+});
+
+describe('plan runs and late news of an earlier attempt', () => {
+  it("an earlier run's turn ending late (another thread) does not end the attempt now running", () => {
+    const state = started({ actions: [act('a', { retry: { attempts: 1, backoffSec: 0 } })] });
+    fold([...attempt('a', 'u1', at + 10), { type: 'connection/disconnected', atMs: at + 20, host: HOST, message: 'exited', stderrTail: [], exit: 'crashed' } as SupervisorEvent], state);
+    fold([...readyEventsAgain(at + 25), ...attempt('a', 'u2', at + 30, 't-new')], state);
+    fold([turnCompleted('t-a', 'u1', 'completed', at + 40)], state);
+    expect(action(state, 'a')).toMatchObject({ status: 'running', attempts: [{ outcome: 'interrupted' }, { outcome: 'running', turnId: 'u2' }] });
+  });
+
+  it('dispatching an ended run again changes nothing without --retry-failed', () => {
+    const plan = { actions: [act('a')] };
+    const state = started(plan);
+    fold([...attempt('a', 'u1', at + 10), turnCompleted('t-a', 'u1', 'completed', at + 20)], state);
+    const feed = state.activityFeed.length;
+    const full: PlanV2 = { version: 2, ...plan };
+    fold([{ type: 'planRun/started', atMs: at + 50, planId: 'p', plan: full, actions: [{ id: 'a', workspace: WS, host: HOST }], preset: {}, deadlineAtMs: null, retryFailed: false, fresh: false }], state);
+    expect(state.planRuns.p!.endedAtMs).toBe(at + 20);
+    expect(state.activityFeed.length).toBe(feed);
   });
 });
