@@ -25,7 +25,20 @@ export class PlanScheduler {
 
   constructor(private readonly target: SchedulerTarget) {}
 
+  /**
+   * Starts scheduling. An attempt still `running` without a turn id was being sent by the loop
+   * before this one (nothing is sent here yet): it is lost, as a turn lost with its app-server.
+   */
   begin(): void {
+    const now = this.target.now();
+    for (const run of Object.values(this.target.state().planRuns)) {
+      if (run.endedAtMs !== null) continue;
+      for (const action of run.actions) {
+        const last = action.attempts.at(-1);
+        if (action.status !== 'running' || !last || last.outcome !== 'running' || last.turnId !== null) continue;
+        this.target.emit({ type: 'planRun/attemptLost', atMs: now, planId: run.planId, actionId: action.id, error: 'it was being sent when the previous cm-supervisor stopped' });
+      }
+    }
     this.on = true;
     this.poke();
   }

@@ -171,4 +171,9 @@ export type PlanRunEvent =
    * The loop stops the action (its budget, the dispatch's deadline): a running turn is being
    * interrupted and ends so; an action not running ends so now.
    */
-  | { type: 'planRun/stopping'; atMs: number; planId: string; actionId: string; status: 'interrupted' | 'timeout'; message: string };
+  | { type: 'planRun/stopping'; atMs: number; planId: string; actionId: string; status: 'interrupted' | 'timeout'; message: string }
+  /**
+   * A restarted loop found an attempt that was still being sent when the previous one stopped
+   * (no turn id recorded): lost, as a turn lost with its app-server is (retried under the policy).
+   */
+  | { type: 'planRun/attemptLost'; atMs: number; planId: string; actionId: string; error: string };

@@ -26,6 +26,14 @@ export function reducePlanRunEvent(state: SupervisorState, event: PlanRunEvent):
       action.pauseReason = event.reason;
       pushFeed(state, { atMs: event.atMs, workspace: action.workspace, threadId: null, kind: 'dispatch', text: `${action.id} paused (${event.reason})` });
       break;
+    case 'planRun/attemptLost': {
+      const last = action.attempts.at(-1);
+      if (action.status !== 'running' || !last || last.outcome !== 'running' || last.turnId !== null) return;
+      last.endedAtMs = event.atMs;
+      last.error = event.error;
+      settleFailure(state, run, action, { status: 'interrupted', error: event.error, threadId: last.threadId }, 'transient', event.atMs);
+      break;
+    }
     case 'planRun/stopping':
       if (FINAL_ACTION_STATUSES.includes(action.status)) return;
       if (action.status === 'running') action.stopReason = { status: event.status, message: event.message };
@@ -104,14 +112,17 @@ export function planRunJobChanged(state: SupervisorState, job: JobRecord, atMs: 
       attempt.outcome = 'completed';
       action.finalMessage = job.finalMessage;
       end(action, 'completed', null, atMs);
-    } else settleFailure(state, action, job, failure, atMs);
+    } else settleFailure(state, run, action, { status: job.status, error: job.error, threadId: job.threadId }, failure, atMs);
   }
   store(state, run, atMs);
 }
 
-function settleFailure(state: SupervisorState, action: PlanRunAction, job: JobRecord, failure: FailureKind | null, atMs: number): void {
+/** How the attempt ended, as its job (or the loop) says. */
+type AttemptEnd = { status: 'failed' | 'interrupted'; error: string | null; threadId: string | null };
+
+function settleFailure(state: SupervisorState, run: PlanRun, action: PlanRunAction, job: AttemptEnd, failure: FailureKind | null, atMs: number): void {
   const attempt = action.attempts.at(-1)!;
-  const plan = state.planRuns[job.planId]!.plan.actions.find((a) => a.id === action.id);
+  const plan = run.plan.actions.find((a) => a.id === action.id);
   attempt.outcome = job.status === 'failed' ? 'failed' : 'interrupted';
   attempt.failure = failure;
   if (action.stopReason) {

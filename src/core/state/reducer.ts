@@ -97,6 +97,7 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'planRun/attemptStarted':
     case 'planRun/paused':
     case 'planRun/stopping':
+    case 'planRun/attemptLost':
       reducePlanRunEvent(state, event);
       break;
     case 'server/warning':

@@ -128,3 +128,20 @@ describe('plan runs and late news of an earlier attempt', () => {
     expect(state.activityFeed.length).toBe(feed);
   });
 });
+
+describe('plan runs restored', () => {
+  it('an attempt that was still being sent when the loop stopped is lost: retried under the policy, else interrupted', () => {
+    const retried = started({ actions: [act('a', { retry: { attempts: 1, backoffSec: 0 } }), act('b')] });
+    fold(
+      [
+        { type: 'planRun/attemptStarted', atMs: at + 10, planId: 'p', actionId: 'a' },
+        { type: 'planRun/attemptStarted', atMs: at + 10, planId: 'p', actionId: 'b' },
+        { type: 'planRun/attemptLost', atMs: at + 20, planId: 'p', actionId: 'a', error: 'it was being sent when the previous cm-supervisor stopped' },
+        { type: 'planRun/attemptLost', atMs: at + 20, planId: 'p', actionId: 'b', error: 'it was being sent when the previous cm-supervisor stopped' },
+      ],
+      retried,
+    );
+    expect(action(retried, 'a')).toMatchObject({ status: 'waiting', attempts: [{ outcome: 'interrupted', failure: 'transient' }] });
+    expect(action(retried, 'b')).toMatchObject({ status: 'interrupted', error: 'it was being sent when the previous cm-supervisor stopped' });
+  });
+});
