@@ -82,3 +82,11 @@ describe('live lines of a v2 plan run', () => {
     ]);
   });
 });
+
+describe('results table of a v2 plan run', () => {
+  it('says how many attempts a retried action took, and shows no time for a blocked one', () => {
+    const lines = resultsTable([{ ...result('flaky', 'completed', null, 'Done'), attemptCount: 2 }, { ...result('after', 'blocked', 'blocked: broken did not complete'), attemptCount: 0 }], 170).trimEnd().split('\n');
+    expect(lines[1]).toMatch(/^flaky\s+api\s+completed \(2 attempts\)\s+0\.1s\s+-\s+Done$/);
+    expect(lines[2]).toMatch(/^after\s+api\s+blocked\s+-\s+-\s+blocked: broken did not complete$/);
+  });
+});

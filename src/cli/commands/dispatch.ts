@@ -95,7 +95,7 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
       const rows = await waitForPlanRun(api, dispatched, { onApproval: opts.onApproval, interactive, live }, io);
       live?.clear();
       if (opts.json) io.out(`${JSON.stringify({ plan: dispatched.planId, results: rows.map(planResultJson) }, null, 2)}\n`);
-      else io.out(`plan ${dispatched.planId}\n${resultsTable(rows, process.stdout.columns ?? 120)}`);
+      else io.out(`plan ${dispatched.planId}\n${resultsTable(rows.map((r) => ({ ...r, attemptCount: r.attempts.length })), process.stdout.columns ?? 120)}`);
       return rows.some((r) => EXIT_FAILED_STATUSES.has(r.status)) ? 1 : 0;
     }
     // A dry run reports what the executor found as it is: planned (would dispatch), skipped

@@ -6,12 +6,15 @@ import type { CliIo } from '../io.js';
 
 /** A result as the tables take it: when the ledger says it was dispatched before, also when. */
 export type ResultRow = Pick<FinalActionResult, 'id' | 'workspace' | 'status' | 'threadId' | 'turnId' | 'error'> &
-  Partial<Pick<FinalActionResult, 'finalMessage' | 'elapsedMs'>> & { dispatchedAtMs?: number | null; retryable?: boolean };
+  Partial<Pick<FinalActionResult, 'finalMessage' | 'elapsedMs'>> & { dispatchedAtMs?: number | null; retryable?: boolean; attemptCount?: number };
 
 /** When a result's action was dispatched before, if the executor said so. */
 export function dispatchedAtOf(result: ActionDispatchResult): number | null {
   return result.dispatchedAtMs ?? null;
 }
+
+/** Actions of a plan run with no turn now: no time to show. */
+const NOT_RUNNING = new Set<FinalActionResult['status']>(['waiting', 'paused', 'blocked']);
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -37,7 +40,9 @@ function dispatchedWhen(r: ResultRow, nowMs: number): string {
 
 /** An action whose earlier turn was lost or failed shows why in its status: `interrupted (turn lost: …)`. */
 function statusCell(r: ResultRow): string {
-  return r.retryable && r.error ? `${r.status} (${r.error})` : r.status;
+  if (r.retryable && r.error) return `${r.status} (${r.error})`;
+  // A plan action retried after transient failures or a quota pause: how many turns it took.
+  return r.attemptCount !== undefined && r.attemptCount > 1 ? `${r.status} (${r.attemptCount} attempts)` : r.status;
 }
 
 /** Under a table with lost or failed earlier turns: the way to send them again. */
@@ -61,7 +66,7 @@ export function resultsTable(results: ResultRow[], width = 120, nowMs = Date.now
             ? dispatchedWhen(r, nowMs)
             : (r.error ?? r.finalMessage ?? '');
     const earlier = r.status === 'planned' || r.status === 'skipped' || r.retryable;
-    rows.push([r.id, r.workspace, statusCell(r), earlier ? '-' : formatDuration(r.elapsedMs ?? 0), r.threadId ? shortThreadId(r.threadId) : '-']);
+    rows.push([r.id, r.workspace, statusCell(r), earlier || NOT_RUNNING.has(r.status) ? '-' : formatDuration(r.elapsedMs ?? 0), r.threadId ? shortThreadId(r.threadId) : '-']);
     details.push(detail);
   }
   return withDetails(rows, details, results, width) + retryHint(results);
@@ -85,9 +90,6 @@ export function dryRunTable(results: ResultRow[], width = 120, nowMs = Date.now(
   }
   return withDetails(rows, details, results, width) + retryHint(results);
 }
-
-/** Actions of a plan run with no turn now: no time to show. */
-const NOT_RUNNING = new Set<FinalActionResult['status']>(['waiting', 'paused', 'blocked']);
 
 function mark(status: FinalActionResult['status']): string {
   if (status === 'dispatched' || status === 'running') return '…';
