@@ -14,6 +14,7 @@ let cliEnv: Record<string, string>;
 
 interface Attempt {
   n: number;
+  turnId: string | null;
   outcome: string;
   failure: string | null;
   startedAtMs: number;
@@ -114,7 +115,7 @@ describe('dispatch of a v2 plan (built CLI, real codex)', () => {
     expect(rows.get('next')!.status).toBe('completed');
   });
 
-  it('does not send completed actions again when the same plan is dispatched again; --retry-failed sends only the failed and blocked ones', async () => {
+  it('does not send completed actions again when the same plan is dispatched again; --force starts it over; --retry-failed sends only the failed and blocked ones', async () => {
     const plan = { id: 'again', actions: [turn('one', 'once'), turn('two', 'twice', { after: ['one'] })] };
     const first = await run(plan);
     expect(first.code).toBe(0);
@@ -128,6 +129,10 @@ describe('dispatch of a v2 plan (built CLI, real codex)', () => {
     ]);
     expect(second.rows.get('one')!.attempts[0]).toEqual(first.rows.get('one')!.attempts[0]);
     expect(env.mock.requests.length).toBe(requests);
+    const forced = await run(plan, ['--force']);
+    expect(forced.code).toBe(0);
+    expect(forced.rows.get('one')!.attempts[0]!.turnId).not.toBe(first.rows.get('one')!.attempts[0]!.turnId);
+    expect(env.mock.requests.length).toBe(requests + 2);
 
     const broken = { id: 'again-broken', actions: [turn('ok', 'fine'), turn('bad', '[fail 1x] bad'), turn('later', 'later', { after: ['bad'] })] };
     const failed = await run(broken);
