@@ -87,6 +87,17 @@ function startRun(state: SupervisorState, event: Extract<PlanRunEvent, { type: '
   };
   pushFeed(state, { atMs: event.atMs, workspace: run.actions[0]!.workspace, threadId: null, kind: 'dispatch', text: `plan ${run.planId}: ${run.actions.length} actions` });
   store(state, run, event.atMs);
+  pruneEnded(state);
+}
+
+/** Ended runs kept in the state (a plan carries its prompts); older ones live on in the ledger only. */
+export const MAX_ENDED_RUNS = 50;
+
+function pruneEnded(state: SupervisorState): void {
+  const ended = Object.values(state.planRuns).filter((r) => r.endedAtMs !== null);
+  if (ended.length <= MAX_ENDED_RUNS) return;
+  ended.sort((a, b) => a.endedAtMs! - b.endedAtMs!);
+  for (const run of ended.slice(0, ended.length - MAX_ENDED_RUNS)) delete state.planRuns[run.planId];
 }
 
 /**

@@ -145,3 +145,25 @@ describe('plan runs restored', () => {
     expect(action(retried, 'b')).toMatchObject({ status: 'interrupted', error: 'it was being sent when the previous cm-supervisor stopped' });
   });
 });
+
+describe('plan runs kept', () => {
+  it(`keeps the newest ended runs only (a re-run of a dropped one is judged by the ledger)`, async () => {
+    const { MAX_ENDED_RUNS } = await import('../../../src/core/state/reducePlanRuns.js');
+    const state = readyState();
+    for (let i = 0; i <= MAX_ENDED_RUNS + 1; i++) {
+      const plan: PlanV2 = { version: 2, actions: [act('a')] };
+      const planId = `p${i}`;
+      const t = at + i * 100;
+      fold(
+        [
+          { type: 'planRun/started', atMs: t, planId, plan, actions: [{ id: 'a', workspace: WS, host: HOST }], preset: { a: { status: 'skipped', error: null } }, deadlineAtMs: null, retryFailed: false, fresh: false },
+        ],
+        state,
+      );
+    }
+    expect(Object.keys(state.planRuns)).toHaveLength(MAX_ENDED_RUNS);
+    expect(state.planRuns.p0).toBeUndefined();
+    expect(state.planRuns.p1).toBeUndefined();
+    expect(state.planRuns[`p${MAX_ENDED_RUNS + 1}`]).toBeDefined();
+  });
+});
