@@ -123,6 +123,37 @@ describe('mock Responses API with the real codex app-server', () => {
     expect(done.params.turn.error.codexErrorInfo).toBe('internalServerError');
   });
 
+  it('fails a `[fail 2x]` prompt twice with HTTP 500 (internalServerError), then completes it', async () => {
+    const { server, threadId } = await startThread();
+    const prompt = `[fail 2x] ${Math.random()}`;
+    for (const expected of ['failed', 'failed', 'completed']) {
+      const { completed } = await startTurn(server, threadId, prompt);
+      const done = await completed();
+      expect(done.params.turn.status).toBe(expected);
+      if (expected === 'failed') expect(done.params.turn.error.codexErrorInfo).toBe('internalServerError');
+    }
+  });
+
+  it('reports `[fail429 1x]` as responseTooManyFailedAttempts with HTTP 429', async () => {
+    const { server, threadId } = await startThread();
+    const { completed } = await startTurn(server, threadId, `[fail429 1x] ${Math.random()}`);
+    const done = await completed();
+    expect(done.params.turn.error.codexErrorInfo).toEqual({ responseTooManyFailedAttempts: { httpStatusCode: 429 } });
+  });
+
+  it('makes Codex report usageLimitExceeded and the reached limit with its reset time for `[usage-limit 60s]`', async () => {
+    const { server, threadId } = await startThread();
+    const before = Date.now();
+    const { turnId, from, completed } = await startTurn(server, threadId, `[usage-limit 60s] ${Math.random()}`);
+    const done = await completed();
+    expect(done.params.turn.status).toBe('failed');
+    expect(done.params.turn.error.codexErrorInfo).toBe('usageLimitExceeded');
+    const limits = server.messages.slice(from).find((m: any) => m.method === 'account/rateLimits/updated');
+    expect(limits?.params.rateLimits.primary.usedPercent).toBe(100);
+    expect(limits!.params.rateLimits.primary.resetsAt * 1000).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 59_000);
+    expect(turnId).toBeTruthy();
+  });
+
   it('fails the turn when the stream is cut before response.completed', async () => {
     const { server, threadId } = await startThread();
     const { completed } = await startTurn(server, threadId, '[cut] please');
@@ -152,6 +183,7 @@ describe('mock Responses API on its own', () => {
     goalTurns: 0,
     lastToolName: null,
     receivedAtMs: 0,
+    repeat: 0,
     ...extra,
   });
   const post = (body: unknown) =>
@@ -164,12 +196,20 @@ describe('mock Responses API on its own', () => {
     expect(defaultReply(seen)).toEqual({ kind: 'exec', cmd: 'ls [a]', escalate: true });
     expect(defaultReply(req([], { lastUserText: '[exec-sandboxed pwd]' }))).toMatchObject({ cmd: 'pwd', escalate: false });
     expect(defaultReply(req([], { lastUserText: 'x [slow]' }))).toEqual({ kind: 'text', text: 'Done: x [slow]', delayMs: 1500 });
+    expect(defaultReply(req([], { lastUserText: 'x [slow 2s]' }))).toMatchObject({ kind: 'text', delayMs: 2000 });
+    expect(defaultReply(req([], { lastUserText: 'x [slow 250ms]' }))).toMatchObject({ kind: 'text', delayMs: 250 });
+    expect(defaultReply(req([], { lastUserText: 'x [fail 2x]', repeat: 1 }))).toMatchObject({ kind: 'httpError', status: 500 });
+    expect(defaultReply(req([], { lastUserText: 'x [fail 2x]', repeat: 2 }))).toMatchObject({ kind: 'text' });
+    expect(defaultReply(req([], { lastUserText: 'x [usage-limit 5s]', repeat: 1 }))).toMatchObject({ kind: 'text' });
+    expect(defaultReply(req([], { lastUserText: 'x [silent-once]' }))).toEqual({ kind: 'silent' });
+    expect(defaultReply(req([], { lastUserText: 'x [silent-once]', repeat: 1 }))).toMatchObject({ kind: 'text' });
     expect(defaultReply(req([], { lastUserText: 'plan', isStructured: true }))).toEqual({ kind: 'json', value: { ok: true } });
     const followUp = req([userMsg('[exec echo hi]'), { type: 'function_call_output', call_id: 'c1', output: 'hi' }], {
       functionCallOutputs: [{ callId: 'c1', output: 'hi' }],
       isToolFollowUp: true,
     });
     expect(defaultReply(followUp)).toEqual({ kind: 'text', text: 'Command finished: hi' });
+    expect(defaultReply({ ...followUp, lastUserText: '[exec echo hi] [then-slow 2s]' })).toEqual({ kind: 'text', text: 'Command finished: hi', delayMs: 2000 });
     await post({ stream: true, input: followUp.body.input }).then((r) => r.text());
     expect(mock.requests.at(-1)).toMatchObject({ isToolFollowUp: true, functionCallOutputs: [{ callId: 'c1', output: 'hi' }] });
   });

@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import type { DispatchResult, SupervisorApi } from '../core/api/supervisorApi.js';
 import { DaemonClient } from '../core/daemon/client.js';
-import { awaitCompletion, type FinalActionResult, type OnApproval } from '../core/dispatch/awaitCompletion.js';
+import { awaitCompletion, type AwaitOptions, type FinalActionResult, type OnApproval } from '../core/dispatch/awaitCompletion.js';
+import { awaitPlanRun, type PlanActionResult } from '../core/dispatch/awaitPlanRun.js';
 import { SupervisorError } from '../core/errors.js';
 import { approvalSubject, decisionWord } from '../core/state/digest.js';
 import type { ApprovalDecision } from '../core/state/events.js';
@@ -38,12 +39,26 @@ export function checkSomeoneToAsk(opts: { onApproval?: OnApproval | undefined; i
 }
 
 export async function waitForTurns(api: SupervisorApi, dispatched: DispatchResult, opts: WaitOptions, io: CliIo): Promise<FinalActionResult[]> {
+  return waiting(api, opts, (answering) =>
+    awaitCompletion(api, dispatched, { ...answering, timeoutMs: opts.timeout ? Number(opts.timeout) * 1000 : null, ...(opts.live ? { onProgress: (r: FinalActionResult[]) => opts.live?.render(r) } : {}) }), io);
+}
+
+/**
+ * Waits for a v2 plan's run to end (the loop enforces its --timeout), answering its turns'
+ * approvals as `waitForTurns` does. Ctrl-C stops the wait; with a daemon the run goes on there.
+ */
+export async function waitForPlanRun(api: SupervisorApi, dispatched: DispatchResult, opts: WaitOptions, io: CliIo): Promise<PlanActionResult[]> {
+  return waiting(api, opts, (answering) => awaitPlanRun(api, dispatched, { ...answering, ...(opts.live ? { onProgress: (r: PlanActionResult[]) => opts.live?.render(r) } : {}) }), io);
+}
+
+type Answering = Pick<AwaitOptions, 'onApproval' | 'onAutoAnswer' | 'onLeft' | 'abort' | 'ask'>;
+
+async function waiting<T>(api: SupervisorApi, opts: WaitOptions, wait: (answering: Answering) => Promise<T>, io: CliIo): Promise<T> {
   const onApproval: OnApproval = opts.onApproval ?? (opts.interactive ? 'ask' : 'decline');
   const lost = new AbortController();
   if (api instanceof DaemonClient) api.onClose(() => lost.abort());
   try {
-    return await awaitCompletion(api, dispatched, {
-      timeoutMs: opts.timeout ? Number(opts.timeout) * 1000 : null,
+    return await wait({
       onApproval,
       onAutoAnswer: (a: ApprovalRecord, decision: ApprovalDecision) =>
         io.err(
@@ -54,7 +69,6 @@ export async function waitForTurns(api: SupervisorApi, dispatched: DispatchResul
       onLeft: (a: ApprovalRecord) => io.err(`${a.workspace}: approve ${approvalSubject(a)}? waiting for an answer in the TUI (cm-supervisor) or with --on-approval\n`),
       abort: AbortSignal.any([shutdownSignal(), lost.signal]),
       ...(opts.interactive ? { ask: (a: ApprovalRecord, gone: AbortSignal) => askApproval(a, opts.live, gone) } : {}),
-      ...(opts.live ? { onProgress: (r: FinalActionResult[]) => opts.live?.render(r) } : {}),
     });
   } catch (error) {
     if (!lost.signal.aborted) throw error;

@@ -54,3 +54,39 @@ describe('codex binary from --codex-bin or CM_SUPERVISOR_CODEX_BIN', () => {
     expect(resolveCodexBinary('/usr/local/bin/codex', {}).path).toBe('/usr/local/bin/codex');
   });
 });
+
+describe('live lines of a v2 plan run', () => {
+  it('show what an action waits on, until when a paused one pauses, and a retry\'s attempt', async () => {
+    const { LiveLines } = await import('../../src/cli/format/dispatchText.js');
+    const { planActionResult } = await import('../../src/core/dispatch/awaitPlanRun.js');
+    const base = {
+      workspace: 'api', host: 'local', after: [], attempts: [], waitingOn: [], resumesAtMs: null, pauseReason: null, stopReason: null, tokens: null,
+      startedAtMs: null, endedAtMs: null, finalMessage: null, error: null, worktree: null, branch: null, diffstat: null,
+    };
+    const now = 1_800_000_000_000;
+    const attempt = (n: number) => ({ n, turnId: `u${n}`, threadId: 't', startedAtMs: now - 1000, endedAtMs: null, outcome: 'running' as const, error: null, failure: null });
+    const reset = now + 30 * 60_000;
+    const rows = [
+      { ...base, id: 'test', after: ['build', 'lint'], status: 'waiting' as const, waitingOn: ['build', 'lint'] },
+      { ...base, id: 'deploy', status: 'paused' as const, resumesAtMs: reset, pauseReason: 'quota', attempts: [attempt(1)] },
+      { ...base, id: 'build', status: 'running' as const, startedAtMs: now - 5000, attempts: [attempt(1), attempt(2)] },
+    ].map((a) => planActionResult(a, now));
+    let out = '';
+    new LiveLines({ err: (s: string) => (out += s), errControl: () => {} }).render(rows);
+    const hhmm = new Date(reset).toTimeString().slice(0, 5);
+    expect(out.split('\n')).toEqual([
+      '  · test  api  waiting  -  waiting on build, lint',
+      `  · deploy  api  paused  -  paused (quota, resumes ${hhmm})`,
+      '  … build  api  running  5.0s  attempt 2',
+      '',
+    ]);
+  });
+});
+
+describe('results table of a v2 plan run', () => {
+  it('says how many attempts a retried action took, and shows no time for a blocked one', () => {
+    const lines = resultsTable([{ ...result('flaky', 'completed', null, 'Done'), attemptCount: 2 }, { ...result('after', 'blocked', 'blocked: broken did not complete'), attemptCount: 0 }], 170).trimEnd().split('\n');
+    expect(lines[1]).toMatch(/^flaky\s+api\s+completed \(2 attempts\)\s+0\.1s\s+-\s+Done$/);
+    expect(lines[2]).toMatch(/^after\s+api\s+blocked\s+-\s+-\s+blocked: broken did not complete$/);
+  });
+});

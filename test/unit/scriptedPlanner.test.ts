@@ -3,7 +3,7 @@ import type { MockRequest } from '../../src/core/mockModel/mockResponsesServer.j
 import { orderedPlanReply } from '../../src/core/mockModel/scriptedPlanner.js';
 
 const request = (text: string, isStructured = true) =>
-  ({ body: {}, lastUserText: `Request: ${text}\n\nCurrent state of cm-supervisor:\n- workspace api (/w/api): app-server ready, no threads\n- workspace web (/w/web): app-server ready, no threads`, functionCallOutputs: [], isStructured, isToolFollowUp: false, receivedAtMs: 0, goalObjective: null, goalTurns: 0, lastToolName: null }) as MockRequest;
+  ({ body: {}, lastUserText: `Request: ${text}\n\nCurrent state of cm-supervisor:\n- workspace api (/w/api): app-server ready, no threads\n- workspace web (/w/web): app-server ready, no threads`, functionCallOutputs: [], isStructured, isToolFollowUp: false, receivedAtMs: 0, goalObjective: null, goalTurns: 0, lastToolName: null, repeat: 0 }) as MockRequest;
 
 describe('the mock planner for ordered requests', () => {
   it('"first X, then Y": Y comes after X, each in the workspace it names (else the first)', () => {

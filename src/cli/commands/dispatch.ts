@@ -9,7 +9,8 @@ import { dispatchedAtOf, dryRunTable, LiveLines, resultsTable, type ResultRow } 
 import type { GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
 import { openApi } from '../apiHandle.js';
-import { checkSomeoneToAsk, waitForTurns } from '../waitForTurns.js';
+import { checkSomeoneToAsk, waitForPlanRun, waitForTurns } from '../waitForTurns.js';
+import type { PlanActionResult } from '../../core/dispatch/awaitPlanRun.js';
 
 export interface DispatchCliOptions {
   plan: string;
@@ -22,7 +23,27 @@ export interface DispatchCliOptions {
   allowUnsafe?: boolean;
 }
 
-const EXIT_FAILED_STATUSES = new Set(['failed', 'interrupted', 'timeout']);
+const EXIT_FAILED_STATUSES = new Set(['failed', 'interrupted', 'timeout', 'blocked']);
+
+/** One action of a v2 run in `dispatch --json`. */
+function planResultJson(r: PlanActionResult) {
+  return {
+    id: r.id,
+    workspace: r.workspace,
+    status: r.status,
+    attempts: r.attempts.map(({ n, outcome, error, failure, threadId, turnId, startedAtMs, endedAtMs }) => ({ n, outcome, error, failure, threadId, turnId, startedAtMs, endedAtMs })),
+    tokens: r.tokens,
+    durationMs: r.durationMs,
+    worktree: r.worktree,
+    branch: r.branch,
+    diffstat: r.diffstat,
+    finalMessage: r.finalMessage,
+    error: r.error,
+    threadId: r.threadId,
+    turnId: r.turnId,
+    ...(r.status === 'paused' ? { resumesAtMs: r.resumesAtMs } : {}),
+  };
+}
 
 type ReadPlan = { text: string; baseDir: string; source: string } | { problems: PlanProblem[]; source: string };
 
@@ -71,8 +92,17 @@ export async function dispatchCommand(globals: GlobalOptions, opts: DispatchCliO
       retryFailed: opts.retryFailed,
       dryRun: opts.dryRun,
       ...(allowUnsafe ? { allowUnsafe } : {}),
+      // A v2 plan's deadline is kept by the loop that runs it.
+      ...(opts.timeout && validation.plan.version === 2 ? { timeoutSec: Number(opts.timeout) } : {}),
     });
     const live = io.isTTY && !opts.json ? new LiveLines(io) : null;
+    if (dispatched.planRun && !opts.dryRun) {
+      const rows = await waitForPlanRun(api, dispatched, { onApproval: opts.onApproval, interactive, live }, io);
+      live?.clear();
+      if (opts.json) io.out(`${JSON.stringify({ plan: dispatched.planId, results: rows.map(planResultJson) }, null, 2)}\n`);
+      else io.out(`plan ${dispatched.planId}\n${resultsTable(rows.map((r) => ({ ...r, attemptCount: r.attempts.length })), process.stdout.columns ?? 120)}`);
+      return rows.some((r) => EXIT_FAILED_STATUSES.has(r.status)) ? 1 : 0;
+    }
     // A dry run reports what the executor found as it is: planned (would dispatch), skipped
     // (the ledger shows it sent), or failed with the reason its target could not be resolved.
     const finals: FinalActionResult[] = opts.dryRun

@@ -6,12 +6,15 @@ import type { CliIo } from '../io.js';
 
 /** A result as the tables take it: when the ledger says it was dispatched before, also when. */
 export type ResultRow = Pick<FinalActionResult, 'id' | 'workspace' | 'status' | 'threadId' | 'turnId' | 'error'> &
-  Partial<Pick<FinalActionResult, 'finalMessage' | 'elapsedMs'>> & { dispatchedAtMs?: number | null; retryable?: boolean };
+  Partial<Pick<FinalActionResult, 'finalMessage' | 'elapsedMs'>> & { dispatchedAtMs?: number | null; retryable?: boolean; attemptCount?: number };
 
 /** When a result's action was dispatched before, if the executor said so. */
 export function dispatchedAtOf(result: ActionDispatchResult): number | null {
   return result.dispatchedAtMs ?? null;
 }
+
+/** Actions of a plan run with no turn now: no time to show. */
+const NOT_RUNNING = new Set<FinalActionResult['status']>(['waiting', 'paused', 'blocked']);
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -37,7 +40,9 @@ function dispatchedWhen(r: ResultRow, nowMs: number): string {
 
 /** An action whose earlier turn was lost or failed shows why in its status: `interrupted (turn lost: …)`. */
 function statusCell(r: ResultRow): string {
-  return r.retryable && r.error ? `${r.status} (${r.error})` : r.status;
+  if (r.retryable && r.error) return `${r.status} (${r.error})`;
+  // A plan action retried after transient failures or a quota pause: how many turns it took.
+  return r.attemptCount !== undefined && r.attemptCount > 1 ? `${r.status} (${r.attemptCount} attempts)` : r.status;
 }
 
 /** Under a table with lost or failed earlier turns: the way to send them again. */
@@ -61,7 +66,7 @@ export function resultsTable(results: ResultRow[], width = 120, nowMs = Date.now
             ? dispatchedWhen(r, nowMs)
             : (r.error ?? r.finalMessage ?? '');
     const earlier = r.status === 'planned' || r.status === 'skipped' || r.retryable;
-    rows.push([r.id, r.workspace, statusCell(r), earlier ? '-' : formatDuration(r.elapsedMs ?? 0), r.threadId ? shortThreadId(r.threadId) : '-']);
+    rows.push([r.id, r.workspace, statusCell(r), earlier || NOT_RUNNING.has(r.status) ? '-' : formatDuration(r.elapsedMs ?? 0), r.threadId ? shortThreadId(r.threadId) : '-']);
     details.push(detail);
   }
   return withDetails(rows, details, results, width) + retryHint(results);
@@ -86,6 +91,12 @@ export function dryRunTable(results: ResultRow[], width = 120, nowMs = Date.now(
   return withDetails(rows, details, results, width) + retryHint(results);
 }
 
+function mark(status: FinalActionResult['status']): string {
+  if (status === 'dispatched' || status === 'running') return '…';
+  if (status === 'waiting' || status === 'paused') return '·';
+  return status === 'completed' || status === 'skipped' ? '✓' : '✗';
+}
+
 /** One status line per action, redrawn in place on a terminal. */
 export class LiveLines {
   private drawn = 0;
@@ -106,7 +117,7 @@ export class LiveLines {
 
   render(results: FinalActionResult[]): void {
     if (this.suspended > 0) return;
-    const lines = results.map((r) => `  ${r.status === 'dispatched' ? '…' : r.status === 'completed' || r.status === 'skipped' ? '✓' : '✗'} ${r.id}  ${r.workspace}  ${r.status === 'dispatched' ? 'running' : r.status}  ${formatDuration(r.elapsedMs)}`);
+    const lines = results.map((r) => `  ${mark(r.status)} ${r.id}  ${r.workspace}  ${r.status === 'dispatched' ? 'running' : r.status}  ${NOT_RUNNING.has(r.status) ? '-' : formatDuration(r.elapsedMs)}${r.detail ? `  ${r.detail}` : ''}`);
     this.clear();
     this.io.err(`${lines.join('\n')}\n`);
     this.drawn = lines.length;

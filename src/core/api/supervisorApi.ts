@@ -50,6 +50,8 @@ export interface DispatchOptions {
   retryFailed?: boolean;
   /** The user's opt-in for plan fields that widen what an agent may do (contract/planSafety.ts). */
   allowUnsafe?: boolean;
+  /** A v2 plan: its unfinished actions end `timeout` this long after the dispatch (running turns are interrupted). */
+  timeoutSec?: number;
 }
 
 export interface DecideOptions {
@@ -60,6 +62,8 @@ export interface DecideOptions {
 export interface DispatchResult {
   planId: string;
   results: ActionDispatchResult[];
+  /** A v2 plan: it runs in the loop as `state.planRuns[planId]`; wait for that run to end. */
+  planRun?: boolean;
 }
 
 // ---- the supervisor chat (chat/chatService.ts implements it) ----

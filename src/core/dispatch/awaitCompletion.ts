@@ -3,7 +3,8 @@ import type { ApprovalDecision } from '../state/events.js';
 import type { ApprovalRecord, JobRecord, QuestionRecord, SupervisorState } from '../state/model.js';
 
 export type OnApproval = 'ask' | 'accept' | 'decline' | 'cancel';
-export type FinalStatus = 'completed' | 'failed' | 'interrupted' | 'dispatched' | 'skipped' | 'timeout' | 'planned';
+/** `waiting`, `running`, `paused`, `blocked`: actions of a v2 plan run (planRuns.ts). */
+export type FinalStatus = 'completed' | 'failed' | 'interrupted' | 'dispatched' | 'skipped' | 'timeout' | 'planned' | 'waiting' | 'running' | 'paused' | 'blocked';
 
 export interface FinalActionResult {
   id: string;
@@ -14,6 +15,8 @@ export interface FinalActionResult {
   error: string | null;
   finalMessage: string | null;
   elapsedMs: number;
+  /** What a live line adds: `waiting on build, lint`, `paused (quota, resumes 14:05)`, `attempt 2`. */
+  detail?: string;
 }
 
 export interface AwaitOptions {
@@ -48,8 +51,6 @@ const FINAL_JOB = new Set(['completed', 'failed', 'interrupted']);
 export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchResult, options: AwaitOptions): Promise<FinalActionResult[]> {
   const now = options.now ?? Date.now;
   const started = now();
-  const handled = new Set<string>();
-  const asking = new Map<string, AbortController>();
   const turnIds = new Set(dispatched.results.flatMap((r) => (r.turnId && r.status === 'dispatched' ? [r.turnId] : [])));
   let timedOut = false;
   /** Jobs still running when we gave up: they report `timeout` even after their interrupt lands. */
@@ -68,37 +69,8 @@ export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchRe
     });
   const done = (state: SupervisorState) => results(state).every((r) => r.status !== 'dispatched');
 
-  const respond = (state: SupervisorState) => {
-    for (const approval of Object.values(state.pendingApprovals)) {
-      if (!turnIds.has(approval.turnId) || handled.has(approval.key)) continue;
-      handled.add(approval.key);
-      let decide: Promise<ApprovalDecision | null>;
-      if (options.onApproval === 'ask' && options.ask) {
-        const gone = new AbortController();
-        asking.set(approval.key, gone);
-        decide = options.ask(approval, gone.signal);
-      } else if (options.onApproval === 'ask') {
-        options.onLeft?.(approval);
-        continue;
-      } else {
-        options.onAutoAnswer?.(approval, options.onApproval);
-        decide = Promise.resolve(options.onApproval);
-      }
-      void decide.then((decision) => decision && api.answerApproval(approval.key, decision)).catch(() => {});
-    }
-    // A question on screen for an approval someone else answered is withdrawn.
-    for (const [key, gone] of asking) {
-      if (state.pendingApprovals[key]) continue;
-      asking.delete(key);
-      gone.abort();
-    }
-    for (const question of Object.values(state.openQuestions)) {
-      if (!question.turnId || !turnIds.has(question.turnId) || handled.has(question.key)) continue;
-      handled.add(question.key);
-      const answers = options.answer ? options.answer(question) : Promise.resolve({});
-      void answers.then((a) => api.answerQuestion(question.key, a)).catch(() => {});
-    }
-  };
+  const responder = approvalResponder(api, options, (turnId) => turnIds.has(turnId));
+  const respond = (state: SupervisorState) => responder.respond(state);
 
   let state = await api.snapshot();
   if (done(state)) return results(state);
@@ -110,7 +82,7 @@ export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchRe
     let settled = false;
     const stopWatching = () => {
       unsubscribe();
-      for (const gone of asking.values()) gone.abort();
+      responder.close();
       if (timer) clearTimeout(timer);
       if (progress) clearInterval(progress);
     };
@@ -159,4 +131,50 @@ export async function awaitCompletion(api: SupervisorApi, dispatched: DispatchRe
     options.abort?.addEventListener('abort', () => giveUp().catch(fail), { once: true });
     check().catch(fail);
   });
+}
+
+/**
+ * Answers the approvals and questions of the turns `owns` names, by policy or by asking (see
+ * AwaitOptions), each once. `close` withdraws the questions still on screen.
+ */
+export function approvalResponder(api: SupervisorApi, options: Pick<AwaitOptions, 'onApproval' | 'ask' | 'onLeft' | 'answer' | 'onAutoAnswer'>, owns: (turnId: string) => boolean) {
+  const handled = new Set<string>();
+  const asking = new Map<string, AbortController>();
+  const respond = (state: SupervisorState) => {
+    for (const approval of Object.values(state.pendingApprovals)) {
+      if (!owns(approval.turnId) || handled.has(approval.key)) continue;
+      handled.add(approval.key);
+      let decide: Promise<ApprovalDecision | null>;
+      if (options.onApproval === 'ask' && options.ask) {
+        const gone = new AbortController();
+        asking.set(approval.key, gone);
+        decide = options.ask(approval, gone.signal);
+      } else if (options.onApproval === 'ask') {
+        options.onLeft?.(approval);
+        continue;
+      } else {
+        options.onAutoAnswer?.(approval, options.onApproval);
+        decide = Promise.resolve(options.onApproval);
+      }
+      void decide.then((decision) => decision && api.answerApproval(approval.key, decision)).catch(() => {});
+    }
+    // A question on screen for an approval someone else answered is withdrawn.
+    for (const [key, gone] of asking) {
+      if (state.pendingApprovals[key]) continue;
+      asking.delete(key);
+      gone.abort();
+    }
+    for (const question of Object.values(state.openQuestions)) {
+      if (!question.turnId || !owns(question.turnId) || handled.has(question.key)) continue;
+      handled.add(question.key);
+      const answers = options.answer ? options.answer(question) : Promise.resolve({});
+      void answers.then((a) => api.answerQuestion(question.key, a)).catch(() => {});
+    }
+  };
+  return {
+    respond,
+    close: () => {
+      for (const gone of asking.values()) gone.abort();
+    },
+  };
 }

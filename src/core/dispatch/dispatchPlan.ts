@@ -127,7 +127,7 @@ async function dispatchAction(
   return 'kind' in next ? send(target, planId, planTarget, action, next, result) : next;
 }
 
-type SendVerdict = Extract<Verdict, { kind: 'send' }>;
+export type SendVerdict = Extract<Verdict, { kind: 'send' }>;
 
 /** The result of an action this run did not claim, or the claim of a `--retry-failed` re-send. */
 async function settle(
@@ -157,7 +157,7 @@ async function settle(
 }
 
 /** Sends an action this run claimed: thread, `turn/start`, and the ledger told either way. */
-async function send(
+export async function send(
   target: DispatchTarget,
   planId: string,
   planTarget: PlanTarget,
@@ -200,7 +200,7 @@ async function send(
 }
 
 /** Never a failure without its reason (an Error with an empty message still has a name). */
-function messageOf(error: unknown): string {
+export function messageOf(error: unknown): string {
   return (error instanceof Error ? error.message : '') || String(error);
 }
 

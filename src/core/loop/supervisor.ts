@@ -14,6 +14,8 @@ import type {
 } from '../api/supervisorApi.js';
 import { validatePlanValue, type PlanTarget } from '../contract/validatePlan.js';
 import { dispatchPlan, type DispatchTarget } from '../dispatch/dispatchPlan.js';
+import { PlanScheduler } from '../dispatch/planScheduler.js';
+import { startPlanRun } from '../dispatch/startPlanRun.js';
 import type { DispatchLedger } from '../dispatch/ledger.js';
 import { PlanValidationError, SupervisorError } from '../errors.js';
 import { connectHost } from '../hosts/connectHost.js';
@@ -97,6 +99,8 @@ export class Supervisor implements SupervisorApi {
   private readonly random: () => number;
   private readonly runnerContext: HostRunnerContext;
   private readonly planner: PlannerConnection;
+  /** Runs v2 plans (state.planRuns): looks after every change, started with the loop. */
+  private readonly scheduler: PlanScheduler;
 
   constructor(private readonly options: SupervisorOptions) {
     this.state = { ...initialState({ feedLimit: options.feedLimit }), ...options.restored };
@@ -114,6 +118,7 @@ export class Supervisor implements SupervisorApi {
       catchUp: options.listKnownThreads !== false,
     };
     this.planner = new PlannerConnection({ dir: options.plannerDir, codexBin: options.codexBin, env, connection: options.connection, now: this.now });
+    this.scheduler = new PlanScheduler({ ...this.dispatchTarget(), interrupt: (threadId, turnId) => this.interruptTurn(threadId, turnId) });
     const names = new Set<string>();
     for (const spec of options.workspaces) {
       if (names.has(spec.name)) throw new SupervisorError(`workspace name "${spec.name}" is used twice; names must be unique`, 2);
@@ -132,6 +137,8 @@ export class Supervisor implements SupervisorApi {
     }
     for (const spec of specs.values()) this.registerHost(spec);
     for (const ws of this.options.workspaces) this.registerWorkspace(ws);
+    // Plan runs go on (a restored one too) once every workspace they may name is known.
+    this.scheduler.begin();
     this.tickTimer = setInterval(() => this.tick(), this.options.pollIntervalMs ?? DEFAULTS.pollIntervalMs);
     this.tickTimer.unref();
     // A host without workspaces is not connected to until one needs it.
@@ -175,6 +182,7 @@ export class Supervisor implements SupervisorApi {
   async stop(options: StopOptions = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.scheduler.stop();
     if (this.tickTimer) clearInterval(this.tickTimer);
     await this.endPrivateTurns(options.graceMs ?? 0, options.reason ?? 'cm-supervisor stopped');
     await Promise.all([...this.hosts.values()].map((runner) => runner.stop()));
@@ -262,11 +270,13 @@ export class Supervisor implements SupervisorApi {
   async dispatch(plan: unknown, options: DispatchOptions = {}): Promise<DispatchResult> {
     const validation = validatePlanValue(plan, {
       workspaces: planWorkspaces(this.state),
+      hosts: Object.keys(this.state.hosts),
       baseDir: options.baseDir ?? process.cwd(),
       // Checked here too: a plan reaches the daemon from any client, with that client's opt-in.
       allowUnsafe: options.allowUnsafe === true,
     });
     if (!validation.ok) throw new PlanValidationError(validation.problems);
+    if (validation.plan.version === 2 && !options.dryRun) return startPlanRun(this.dispatchTarget(), validation.plan, validation.targets, options);
     return dispatchPlan(this.dispatchTarget(), validation.plan, validation.targets, options);
   }
 
@@ -415,6 +425,7 @@ export class Supervisor implements SupervisorApi {
     this.state = state;
     const raised: SignalRecord[] = [];
     for (const effect of effects) this.runEffect(effect, raised);
+    this.scheduler.poke();
     const change: StateChange = { seq: state.seq, atMs: event.atMs, eventType: event.type, raised, event };
     callEach(this.listeners, change);
   }

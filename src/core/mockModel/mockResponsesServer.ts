@@ -11,7 +11,7 @@ export type MockReply =
   /** A call of one of the tools Codex offers (e.g. `update_goal`), its arguments as an object. */
   | { kind: 'tool'; name: string; arguments: Record<string, unknown> }
   | { kind: 'json'; value: unknown }
-  | { kind: 'httpError'; status: number; body?: string }
+  | { kind: 'httpError'; status: number; body?: string; headers?: Record<string, string> }
   | { kind: 'cut' }
   | { kind: 'silent' };
 
@@ -33,6 +33,8 @@ export interface MockRequest {
   /** The name of the tool whose output is the newest input (`update_goal`, `exec_command`, …). */
   lastToolName: string | null;
   receivedAtMs: number;
+  /** How many requests with this same `lastUserText` came before (0 for the first): "fail twice, then succeed". */
+  repeat: number;
 }
 
 export interface MockResponsesServer {
@@ -97,13 +99,13 @@ export async function startMockResponsesServer(opts?: {
     } catch {
       return sendJson(res, 400, { error: { message: 'request body is not JSON' } });
     }
-    const mockReq = describeRequest(body);
+    const mockReq = describeRequest(body, requests);
     requests.push(mockReq);
     const r = reply(mockReq);
 
     switch (r.kind) {
       case 'httpError':
-        res.writeHead(r.status, { 'content-type': 'application/json' });
+        res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers });
         res.end(r.body ?? JSON.stringify({ error: { message: `mock upstream error ${r.status}`, type: 'server_error' } }));
         return;
       case 'silent':
@@ -205,12 +207,24 @@ export function defaultReply(req: MockRequest): MockReply {
   if (goal) return goal;
   if (req.isToolFollowUp) {
     const last = req.functionCallOutputs[req.functionCallOutputs.length - 1];
-    return { kind: 'text', text: `Command finished: ${(last?.output ?? '').slice(0, 200)}` };
+    // `[then-slow 5s]`: the answer after the command takes that long (a turn still running after its first usage report).
+    const slowAfter = /\[then-slow (\d+)s\]/.exec(req.lastUserText ?? '');
+    return { kind: 'text', text: `Command finished: ${(last?.output ?? '').slice(0, 200)}`, ...(slowAfter ? { delayMs: Number(slowAfter[1]) * 1000 } : {}) };
   }
   const text = req.lastUserText ?? '';
   if (text.includes('[fail]')) return { kind: 'httpError', status: 500 };
+  // `[fail 2x]` / `[fail429 2x]`: the first N requests of this prompt fail with HTTP 500 / 429.
+  const failing = /\[fail(429)? (\d+)x\]/.exec(text);
+  if (failing && req.repeat < Number(failing[2])) return { kind: 'httpError', status: failing[1] ? 429 : 500 };
+  // `[usage-limit 3s]`: the first request of this prompt hits the usage limit, which resets in 3 s.
+  const limit = /\[usage-limit (\d+)s\]/.exec(text);
+  if (limit && req.repeat === 0) return usageLimitReply(Math.floor(Date.now() / 1000) + Number(limit[1]));
+  const slow = /\[slow (\d+(?:\.\d+)?)(ms|s)\]/.exec(text);
+  if (slow) return { kind: 'text', text: `Done: ${text.slice(0, 120)}`, delayMs: Number(slow[1]) * (slow[2] === 's' ? 1000 : 1) };
   if (text.includes('[cut]')) return { kind: 'cut' };
   if (text.includes('[silent]')) return { kind: 'silent' };
+  // `[silent-once]`: the first request of this prompt hangs (a turn to interrupt), later ones answer.
+  if (text.includes('[silent-once]') && req.repeat === 0) return { kind: 'silent' };
   if (text.includes('[slow]')) return { kind: 'text', text: `Done: ${text.slice(0, 120)}`, delayMs: SLOW_REPLY_MS };
   const exec = bracketArgument(text, '[exec ');
   if (exec !== null) return { kind: 'exec', cmd: exec, escalate: true };
@@ -236,7 +250,22 @@ function goalReply(req: MockRequest): MockReply | null {
 
 const GOAL_CONTEXT = '<codex_internal_context source="goal">';
 
-function describeRequest(body: any): MockRequest {
+/**
+ * What the Responses API sends when the account's usage limit is reached: HTTP 429 with
+ * `error.type: "usage_limit_reached"` and `resets_at` (epoch seconds), which Codex reports as
+ * `codexErrorInfo: "usageLimitExceeded"`, and the quota headers at 100 % with the reset time,
+ * which it reports as `account/rateLimits/updated`.
+ */
+export function usageLimitReply(resetsAtSec: number): MockReply {
+  return {
+    kind: 'httpError',
+    status: 429,
+    headers: quotaHeaders({ usedPercent: 100, windowMinutes: 300, resetAtSec: resetsAtSec }, { usedPercent: 40, windowMinutes: 10_080 }),
+    body: JSON.stringify({ error: { type: 'usage_limit_reached', message: 'The usage limit has been reached', plan_type: 'plus', resets_at: resetsAtSec } }),
+  };
+}
+
+function describeRequest(body: any, earlier: MockRequest[]): MockRequest {
   const input: any[] = Array.isArray(body?.input) ? body.input : [];
   const functionCallOutputs = input
     .filter((it) => it?.type === 'function_call_output')
@@ -259,6 +288,7 @@ function describeRequest(body: any): MockRequest {
     goalTurns,
     lastToolName,
     receivedAtMs: Date.now(),
+    repeat: lastUserText === null ? 0 : earlier.filter((r) => !r.isToolFollowUp && r.lastUserText === lastUserText).length,
   };
 }
 

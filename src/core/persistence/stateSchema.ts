@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { assertType, type Equal } from '../protocol/typeCheck.js';
-import { PlanSchema } from '../contract/plan.js';
+import { PlanSchema, PlanV2Schema } from '../contract/plan.js';
+import type { PlanRun } from '../state/planRuns.js';
 import type {
   ApprovalRecord,
   ChatMessage,
@@ -213,6 +214,48 @@ const FeedEntrySchema = z.object({
 });
 assertType<Equal<z.infer<typeof FeedEntrySchema>, FeedEntry>>();
 
+const PlanAttemptSchema = z.object({
+  n: z.number(),
+  turnId: z.string().nullable(),
+  threadId: z.string().nullable(),
+  startedAtMs: z.number(),
+  endedAtMs: nullableNumber,
+  outcome: z.enum(['running', 'completed', 'failed', 'interrupted', 'timeout']),
+  error: z.string().nullable(),
+  failure: z.enum(['transient', 'quota', 'permanent']).nullable(),
+});
+
+const PlanRunSchema = z.object({
+  planId: z.string(),
+  plan: PlanV2Schema,
+  startedAtMs: z.number(),
+  endedAtMs: nullableNumber,
+  deadlineAtMs: nullableNumber,
+  actions: z.array(
+    z.object({
+      id: z.string(),
+      workspace: z.string(),
+      host: z.string(),
+      after: z.array(z.string()),
+      status: z.enum(['waiting', 'running', 'completed', 'failed', 'interrupted', 'paused', 'blocked', 'skipped', 'timeout']),
+      attempts: z.array(PlanAttemptSchema),
+      waitingOn: z.array(z.string()),
+      resumesAtMs: nullableNumber,
+      pauseReason: z.string().nullable(),
+      stopReason: z.object({ status: z.enum(['interrupted', 'timeout']), message: z.string() }).nullable(),
+      tokens: nullableNumber,
+      startedAtMs: nullableNumber,
+      endedAtMs: nullableNumber,
+      finalMessage: z.string().nullable(),
+      error: z.string().nullable(),
+      worktree: z.string().nullable(),
+      branch: z.string().nullable(),
+      diffstat: z.string().nullable(),
+    }),
+  ),
+});
+assertType<Equal<z.infer<typeof PlanRunSchema>, PlanRun>>();
+
 const ChatMessageSchema = z.object({
   id: z.string(),
   atMs: z.number(),
@@ -229,6 +272,7 @@ export const PersistedStateSchema = z.object({
   workspaces: z.record(z.string(), WorkspaceSchema),
   threads: z.record(z.string(), ThreadSchema),
   jobs: z.record(z.string(), JobSchema),
+  planRuns: z.record(z.string(), PlanRunSchema).default({}),
   signals: z.record(z.string(), SignalSchema),
   nextSignalNumber: z.number(),
   pendingApprovals: z.record(z.string(), ApprovalSchema),

@@ -56,6 +56,7 @@ export function persistedPart(state: SupervisorState): PersistedState {
     workspaces: state.workspaces,
     threads: state.threads,
     jobs: state.jobs,
+    planRuns: state.planRuns,
     signals: state.signals,
     nextSignalNumber: state.nextSignalNumber,
     pendingApprovals: state.pendingApprovals,

@@ -1,4 +1,5 @@
 import type { ThreadItem, ThreadStatus, TurnError } from '../protocol/messages.js';
+import type { PlanRunEvent } from './planRuns.js';
 import type { ApprovalRecord, ChatMessage, HostRecord, HostTransport, NotificationSettings, PlanStep, QuestionRecord, RateLimitWindow } from './model.js';
 
 /** A thread goal as `thread/goal/updated` tells it. */
@@ -115,6 +116,7 @@ export type SupervisorEvent =
   | { type: 'job/queued'; atMs: number; key: string; planId: string; actionId: string; workspace: string; prompt: string }
   | { type: 'job/dispatched'; atMs: number; key: string; threadId: string; turnId: string }
   | { type: 'job/failed'; atMs: number; key: string; error: string }
+  | PlanRunEvent
   // ---- chat ----
   | { type: 'chat/message'; atMs: number; message: ChatMessage };
 

@@ -11,6 +11,7 @@
  */
 
 import type { Plan } from '../contract/plan.js';
+import type { PlanRun } from './planRuns.js';
 
 export type ConnectionStatus = 'starting' | 'ready' | 'disconnected' | 'restarting' | 'stopped';
 
@@ -291,6 +292,8 @@ export interface SupervisorState {
   workspaces: Record<string, WorkspaceRecord>;
   threads: Record<string, ThreadRecord>;
   jobs: Record<string, JobRecord>;
+  /** v2 plans as they run, by plan id (planRuns.ts). */
+  planRuns: Record<string, PlanRun>;
   signals: Record<string, SignalRecord>;
   nextSignalNumber: number;
   pendingApprovals: Record<string, ApprovalRecord>;
@@ -328,6 +331,7 @@ export function initialState(options: { feedLimit?: number } = {}): SupervisorSt
     workspaces: {},
     threads: {},
     jobs: {},
+    planRuns: {},
     signals: {},
     nextSignalNumber: 1,
     pendingApprovals: {},
@@ -351,6 +355,7 @@ export function snapshotOf(state: SupervisorState): SupervisorState {
     workspaces: { ...state.workspaces },
     threads: { ...state.threads },
     jobs: { ...state.jobs },
+    planRuns: { ...state.planRuns },
     signals: { ...state.signals },
     pendingApprovals: { ...state.pendingApprovals },
     openQuestions: { ...state.openQuestions },

@@ -316,7 +316,8 @@ function loseLiveWork(state: SupervisorState, effects: Effect[], workspace: stri
       const why = `turn lost: the app-server ${exit}`;
       reportInterrupted(state, effects, thread, turnId, why, `interrupted: ${oneLine(thread.digest.currentTask ?? thread.title, 60)} — ${why}`, atMs);
     }
-    if (turnId !== null) setJobStatus(state, turnId, 'interrupted', atMs, { error: `the app-server ${exit}` });
+    // Lost with its app-server, not failed by the model: a retry may run it.
+    if (turnId !== null) setJobStatus(state, turnId, 'interrupted', atMs, { error: `the app-server ${exit}`, failure: 'transient' });
     const draft = copyThread(thread);
     draft.status = 'notLoaded';
     draft.currentTurnId = null;

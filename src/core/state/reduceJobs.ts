@@ -1,6 +1,8 @@
 import type { SupervisorEvent } from './events.js';
 import { pushFeed } from './feed.js';
+import { failureKindOf, type FailureKind } from '../dispatch/failureKind.js';
 import { indexOf } from './indexes.js';
+import { planRunJobChanged } from './reducePlanRuns.js';
 import type { JobRecord, JobStatus, SupervisorState } from './model.js';
 import { oneLine } from '../util/text.js';
 
@@ -12,11 +14,12 @@ export function setJobStatus(
   turnId: string,
   status: JobStatus,
   atMs: number,
-  extra: { finalMessage?: string | null; error?: string | null } = {},
+  extra: { finalMessage?: string | null; error?: string | null; failure?: FailureKind } = {},
 ): void {
   const key = indexOf(state).jobByTurn.get(turnId);
   const job = key === undefined ? undefined : state.jobs[key];
-  if (!job || FINAL.includes(job.status)) return;
+  // The key's job may be a later attempt by now (a plan's retry, --force): an old turn's news is not its.
+  if (!job || FINAL.includes(job.status) || (job.turnId !== null && job.turnId !== turnId)) return;
   state.jobs[job.key] = {
     ...job,
     status,
@@ -24,6 +27,7 @@ export function setJobStatus(
     finalMessage: extra.finalMessage ?? job.finalMessage,
     error: extra.error ?? job.error,
   };
+  planRunJobChanged(state, state.jobs[job.key]!, atMs, extra.failure ?? null);
 }
 
 /**
@@ -88,12 +92,16 @@ export function reduceJobEvent(state: SupervisorState, event: JobEvent): void {
         finalMessage: finished?.status === 'completed' ? (thread?.lastAgentMessage ?? null) : null,
         error: finished?.error ?? null,
       };
+      // A turn already over: classified from what the thread recorded of its error.
+      planRunJobChanged(state, state.jobs[job.key]!, atMs, status === 'failed' ? failureKindOf(thread?.lastError?.codexErrorKind) : null);
       return;
     }
     case 'job/failed': {
       const job = state.jobs[event.key];
       if (!job) return;
       state.jobs[job.key] = { ...job, status: 'failed', error: event.error, completedAtMs: atMs };
+      // Its thread or turn could not be started: the task never ran, so nothing says a retry would help.
+      planRunJobChanged(state, state.jobs[job.key]!, atMs, 'permanent');
       pushFeed(state, { atMs, workspace: job.workspace, threadId: job.threadId, kind: 'error', text: `dispatch of ${job.actionId} failed: ${event.error}` });
       return;
     }

@@ -1,4 +1,5 @@
 import type { ThreadItem, ThreadStatus } from '../protocol/messages.js';
+import { failureKindOf } from '../dispatch/failureKind.js';
 import { cut, oneLine } from '../util/text.js';
 import type { Effect, SupervisorEvent } from './events.js';
 import { pushFeed, pushFeedLine } from './feed.js';
@@ -247,7 +248,8 @@ function interruptedByStop(state: SupervisorState, effects: Effect[], event: Ext
   setActivity(thread, atMs, why);
   putThread(state, thread);
   reportInterrupted(state, effects, thread, turnId, why, `${why}: ${cut(thread.digest.currentTask ?? thread.title, 60)}`, atMs);
-  setJobStatus(state, turnId, 'interrupted', atMs, { error: why });
+  // Our own stop: the turn did not fail, so a retry (after the restart) may run it.
+  setJobStatus(state, turnId, 'interrupted', atMs, { error: why, failure: 'transient' });
 }
 
 /** A turn that ended without finishing, not by the model's doing: a failed signal and a feed line that say why. */
@@ -333,7 +335,7 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
       atMs,
     });
     pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_failed', text: `failed${away}: ${message}` });
-    setJobStatus(state, event.turnId, 'failed', atMs, { error: message });
+    setJobStatus(state, event.turnId, 'failed', atMs, { error: message, failure: failureKindOf(event.error?.codexErrorInfo ?? lastError?.codexErrorKind) });
   } else if (event.status === 'interrupted') {
     pushFeedLine(state, { atMs, workspace, threadId: thread.id, kind: 'turn_interrupted', text: `interrupted${away}: ${title}` });
     setJobStatus(state, event.turnId, 'interrupted', atMs, { error: 'turn interrupted' });

@@ -6,6 +6,7 @@ import { reduceChat } from './reduceChat.js';
 import { reduceConnectionEvent } from './reduceConnection.js';
 import { reduceGoalEvent } from './reduceGoals.js';
 import { reduceJobEvent } from './reduceJobs.js';
+import { reducePlanRunEvent } from './reducePlanRuns.js';
 import { reduceRequestEvent } from './reduceRequests.js';
 import { reduceThreadAction } from './reduceThreadActions.js';
 import { reduceThreadEvent } from './reduceThreads.js';
@@ -96,6 +97,13 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'job/dispatched':
     case 'job/failed':
       reduceJobEvent(state, event);
+      break;
+    case 'planRun/started':
+    case 'planRun/attemptStarted':
+    case 'planRun/paused':
+    case 'planRun/stopping':
+    case 'planRun/attemptLost':
+      reducePlanRunEvent(state, event);
       break;
     case 'server/warning':
       // Per-turn noise such as "unknown model" stays out of the feed; it is kept for debugging.

@@ -1,0 +1,154 @@
+import type { PlanV2Action } from '../contract/plan.js';
+import { exhaustedHosts } from '../state/reducePlanRuns.js';
+import { nextSteps, type PlanRun, type PlanRunAction } from '../state/planRuns.js';
+import { messageOf, send, type DispatchTarget } from './dispatchPlan.js';
+
+export interface SchedulerTarget extends DispatchTarget {
+  interrupt: (threadId: string, turnId: string) => Promise<void>;
+}
+
+/**
+ * Runs the v2 plans in `state.planRuns`: after every state change it asks the pure `nextSteps`
+ * what to start, block and pause, and performs it (an attempt = the thread selection and
+ * `turn/start` of a v1 action, the ledger claimed first). Timers wake it for retries' backoff,
+ * quota resets and a dispatch's deadline. It keeps no state of its own besides timers: a
+ * restarted loop picks a persisted run up where it was.
+ */
+export class PlanScheduler {
+  private scheduled = false;
+  /** Off until the loop registered its hosts and workspaces (`begin`), and after `stop`. */
+  private on = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  /** Attempts whose turn is being interrupted here (budget, deadline), so each is asked once. */
+  private readonly interrupting = new Set<string>();
+
+  constructor(private readonly target: SchedulerTarget) {}
+
+  /**
+   * Starts scheduling. An attempt still `running` without a turn id was being sent by the loop
+   * before this one (nothing is sent here yet): it is lost, as a turn lost with its app-server.
+   */
+  begin(): void {
+    const now = this.target.now();
+    for (const run of Object.values(this.target.state().planRuns)) {
+      if (run.endedAtMs !== null) continue;
+      for (const action of run.actions) {
+        const last = action.attempts.at(-1);
+        if (action.status !== 'running' || !last || last.outcome !== 'running' || last.turnId !== null) continue;
+        this.target.emit({ type: 'planRun/attemptLost', atMs: now, planId: run.planId, actionId: action.id, error: 'it was being sent when the previous cm-supervisor stopped' });
+      }
+    }
+    this.on = true;
+    this.poke();
+  }
+
+  /** Looks again soon (once per burst of changes). */
+  poke(): void {
+    if (this.scheduled || this.stopped || !this.on) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      if (!this.stopped) this.step();
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private step(): void {
+    const now = this.target.now();
+    const state = this.target.state();
+    const exhausted = exhaustedHosts(state, now);
+    let wake: number | null = null;
+    for (const run of Object.values(state.planRuns)) {
+      if (run.endedAtMs !== null) continue;
+      if (run.deadlineAtMs !== null && now >= run.deadlineAtMs) {
+        this.timeOut(run);
+        continue;
+      }
+      this.checkBudgets(run);
+      const steps = nextSteps(run, now, exhausted);
+      for (const { id, resumesAtMs } of steps.pause) {
+        this.target.emit({ type: 'planRun/paused', atMs: now, planId: run.planId, actionId: id, resumesAtMs, reason: 'quota: the usage limit of its host is reached' });
+      }
+      for (const id of steps.start) this.startAttempt(run, id);
+      if (steps.wakeAtMs !== null) wake = wake === null ? steps.wakeAtMs : Math.min(wake, steps.wakeAtMs);
+    }
+    this.arm(wake, now);
+  }
+
+  private arm(wakeAtMs: number | null, now: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (wakeAtMs === null) return;
+    this.timer = setTimeout(() => this.poke(), Math.max(0, wakeAtMs - now) + 5);
+    this.timer.unref();
+  }
+
+  private startAttempt(run: PlanRun, actionId: string): void {
+    const { target } = this;
+    const action = run.actions.find((a) => a.id === actionId)!;
+    const planAction = run.plan.actions.find((a) => a.id === actionId)!;
+    const n = action.attempts.length + 1;
+    target.emit({ type: 'planRun/attemptStarted', atMs: target.now(), planId: run.planId, actionId });
+    const key = `${run.planId}:${actionId}`;
+    // Unique per attempt and per run, so a search after a crash finds this very turn.
+    const clientUserMessageId = `${key}#${run.startedAtMs}.${n}`;
+    // A retry goes on in the thread of the attempt before (its context is there).
+    const reuseThread = action.attempts.at(-1)?.threadId ?? null;
+    const planTarget = { actionId, kind: 'configured' as const, workspace: action.workspace };
+    const result = { id: actionId, workspace: action.workspace, status: 'failed' as const, jobKey: key, threadId: null, turnId: null, error: null };
+    void (async () => {
+      try {
+        await target.ledger?.update((entries) =>
+          target.ledger!.claim(entries, { key, planId: run.planId, actionId, workspace: action.workspace, threadId: reuseThread, clientUserMessageId }),
+        );
+      } catch (error) {
+        target.emit({ type: 'job/queued', atMs: target.now(), key, planId: run.planId, actionId, workspace: action.workspace, prompt: planAction.prompt });
+        target.emit({ type: 'job/failed', atMs: target.now(), key, error: `the dispatch ledger could not record it: ${messageOf(error)}` });
+        return;
+      }
+      await send(target, run.planId, planTarget, planAction, { kind: 'send', clientUserMessageId, reuseThread }, result);
+    })();
+  }
+
+  /** Interrupts a running turn whose thread used more tokens than the action's budget. */
+  private checkBudgets(run: PlanRun): void {
+    for (const action of run.actions) {
+      const budget = budgetOf(run, action);
+      const attempt = action.attempts.at(-1);
+      if (budget === null || action.status !== 'running' || action.stopReason || !attempt?.threadId || !attempt.turnId) continue;
+      const used = this.target.state().threads[attempt.threadId]?.tokenUsage?.totalTokens ?? 0;
+      if (used <= budget) continue;
+      this.stopAction(run, action, 'interrupted', `over its budget of ${budget} tokens (used ${used}); the turn was interrupted`);
+    }
+  }
+
+  /** `dispatch --timeout` ran out: every unfinished action ends `timeout`, running turns interrupted. */
+  private timeOut(run: PlanRun): void {
+    const seconds = Math.round((run.deadlineAtMs! - run.startedAtMs) / 1000);
+    for (const action of run.actions) {
+      if (['waiting', 'paused', 'running'].includes(action.status)) {
+        this.stopAction(run, action, 'timeout', action.status === 'running' ? `timed out after ${seconds}s; the turn was interrupted` : `timed out after ${seconds}s before it started`);
+      }
+    }
+  }
+
+  private stopAction(run: PlanRun, action: PlanRunAction, status: 'interrupted' | 'timeout', message: string): void {
+    if (!action.stopReason) this.target.emit({ type: 'planRun/stopping', atMs: this.target.now(), planId: run.planId, actionId: action.id, status, message });
+    const attempt = action.attempts.at(-1);
+    if (action.status !== 'running' || !attempt?.threadId || !attempt.turnId) return;
+    const key = `${attempt.threadId}:${attempt.turnId}`;
+    if (this.interrupting.has(key)) return;
+    this.interrupting.add(key);
+    this.target.interrupt(attempt.threadId, attempt.turnId).catch((error: unknown) => this.target.problem(`plan-interrupt:${run.planId}:${action.id}`, `could not interrupt ${action.id} of plan ${run.planId}: ${messageOf(error)}`));
+  }
+}
+
+function budgetOf(run: PlanRun, action: PlanRunAction): number | null {
+  const planAction: PlanV2Action | undefined = run.plan.actions.find((a) => a.id === action.id);
+  return planAction?.budget?.tokens ?? null;
+}
