@@ -176,10 +176,10 @@ describe('plan validator (property-based)', () => {
         throw new Error('no process may start for a refused plan');
       },
     });
-    const refused = planArb.filter((plan) => !validatePlanValue(plan, { workspaces: [], baseDir: context.baseDir }).ok);
+    const refused = planArb.filter((plan) => !validatePlanValue(plan, { workspaces: [], hosts: [], baseDir: context.baseDir }).ok);
     await fc.assert(
       fc.asyncProperty(refused, async (plan) => {
-        const expected = validatePlanValue(plan, { workspaces: [], baseDir: context.baseDir });
+        const expected = validatePlanValue(plan, { workspaces: [], hosts: [], baseDir: context.baseDir });
         const error = await supervisor.dispatch(plan, { baseDir: context.baseDir }).then(
           () => null,
           (e: unknown) => e,
