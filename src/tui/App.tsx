@@ -10,6 +10,7 @@ import { useKeys } from './hooks/useKeys.js';
 import { useScreen } from './hooks/useScreen.js';
 import { useThreadData } from './hooks/useThreadData.js';
 import { leadingText, NO_KEY, type KeyPress } from './keys.js';
+import { planRows } from './planRows.js';
 import { threadDocumentFrame } from './threadDocument.js';
 import { quit } from './ui/actions.js';
 import { handleKey } from './ui/keyHandler.js';
@@ -27,7 +28,8 @@ export function App(props: AppProps) {
   const { api, width, height } = props;
   const { ui, dispatch, flash, state } = useScreen(props);
 
-  const rows = useMemo(() => (state ? operationsRows(state, ui.nowMs) : []), [state, ui.nowMs]);
+  // v2 plans first: what they wait on and what paused them is what a person looks for.
+  const rows = useMemo(() => (state ? [...planRows(state, ui.nowMs), ...operationsRows(state, ui.nowMs)] : []), [state, ui.nowMs]);
   const queue = useMemo(() => (state ? needsYouQueue(state) : []), [state]);
   const feed = useMemo(() => (state ? feedRows(state, ui.filter, 500) : []), [state, ui.filter]);
   const lists: Lists = { rows, feed, queue };

@@ -57,6 +57,8 @@ function firstLine(row: OpsRow, width: number): TableCell {
     return { text: '', parts: [{ text: row.name, tone: 'accent', bold: true, max: Math.floor(width / 2) }, GAP, ...tokens(row), { text: row.last }, GAP, { text: row.task, tone: 'dim' }] };
   }
   if (row.kind === 'host') return { text: '', parts: [{ text: row.name, max: Math.floor(width / 3) }, GAP, { text: row.last }, GAP, { text: row.task, tone: 'dim' }] };
+  if (row.kind === 'plan') return { text: '', parts: [{ text: row.name, bold: true, max: Math.floor(width / 3) }, GAP, { text: row.task }, GAP, { text: row.next, tone: 'dim' }] };
+  if (row.kind === 'action') return { text: '', parts: [{ text: row.name, max: Math.floor(width * 0.35) }, GAP, ...tokens(row), { text: row.next || row.last }, ...(row.blockers ? [GAP, { text: row.blockers, tone: row.blockerTone }] : [])] };
   return { text: '', parts: [{ text: row.name, max: Math.floor(width * 0.45) }, GAP, ...tokens(row), { text: row.last }] };
 }
 
@@ -83,6 +85,15 @@ export function stripDocument(row: OpsRow): DocLine[] {
   const line = (label: string, text: string, tone: DocLine['tone'] = 'plain'): DocLine[] => (text ? [{ text: `${label.padEnd(5)} ${text}`, tone, hang: 6 }] : []);
   if (row.kind === 'host') return [...line('host', `${row.name.replace(/^▣ /, '')} · ${row.task}`), ...line('state', row.last), ...line('next', row.next), ...line('error', row.blockers, row.blockerTone)];
   if (row.kind === 'workspace') return [...line('path', row.task), ...line('used', [row.tokens, row.last.trim()].filter(Boolean).join(' ')), ...line('next', row.next)];
+  if (row.kind === 'plan') return [...line('plan', row.task), ...line('when', row.last), ...line('next', row.next), ...line('error', row.blockers, row.blockerTone)];
+  if (row.kind === 'action') {
+    return [
+      ...line('task', row.task),
+      ...line('next', row.next),
+      ...(row.details ?? []).flatMap((d) => line(d.label, d.text, d.tone)),
+      ...line('error', row.blockers, row.blockerTone),
+    ];
+  }
   return [
     ...line('task', row.task || '-'),
     ...line('last', row.last, row.status.word === 'failed' ? 'error' : 'plain'),

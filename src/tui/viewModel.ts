@@ -48,7 +48,7 @@ export function threadStatus(t: ThreadRecord): StatusCell {
 
 export interface OpsRow {
   key: string;
-  kind: 'host' | 'workspace' | 'thread';
+  kind: 'host' | 'workspace' | 'thread' | 'plan' | 'action';
   workspace: string;
   threadId: string | null;
   status: StatusCell;
@@ -62,6 +62,8 @@ export interface OpsRow {
   tokens: string;
   /** `blockers` one by one: the two-line rows and the detail strip leave out those the row already says. */
   blockerList: string[];
+  /** More lines for the detail strip (a plan action's attempts). */
+  details?: { label: string; text: string; tone: Tone }[];
 }
 
 const newestFirst = (a: ThreadRecord, b: ThreadRecord): number => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
