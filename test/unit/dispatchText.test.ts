@@ -61,7 +61,7 @@ describe('live lines of a v2 plan run', () => {
     const { planActionResult } = await import('../../src/core/dispatch/awaitPlanRun.js');
     const base = {
       workspace: 'api', host: 'local', after: [], attempts: [], waitingOn: [], resumesAtMs: null, pauseReason: null, stopReason: null, tokens: null,
-      startedAtMs: null, endedAtMs: null, finalMessage: null, error: null, worktree: null, branch: null, diffstat: null,
+      startedAtMs: null, endedAtMs: null, finalMessage: null, error: null, worktree: null, branch: null, worktreeCwd: null, baseCommit: null, diffstat: null,
     };
     const now = 1_800_000_000_000;
     const attempt = (n: number) => ({ n, turnId: `u${n}`, threadId: 't', startedAtMs: now - 1000, endedAtMs: null, outcome: 'running' as const, error: null, failure: null });
