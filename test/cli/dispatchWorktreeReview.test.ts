@@ -61,7 +61,8 @@ describe('worktree and review actions (built CLI, real codex, real git)', () => 
     const { code, rows } = await run({
       id: 'wt',
       actions: [
-        { id: 'write', workspace: 'api', prompt: addFilePrompt('notes.txt', ['one', 'two', 'three'], 'write notes'), worktree: true, sandbox: 'workspace-write' },
+        // Fails once (HTTP 500, transient): the retry goes on in the same worktree and thread.
+        { id: 'write', workspace: 'api', prompt: addFilePrompt('notes.txt', ['one', 'two', 'three'], '[fail 1x] write notes'), worktree: true, sandbox: 'workspace-write', retry: { attempts: 1, backoffSec: 0 } },
         { id: 'check', workspace: 'api', prompt: 'review what write did', kind: 'review', after: ['write'], target: { after: 'write' } },
       ],
     });
@@ -69,6 +70,11 @@ describe('worktree and review actions (built CLI, real codex, real git)', () => 
     const write = rows.get('write')!;
     const worktree = join(home, 'worktrees', 'wt', 'write');
     expect(write).toMatchObject({ status: 'completed', worktree, branch: 'cms/wt/write', diffstat: '1 file changed, 3 insertions(+), 0 deletions(-)', error: null });
+    expect(write.attempts.map((a) => [a.outcome, a.failure])).toEqual([
+      ['failed', 'transient'],
+      ['completed', null],
+    ]);
+    expect(write.attempts[1]!.threadId).toBe(write.attempts[0]!.threadId);
     expect(await git(worktree, 'status', '--porcelain')).toBe('?? notes.txt');
     // The workspace's own checkout: same HEAD, nothing changed, still on main.
     expect(await git(repo, 'status', '--porcelain')).toBe('');
@@ -90,13 +96,22 @@ describe('worktree and review actions (built CLI, real codex, real git)', () => 
     expect(list.stdout).toMatch(/^wt\/write\s+api\s+cms\/wt\/write\s+dirty \(1\)\s+1 file changed, 3 insertions\(\+\), 0 deletions\(-\)/m);
   });
 
-  it('prints the branch and diffstat of a worktree action in the results table', async () => {
+  it('prints the branch and diffstat of a worktree action in the results table; a review without target reviews the workspace', async () => {
     const { code, stdout } = await run(
-      { id: 'wt-text', actions: [{ id: 'add', workspace: 'api', prompt: addFilePrompt('a.txt', ['x'], 'add a'), worktree: 'feature/a', sandbox: 'workspace-write' }] },
+      {
+        id: 'wt-text',
+        actions: [
+          { id: 'add', workspace: 'api', prompt: addFilePrompt('a.txt', ['x'], 'add a'), worktree: 'feature/a', sandbox: 'workspace-write' },
+          { id: 'look', workspace: 'api', prompt: 'look at the checkout', kind: 'review' },
+        ],
+      },
       [],
     );
     expect(code).toBe(0);
     expect(stdout).toMatch(/^add\s+api\s+completed\s+\S+\s+\S+\s+feature\/a \(1 file changed, 1 insertion\(\+\), 0 deletions\(-\)\): /m);
+    expect(stdout).toMatch(/^look\s+api\s+completed\s+\S+\s+\S+\s+Done: Review the current code changes/m);
+    const reviews = env.mock.requests.filter((r) => r.lastUserText?.startsWith('Review the current code changes'));
+    expect(JSON.stringify(reviews.at(-1)?.body)).toContain(`<cwd>${repo}</cwd>`);
   });
 
   it('fails a worktree action whose branch already exists, without sending a turn, and blocks what comes after it', async () => {
