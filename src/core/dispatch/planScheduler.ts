@@ -180,7 +180,10 @@ export class PlanScheduler {
         this.target.emit({ type: 'planRun/diffstat', atMs: this.target.now(), planId: run.planId, actionId: action.id, diffstat });
       };
       const { worktrees } = this.target;
-      const read = worktrees && action.baseCommit ? worktrees.diffstat({ path: action.worktree!, baseCommit: action.baseCommit }) : Promise.reject(new Error('this cm-supervisor has no home to read worktrees in'));
+      const read =
+        worktrees && action.baseCommit
+          ? worktrees.diffstat({ path: action.worktree!, baseCommit: action.baseCommit })
+          : Promise.reject(new Error(worktrees ? 'the commit its worktree started from is not recorded' : 'this cm-supervisor has no home to read worktrees in'));
       read.then(
         (stat) => done(diffstatSummary(stat)),
         (error: unknown) => done(`diffstat unavailable: ${messageOf(error)}`),
