@@ -61,7 +61,7 @@ describe('live lines of a v2 plan run', () => {
     const { planActionResult } = await import('../../src/core/dispatch/awaitPlanRun.js');
     const base = {
       workspace: 'api', host: 'local', after: [], attempts: [], waitingOn: [], resumesAtMs: null, pauseReason: null, stopReason: null, tokens: null,
-      startedAtMs: null, endedAtMs: null, finalMessage: null, error: null, worktree: null, branch: null, diffstat: null,
+      startedAtMs: null, endedAtMs: null, finalMessage: null, error: null, worktree: null, branch: null, worktreeCwd: null, baseCommit: null, diffstat: null,
     };
     const now = 1_800_000_000_000;
     const attempt = (n: number) => ({ n, turnId: `u${n}`, threadId: 't', startedAtMs: now - 1000, endedAtMs: null, outcome: 'running' as const, error: null, failure: null });
@@ -70,6 +70,8 @@ describe('live lines of a v2 plan run', () => {
       { ...base, id: 'test', after: ['build', 'lint'], status: 'waiting' as const, waitingOn: ['build', 'lint'] },
       { ...base, id: 'deploy', status: 'paused' as const, resumesAtMs: reset, pauseReason: 'quota', attempts: [attempt(1)] },
       { ...base, id: 'build', status: 'running' as const, startedAtMs: now - 5000, attempts: [attempt(1), attempt(2)] },
+      { ...base, id: 'wt', status: 'running' as const, startedAtMs: now - 2000, attempts: [attempt(1)], worktree: '/h/wt', branch: 'cms/p/wt' },
+      { ...base, id: 'done', status: 'completed' as const, startedAtMs: now - 3000, endedAtMs: now - 1000, attempts: [attempt(1)], worktree: '/h/d', branch: 'cms/p/done', diffstat: '1 file changed, 2 insertions(+), 0 deletions(-)' },
     ].map((a) => planActionResult(a, now));
     let out = '';
     new LiveLines({ err: (s: string) => (out += s), errControl: () => {} }).render(rows);
@@ -78,6 +80,8 @@ describe('live lines of a v2 plan run', () => {
       '  · test  api  waiting  -  waiting on build, lint',
       `  · deploy  api  paused  -  paused (quota, resumes ${hhmm})`,
       '  … build  api  running  5.0s  attempt 2',
+      '  … wt  api  running  2.0s  cms/p/wt',
+      '  ✓ done  api  completed  2.0s  cms/p/done (1 file changed, 2 insertions(+), 0 deletions(-))',
       '',
     ]);
   });

@@ -1,12 +1,20 @@
 import type { ActionDispatchResult } from '../../core/api/supervisorApi.js';
 import type { FinalActionResult } from '../../core/dispatch/awaitCompletion.js';
+import { worktreeDetail } from '../../core/dispatch/awaitPlanRun.js';
 import { escapeControl, oneLine, shortThreadId } from '../../core/util/text.js';
 import { formatDuration, relativeTime } from '../../core/util/time.js';
 import type { CliIo } from '../io.js';
 
 /** A result as the tables take it: when the ledger says it was dispatched before, also when. */
 export type ResultRow = Pick<FinalActionResult, 'id' | 'workspace' | 'status' | 'threadId' | 'turnId' | 'error'> &
-  Partial<Pick<FinalActionResult, 'finalMessage' | 'elapsedMs'>> & { dispatchedAtMs?: number | null; retryable?: boolean; attemptCount?: number };
+  Partial<Pick<FinalActionResult, 'finalMessage' | 'elapsedMs'>> & {
+    dispatchedAtMs?: number | null;
+    retryable?: boolean;
+    attemptCount?: number;
+    /** A plan action's worktree branch and diffstat (null without a worktree). */
+    branch?: string | null;
+    diffstat?: string | null;
+  };
 
 /** When a result's action was dispatched before, if the executor said so. */
 export function dispatchedAtOf(result: ActionDispatchResult): number | null {
@@ -51,6 +59,12 @@ function retryHint(results: ResultRow[]): string {
   return n === 0 ? '' : `\n${n === 1 ? 'its turn was' : `${n} turns were`} lost or failed since the earlier dispatch: --retry-failed sends ${n === 1 ? 'it' : 'them'} again\n`;
 }
 
+/** A worktree action's detail starts with where its work is: `cms/p/a (1 file changed, …): <final message>`. */
+function withWorktree(r: ResultRow, detail: string): string {
+  const where = worktreeDetail({ branch: r.branch ?? null, diffstat: r.diffstat ?? null });
+  return where && detail ? `${where}: ${detail}` : where || detail;
+}
+
 export function resultsTable(results: ResultRow[], width = 120, nowMs = Date.now()): string {
   const rows = [['ACTION', 'WORKSPACE', 'STATUS', 'ELAPSED', 'THREAD']];
   const details = ['DETAIL'];
@@ -64,7 +78,7 @@ export function resultsTable(results: ResultRow[], width = 120, nowMs = Date.now
           ? `${dispatchedWhen(r, nowMs)}; --force sends it again`
           : r.retryable
             ? dispatchedWhen(r, nowMs)
-            : (r.error ?? r.finalMessage ?? '');
+            : withWorktree(r, r.error ?? r.finalMessage ?? '');
     const earlier = r.status === 'planned' || r.status === 'skipped' || r.retryable;
     rows.push([r.id, r.workspace, statusCell(r), earlier || NOT_RUNNING.has(r.status) ? '-' : formatDuration(r.elapsedMs ?? 0), r.threadId ? shortThreadId(r.threadId) : '-']);
     details.push(detail);

@@ -2,6 +2,7 @@ import { unlinkSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { ConfigStore, hostSpecs, withNamedCodexBin, workspaceSpecs, type Config } from '../config/config.js';
 import { DispatchLedger } from '../dispatch/ledger.js';
+import { worktreeManager } from '../git/worktrees.js';
 import { Supervisor, type StopOptions, type SupervisorOptions } from '../loop/supervisor.js';
 import { packageInfo } from '../packageInfo.js';
 import { StateStore } from '../persistence/stateStore.js';
@@ -103,6 +104,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       workspaces: workspaceSpecs(config),
       codexBin: options.codexBin,
       ledger,
+      worktrees: worktreeManager(options.home),
       plannerDir: paths.planner,
       ...(options.env ? { env: options.env } : {}),
       ...(loaded.kind === 'loaded' ? { restored: loaded.state } : {}),

@@ -98,6 +98,18 @@ export function planActionResult(action: PlanRunAction, nowMs: number): PlanActi
 
 /** What a live line says besides the status: what it waits on, until when it pauses, which attempt. */
 export function actionDetail(action: PlanRunAction, nowMs: number): string {
+  const state = stateDetail(action, nowMs);
+  const worktree = worktreeDetail(action);
+  return state && worktree ? `${state}; ${worktree}` : state || worktree;
+}
+
+/** A worktree action's branch, and what it changed there once it ended: `cms/p/a (1 file changed, …)`. */
+export function worktreeDetail(action: Pick<PlanRunAction, 'branch' | 'diffstat'>): string {
+  if (action.branch === null) return '';
+  return action.diffstat === null ? action.branch : `${action.branch} (${action.diffstat})`;
+}
+
+function stateDetail(action: PlanRunAction, nowMs: number): string {
   const at = (ms: number) => new Date(ms).toTimeString().slice(0, 5);
   if (action.status === 'paused' && action.resumesAtMs !== null) return `paused (${action.pauseReason ?? 'quota'}, resumes ${at(action.resumesAtMs)})`;
   if (action.status === 'waiting' && action.waitingOn.length > 0) return `waiting on ${action.waitingOn.join(', ')}`;

@@ -156,7 +156,17 @@ async function settle(
   return (await reclaim(target, outcome.entry, outcome.reuseThread)) ?? { ...earlier, status: 'skipped' };
 }
 
-/** Sends an action this run claimed: thread, `turn/start`, and the ledger told either way. */
+/**
+ * Where and how a plan v2 action runs, when not as a v1 action does: `cwd` (a worktree) instead
+ * of the workspace's directory, and `review` (`review/start` of the uncommitted changes there)
+ * instead of `turn/start` of the prompt.
+ */
+export interface SendPlace {
+  cwd?: string;
+  review?: boolean;
+}
+
+/** Sends an action this run claimed: thread, `turn/start` (or `review/start`), and the ledger told either way. */
 export async function send(
   target: DispatchTarget,
   planId: string,
@@ -164,6 +174,7 @@ export async function send(
   action: PlanAction,
   verdict: SendVerdict,
   result: ActionDispatchResult,
+  place: SendPlace = {},
 ): Promise<ActionDispatchResult> {
   const { jobKey: key, workspace } = result;
   const { clientUserMessageId } = verdict;
@@ -171,20 +182,23 @@ export async function send(
   let turnStartSent = false;
   try {
     const client = await target.clientFor(planTarget);
-    const cwd = target.state().workspaces[workspace]!.path;
+    const cwd = place.cwd ?? target.state().workspaces[workspace]!.path;
     const threadId = await selectThread(target, client, workspace, cwd, action, verdict.reuseThread);
     result.threadId = threadId;
     // Not awaited: it only narrows the search after a crash; the entry is already `sending`.
     target.ledger?.recordThread(key, clientUserMessageId, threadId).catch(() => {});
     turnStartSent = true;
-    const { turn } = await client.turnStart({
-      threadId,
-      input: [{ type: 'text', text: action.prompt, text_elements: [] }],
-      clientUserMessageId,
-      ...(action.model ? { model: action.model } : {}),
-      ...(action.effort ? { effort: action.effort } : {}),
-      ...(action.approvalPolicy ? { approvalPolicy: action.approvalPolicy } : {}),
-    });
+    // Codex 0.171 reviews inline only: the review is a turn of this (new) thread, its findings the turn's last message.
+    const { turn } = place.review
+      ? await client.reviewStart({ threadId, target: { type: 'uncommittedChanges' }, delivery: 'inline' })
+      : await client.turnStart({
+          threadId,
+          input: [{ type: 'text', text: action.prompt, text_elements: [] }],
+          clientUserMessageId,
+          ...(action.model ? { model: action.model } : {}),
+          ...(action.effort ? { effort: action.effort } : {}),
+          ...(action.approvalPolicy ? { approvalPolicy: action.approvalPolicy } : {}),
+        });
     result.turnId = turn.id;
     result.status = 'dispatched';
     target.emit({ type: 'job/dispatched', atMs: target.now(), key, threadId, turnId: turn.id });

@@ -1,10 +1,14 @@
 import type { PlanV2Action } from '../contract/plan.js';
-import { exhaustedHosts } from '../state/reducePlanRuns.js';
+import { diffstatSummary } from '../git/diffstat.js';
+import type { WorktreeManager } from '../git/worktrees.js';
+import { awaitsDiffstat, exhaustedHosts } from '../state/reducePlanRuns.js';
 import { nextSteps, type PlanRun, type PlanRunAction } from '../state/planRuns.js';
-import { messageOf, send, type DispatchTarget } from './dispatchPlan.js';
+import { messageOf, send, type DispatchTarget, type SendPlace } from './dispatchPlan.js';
 
 export interface SchedulerTarget extends DispatchTarget {
   interrupt: (threadId: string, turnId: string) => Promise<void>;
+  /** Makes the worktrees of actions with `worktree` (under the home); null: a loop without a home, which refuses them. */
+  worktrees: WorktreeManager | null;
 }
 
 /**
@@ -22,6 +26,8 @@ export class PlanScheduler {
   private timer: NodeJS.Timeout | null = null;
   /** Attempts whose turn is being interrupted here (budget, deadline), so each is asked once. */
   private readonly interrupting = new Set<string>();
+  /** Ended worktree actions whose diffstat is being read (`plan:action`), so each is read once. */
+  private readonly reading = new Set<string>();
 
   constructor(private readonly target: SchedulerTarget) {}
 
@@ -65,6 +71,7 @@ export class PlanScheduler {
     let wake: number | null = null;
     for (const run of Object.values(state.planRuns)) {
       if (run.endedAtMs !== null) continue;
+      this.readDiffstats(run);
       if (run.deadlineAtMs !== null && now >= run.deadlineAtMs) {
         this.timeOut(run);
         continue;
@@ -101,18 +108,87 @@ export class PlanScheduler {
     const reuseThread = action.attempts.at(-1)?.threadId ?? null;
     const planTarget = { actionId, kind: 'configured' as const, workspace: action.workspace };
     const result = { id: actionId, workspace: action.workspace, status: 'failed' as const, jobKey: key, threadId: null, turnId: null, error: null };
+    // The job records why its attempt could not be sent: the action fails (permanent, its dependents blocked).
+    const refuse = (error: string) => {
+      target.emit({ type: 'job/queued', atMs: target.now(), key, planId: run.planId, actionId, workspace: action.workspace, prompt: planAction.prompt });
+      target.emit({ type: 'job/failed', atMs: target.now(), key, error });
+    };
     void (async () => {
+      let place: SendPlace;
+      try {
+        place = await this.placeOf(run.planId, action, planAction);
+      } catch (error) {
+        refuse(messageOf(error));
+        return;
+      }
       try {
         await target.ledger?.update((entries) =>
           target.ledger!.claim(entries, { key, planId: run.planId, actionId, workspace: action.workspace, threadId: reuseThread, clientUserMessageId }),
         );
       } catch (error) {
-        target.emit({ type: 'job/queued', atMs: target.now(), key, planId: run.planId, actionId, workspace: action.workspace, prompt: planAction.prompt });
-        target.emit({ type: 'job/failed', atMs: target.now(), key, error: `the dispatch ledger could not record it: ${messageOf(error)}` });
+        refuse(`the dispatch ledger could not record it: ${messageOf(error)}`);
         return;
       }
-      await send(target, run.planId, planTarget, planAction, { kind: 'send', clientUserMessageId, reuseThread }, result);
+      // A worktree or a review gets a thread of its own (validation allows no other); a retry goes on in it.
+      const sent = place.cwd !== undefined || place.review ? { ...planAction, thread: 'new' as const } : planAction;
+      await send(target, run.planId, planTarget, sent, { kind: 'send', clientUserMessageId, reuseThread }, result, place);
     })();
+  }
+
+  /**
+   * Where the attempt runs: an action with `worktree` in its worktree (made before its first
+   * attempt, the same one for its retries), a review with `target.after` in that action's
+   * worktree (a dependency: made by then), anything else in its workspace.
+   */
+  private async placeOf(planId: string, action: PlanRunAction, planAction: PlanV2Action): Promise<SendPlace> {
+    const review = planAction.kind === 'review';
+    const current = (id: string) => this.target.state().planRuns[planId]?.actions.find((a) => a.id === id);
+    if (review) {
+      const reviewed = planAction.target?.after;
+      if (reviewed === undefined) return { review };
+      const cwd = current(reviewed)?.worktreeCwd;
+      if (!cwd) throw new Error(`"${reviewed}" has no worktree to review (it ran without one, or its worktree was not made)`);
+      return { review, cwd };
+    }
+    if (planAction.worktree === undefined || planAction.worktree === false) return {};
+    const made = current(action.id)?.worktreeCwd;
+    if (made) return { cwd: made };
+    const { target } = this;
+    const workspace = target.state().workspaces[action.workspace];
+    if (!workspace) throw new Error(`workspace "${action.workspace}" is not known to this cm-supervisor`);
+    if (!target.worktrees) throw new Error('this cm-supervisor runs without a home (the demo), so it makes no worktrees; dispatch the plan with `cm-supervisor dispatch`, or remove "worktree" from the action');
+    const host = { name: workspace.host, kind: target.state().hosts[workspace.host]?.kind ?? 'local' };
+    const prepared = await target.worktrees.prepare({
+      workspace: { name: workspace.name, host: workspace.host, path: workspace.path },
+      host,
+      planId,
+      actionId: action.id,
+      ...(typeof planAction.worktree === 'string' ? { branch: planAction.worktree } : {}),
+    });
+    target.emit({ type: 'planRun/worktreeReady', atMs: target.now(), planId, actionId: action.id, path: prepared.path, cwd: prepared.cwd, branch: prepared.branch, baseCommit: prepared.baseCommit, notes: prepared.notes });
+    return { cwd: prepared.cwd };
+  }
+
+  /** Reads what each ended worktree action changed; its run ends once every one is known. */
+  private readDiffstats(run: PlanRun): void {
+    for (const action of run.actions) {
+      const key = `${run.planId}:${action.id}`;
+      if (!awaitsDiffstat(action) || this.reading.has(key)) continue;
+      this.reading.add(key);
+      const done = (diffstat: string) => {
+        this.reading.delete(key);
+        this.target.emit({ type: 'planRun/diffstat', atMs: this.target.now(), planId: run.planId, actionId: action.id, diffstat });
+      };
+      const { worktrees } = this.target;
+      const read =
+        worktrees && action.baseCommit
+          ? worktrees.diffstat({ path: action.worktree!, baseCommit: action.baseCommit })
+          : Promise.reject(new Error(worktrees ? 'the commit its worktree started from is not recorded' : 'this cm-supervisor has no home to read worktrees in'));
+      read.then(
+        (stat) => done(diffstatSummary(stat)),
+        (error: unknown) => done(`diffstat unavailable: ${messageOf(error)}`),
+      );
+    }
   }
 
   /** Interrupts a running turn whose thread used more tokens than the action's budget. */

@@ -17,6 +17,7 @@ import { dispatchPlan, type DispatchTarget } from '../dispatch/dispatchPlan.js';
 import { PlanScheduler } from '../dispatch/planScheduler.js';
 import { startPlanRun } from '../dispatch/startPlanRun.js';
 import type { DispatchLedger } from '../dispatch/ledger.js';
+import type { WorktreeManager } from '../git/worktrees.js';
 import { PlanValidationError, SupervisorError } from '../errors.js';
 import { connectHost } from '../hosts/connectHost.js';
 import { LOCAL_HOST, localHost, sshUrl, type HostSpec, type WorkspaceSpec } from '../hosts/hostSpec.js';
@@ -66,6 +67,8 @@ export interface SupervisorOptions {
   listKnownThreads?: boolean;
   /** Where dispatched actions are recorded so a re-run plan skips them. */
   ledger?: DispatchLedger;
+  /** Makes the worktrees of plan actions with `worktree` (the home's); none: such actions fail, saying so. */
+  worktrees?: WorktreeManager;
   /** Where the chat's planner runs its own app-server (created on demand); none: no planner. */
   plannerDir?: string;
   /** State persisted by a previous run: restored, its lost work marked, its threads resumed. */
@@ -118,7 +121,7 @@ export class Supervisor implements SupervisorApi {
       catchUp: options.listKnownThreads !== false,
     };
     this.planner = new PlannerConnection({ dir: options.plannerDir, codexBin: options.codexBin, env, connection: options.connection, now: this.now });
-    this.scheduler = new PlanScheduler({ ...this.dispatchTarget(), interrupt: (threadId, turnId) => this.interruptTurn(threadId, turnId) });
+    this.scheduler = new PlanScheduler({ ...this.dispatchTarget(), interrupt: (threadId, turnId) => this.interruptTurn(threadId, turnId), worktrees: options.worktrees ?? null });
     const names = new Set<string>();
     for (const spec of options.workspaces) {
       if (names.has(spec.name)) throw new SupervisorError(`workspace name "${spec.name}" is used twice; names must be unique`, 2);

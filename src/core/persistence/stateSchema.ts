@@ -250,6 +250,9 @@ const PlanRunSchema = z.object({
       error: z.string().nullable(),
       worktree: z.string().nullable(),
       branch: z.string().nullable(),
+      // Absent in states saved before worktree actions ran.
+      worktreeCwd: z.string().nullable().default(null),
+      baseCommit: z.string().nullable().default(null),
       diffstat: z.string().nullable(),
     }),
   ),

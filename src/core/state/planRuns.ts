@@ -49,9 +49,14 @@ export interface PlanRunAction {
   endedAtMs: number | null;
   finalMessage: string | null;
   error: string | null;
-  /** Filled by worktree support (null until then). */
+  /** An action with `worktree`: the worktree's root once made (null before, and for other actions). */
   worktree: string | null;
   branch: string | null;
+  /** Where its thread runs: the worktree's copy of the workspace directory (a retry, a review `after` it, go there too). */
+  worktreeCwd: string | null;
+  /** HEAD of the workspace when the worktree was made: what the diffstat compares with. */
+  baseCommit: string | null;
+  /** What the action changed in its worktree (`2 files changed, …`), read when it ended; the run ends only once it is known. */
   diffstat: string | null;
 }
 
@@ -176,4 +181,8 @@ export type PlanRunEvent =
    * A restarted loop found an attempt that was still being sent when the previous one stopped
    * (no turn id recorded): lost, as a turn lost with its app-server is (retried under the policy).
    */
-  | { type: 'planRun/attemptLost'; atMs: number; planId: string; actionId: string; error: string };
+  | { type: 'planRun/attemptLost'; atMs: number; planId: string; actionId: string; error: string }
+  /** The worktree of an action with `worktree` is ready (made, or an earlier run's taken again): its thread runs in `cwd`. */
+  | { type: 'planRun/worktreeReady'; atMs: number; planId: string; actionId: string; path: string; cwd: string; branch: string; baseCommit: string; notes: string[] }
+  /** What an ended worktree action changed there (or why that could not be read). */
+  | { type: 'planRun/diffstat'; atMs: number; planId: string; actionId: string; diffstat: string };

@@ -39,6 +39,15 @@ export function reducePlanRunEvent(state: SupervisorState, event: PlanRunEvent):
       if (action.status === 'running') action.stopReason = { status: event.status, message: event.message };
       else end(action, event.status, event.message, event.atMs);
       break;
+    case 'planRun/worktreeReady':
+      if (action.status !== 'running') return;
+      Object.assign(action, { worktree: event.path, worktreeCwd: event.cwd, branch: event.branch, baseCommit: event.baseCommit, diffstat: null });
+      for (const note of event.notes) pushFeed(state, { atMs: event.atMs, workspace: action.workspace, threadId: null, kind: 'dispatch', text: `${action.id}: ${note}` });
+      break;
+    case 'planRun/diffstat':
+      if (!FINAL_ACTION_STATUSES.includes(action.status) || action.worktree === null) return;
+      action.diffstat = event.diffstat;
+      break;
   }
   store(state, run, event.atMs);
 }
@@ -49,7 +58,7 @@ function startRun(state: SupervisorState, event: Extract<PlanRunEvent, { type: '
     const run = copyRun(existing);
     run.deadlineAtMs = event.deadlineAtMs;
     const again = event.retryFailed ? run.actions.filter((a) => ['failed', 'interrupted', 'blocked', 'timeout'].includes(a.status)) : [];
-    for (const action of again) Object.assign(action, { status: 'waiting', resumesAtMs: null, pauseReason: null, stopReason: null, endedAtMs: null, error: null });
+    for (const action of again) Object.assign(action, { status: 'waiting', resumesAtMs: null, pauseReason: null, stopReason: null, endedAtMs: null, error: null, diffstat: null });
     // A run that ended stays ended (and says so once) unless something is sent again.
     if (again.length > 0) run.endedAtMs = null;
     store(state, run, event.atMs);
@@ -81,6 +90,8 @@ function startRun(state: SupervisorState, event: Extract<PlanRunEvent, { type: '
         error: preset?.error ?? null,
         worktree: null,
         branch: null,
+        worktreeCwd: null,
+        baseCommit: null,
         diffstat: null,
       };
     }),
@@ -201,13 +212,18 @@ function store(state: SupervisorState, run: PlanRun, atMs: number): void {
     end(action, 'blocked', `blocked: ${(broken.length > 0 ? broken : action.after).join(', ')} did not complete`, atMs);
   }
   for (const action of run.actions) action.waitingOn = action.status === 'waiting' || action.status === 'paused' ? waitingOnOf(run, action) : [];
-  if (run.endedAtMs === null && run.actions.every((a) => FINAL_ACTION_STATUSES.includes(a.status))) {
+  if (run.endedAtMs === null && run.actions.every((a) => FINAL_ACTION_STATUSES.includes(a.status) && !awaitsDiffstat(a))) {
     run.endedAtMs = atMs;
     const counts = new Map<string, number>();
     for (const a of run.actions) counts.set(a.status, (counts.get(a.status) ?? 0) + 1);
     pushFeed(state, { atMs, workspace: run.actions[0]!.workspace, threadId: null, kind: 'dispatch', text: `plan ${run.planId} ended: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}` });
   }
   state.planRuns[run.planId] = run;
+}
+
+/** An ended worktree action whose diffstat the loop is still reading: its run has not ended yet. */
+export function awaitsDiffstat(action: PlanRunAction): boolean {
+  return FINAL_ACTION_STATUSES.includes(action.status) && action.worktree !== null && action.diffstat === null;
 }
 
 /** Records are never changed in place (snapshots share them): changes go to a copy. */

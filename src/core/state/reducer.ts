@@ -103,6 +103,8 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'planRun/paused':
     case 'planRun/stopping':
     case 'planRun/attemptLost':
+    case 'planRun/worktreeReady':
+    case 'planRun/diffstat':
       reducePlanRunEvent(state, event);
       break;
     case 'server/warning':

@@ -31,6 +31,8 @@ function run(specs: Spec[], policy: Pick<PlanV2, 'concurrency' | 'hostConcurrenc
       error: null,
       worktree: null,
       branch: null,
+      worktreeCwd: null,
+      baseCommit: null,
       diffstat: null,
     })),
   };
