@@ -39,6 +39,7 @@ export function threadStatus(t: ThreadRecord): StatusCell {
   if (t.openQuestionKeys.length > 0 || t.waitingOnUserInput) return { glyph: '?', word: 'question', tone: 'warn' };
   if (t.stalledSinceMs !== null) return { glyph: '⏸', word: 'stalled', tone: 'warn' };
   if (t.currentTurnId !== null) return { glyph: '▶', word: 'running', tone: 'info' };
+  if (t.lastTurn?.status === 'failed' && t.lastError?.codexErrorKind === 'usageLimitExceeded') return { glyph: '⏸', word: 'quota', tone: 'warn' };
   if (t.lastTurn?.status === 'failed') return { glyph: '✗', word: 'failed', tone: 'error' };
   if (t.lastTurn?.status === 'interrupted') return { glyph: '✗', word: 'interrupted', tone: 'error' };
   if (t.lastTurn?.status === 'completed') return { glyph: '✓', word: 'done', tone: 'ok' };

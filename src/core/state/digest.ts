@@ -80,6 +80,8 @@ function nextStep(thread: ThreadRecord, approval: string | null, question: strin
     // Steps are stored cleaned (see plan/updated): only cut here, on every event of a running turn.
     return pending ? cut(pending.step, 100) : 'working on the current turn';
   }
+  // A usage limit is not the agent's failure: the work waits for the account's quota.
+  if (thread.lastTurn?.status === 'failed' && thread.lastError?.codexErrorKind === 'usageLimitExceeded') return 'usage limit reached: retry once it resets (a plan action resumes by itself)';
   if (thread.lastTurn?.status === 'failed') return 'failed: send new instructions or retry';
   return 'idle: awaiting instructions';
 }
