@@ -83,12 +83,13 @@ describe('dispatch of a v2 plan (built CLI, real codex)', () => {
     expect(overlapping(serial.rows)).toBe(false);
   });
 
-  it('retries a transient failure (HTTP 500) and succeeds on attempt 2; a permanent failure is not retried and blocks its dependents', async () => {
+  it('retries a transient failure (HTTP 500, a cut stream); a permanent failure (HTTP 400) is not retried and blocks its dependents', async () => {
     const { code, rows } = await run({
       id: 'failures',
       actions: [
         turn('flaky', '[fail 1x] flaky', { retry: { attempts: 2, backoffSec: 0.2 } }),
-        turn('broken', '[cut] broken', { retry: { attempts: 2, backoffSec: 0.2 } }),
+        turn('broken', '[fail400] broken', { retry: { attempts: 2, backoffSec: 0.2 } }),
+        turn('cut', '[cut] cut', { retry: { attempts: 1, backoffSec: 0.2 } }),
         turn('after-broken', 'dependent', { after: ['broken'] }),
         turn('after-that', 'transitive', { after: ['after-broken'] }),
       ],
@@ -96,6 +97,12 @@ describe('dispatch of a v2 plan (built CLI, real codex)', () => {
     expect(code).toBe(1);
     expect(rows.get('flaky')).toMatchObject({ status: 'completed', attempts: [{ n: 1, outcome: 'failed', failure: 'transient' }, { n: 2, outcome: 'completed' }] });
     expect(rows.get('broken')).toMatchObject({ status: 'failed', attempts: [{ n: 1, outcome: 'failed', failure: 'permanent' }] });
+    // The mock cuts every request of this prompt: retried once, then it fails for good.
+    expect(rows.get('cut')).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^stream disconnected before completion/),
+      attempts: [{ n: 1, outcome: 'failed', failure: 'transient' }, { n: 2, outcome: 'failed', failure: 'transient' }],
+    });
     expect(rows.get('after-broken')).toMatchObject({ status: 'blocked', attempts: [], error: 'blocked: broken did not complete' });
     expect(rows.get('after-that')).toMatchObject({ status: 'blocked', attempts: [] });
   });
