@@ -111,13 +111,40 @@ export class PlanScheduler {
         target.emit({ type: 'job/failed', atMs: target.now(), key, error: `the dispatch ledger could not record it: ${messageOf(error)}` });
         return;
       }
-      await send(target, run.planId, planTarget, planAction, { kind: 'send', clientUserMessageId, reuseThread }, result);
+      const sent = await send(target, run.planId, planTarget, planAction, { kind: 'send', clientUserMessageId, reuseThread }, result);
+      if (planAction.goal !== undefined && sent.status === 'dispatched') await this.setGoal(run, action, planAction, sent.threadId!, sent.turnId!);
     })();
+  }
+
+  /**
+   * Goal mode: sets the action's goal on its thread once the prompt's `turn/start` answered (so
+   * the prompt's turn is the attempt's own turn; Codex then goes on with goal turns). The action's
+   * `budget.tokens` becomes the goal's token budget: Codex stops the goal there (`budgetLimited`).
+   */
+  private async setGoal(run: PlanRun, action: PlanRunAction, planAction: PlanV2Action, threadId: string, turnId: string): Promise<void> {
+    const { target } = this;
+    const key = `${run.planId}:${action.id}`;
+    // The prompt's turn already failed: its attempt ended, a goal would only start turns nobody waits for.
+    if (['failed', 'interrupted'].includes(target.state().jobs[key]?.status ?? '')) return;
+    const workspace = action.workspace;
+    try {
+      const client = await target.clientFor({ actionId: action.id, kind: 'configured', workspace });
+      const { goal } = await client.threadGoalSet({ threadId, objective: planAction.goal!, origin: 'user', ...(planAction.budget ? { tokenBudget: planAction.budget.tokens } : {}) });
+      // The answer is the goal at once: the state never reads an earlier goal of the thread as this one.
+      const { objective, status, tokensUsed, timeUsedSeconds, createdAt } = goal;
+      target.emit({ type: 'thread/goalUpdated', atMs: target.now(), workspace, threadId, turnId: null, goal: { objective, status, tokensUsed, tokenBudget: goal.tokenBudget ?? null, timeUsedSeconds, createdAt } });
+      target.emit({ type: 'planRun/goalSet', atMs: target.now(), planId: run.planId, actionId: action.id, threadId, error: null });
+    } catch (error) {
+      target.emit({ type: 'planRun/goalSet', atMs: target.now(), planId: run.planId, actionId: action.id, threadId, error: messageOf(error) });
+      // Without its goal the prompt's turn is not what was asked for.
+      if (target.state().threads[threadId]?.currentTurnId === turnId) await target.interrupt(threadId, turnId).catch(() => {});
+    }
   }
 
   /** Interrupts a running turn whose thread used more tokens than the action's budget. */
   private checkBudgets(run: PlanRun): void {
     for (const action of run.actions) {
+      // A goal's budget is Codex's to keep (setGoal).
       const budget = budgetOf(run, action);
       const attempt = action.attempts.at(-1);
       if (budget === null || action.status !== 'running' || action.stopReason || !attempt?.threadId || !attempt.turnId) continue;
@@ -150,5 +177,5 @@ export class PlanScheduler {
 
 function budgetOf(run: PlanRun, action: PlanRunAction): number | null {
   const planAction: PlanV2Action | undefined = run.plan.actions.find((a) => a.id === action.id);
-  return planAction?.budget?.tokens ?? null;
+  return planAction?.goal === undefined ? (planAction?.budget?.tokens ?? null) : null;
 }

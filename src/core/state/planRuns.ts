@@ -27,6 +27,11 @@ export interface PlanAttempt {
   error: string | null;
   /** How a failure was classified (failureKind.ts); null while running or when it completed. */
   failure: FailureKind | null;
+  /**
+   * Goal mode: the action's goal was set on the attempt's thread (`thread/goal/set` answered).
+   * Until then a completed prompt turn does not end the attempt (see reducePlanGoals.ts).
+   */
+  goalSet: boolean;
 }
 
 export interface PlanRunAction {
@@ -176,4 +181,9 @@ export type PlanRunEvent =
    * A restarted loop found an attempt that was still being sent when the previous one stopped
    * (no turn id recorded): lost, as a turn lost with its app-server is (retried under the policy).
    */
-  | { type: 'planRun/attemptLost'; atMs: number; planId: string; actionId: string; error: string };
+  | { type: 'planRun/attemptLost'; atMs: number; planId: string; actionId: string; error: string }
+  /**
+   * Goal mode: the loop set the action's goal on the thread of its running attempt (after the
+   * prompt's `turn/start` answered), or could not (`error`: the action fails).
+   */
+  | { type: 'planRun/goalSet'; atMs: number; planId: string; actionId: string; threadId: string; error: string | null };
