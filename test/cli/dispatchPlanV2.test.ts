@@ -161,6 +161,15 @@ describe('dispatch of a v2 plan (built CLI, real codex)', () => {
     expect(big.durationMs).toBeLessThan(5_000);
   });
 
+  it('waits for a goal action until its goal is complete (3 goal turns), not for its first turn', async () => {
+    const { code, rows } = await run({ id: 'goal', actions: [turn('green', 'start', { goal: 'the tests pass [goal-turns 3]' }), turn('after', 'then', { after: ['green'] })] });
+    expect(code).toBe(0);
+    const green = rows.get('green')!;
+    expect(green).toMatchObject({ status: 'completed', error: null, finalMessage: 'Goal complete: the tests pass [goal-turns 3]', attempts: [{ n: 1, outcome: 'completed' }] });
+    expect(green.tokens).toBeGreaterThan(0);
+    expect(rows.get('after')!.attempts[0]!.startedAtMs).toBeGreaterThanOrEqual(green.attempts[0]!.endedAtMs!);
+  });
+
   it('--timeout ends the run: the running turn is interrupted and its dependents end timeout', async () => {
     const { code, rows } = await run({ id: 'late', actions: [turn('long', '[slow 20s] long'), turn('then', 'then', { after: ['long'] })] }, ['--timeout', '1']);
     expect(code).toBe(1);
