@@ -82,6 +82,21 @@ describe('goal actions of a v2 plan (real codex)', () => {
     expect(actionOf(state)!.finalMessage).toMatch(/^Working toward the goal/);
   });
 
+  it('--timeout ends a goal action that never completes: its goal is cleared, so its thread stops too', async () => {
+    const sup = await start();
+    await sup.dispatch(goalAction('keep going until stopped'), { timeoutSec: 1 });
+    const state = await sup.waitUntil(ended, WAIT_MS);
+    const action = actionOf(state)!;
+    expect(action).toMatchObject({ status: 'timeout', error: expect.stringMatching(/^timed out after 1s/) });
+    const threadId = action.attempts[0]!.threadId!;
+    await sup.waitUntil((s) => s.threads[threadId]!.goal === null && s.threads[threadId]!.currentTurnId === null, WAIT_MS);
+    const last = sup.liveState().threads[threadId]!.lastTurn!.id;
+    // Goal turns follow each other within ~10 ms while a goal is active: none comes any more.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sup.liveState().threads[threadId]!.lastTurn!.id).toBe(last);
+    expect(sup.liveState().threads[threadId]!.currentTurnId).toBeNull();
+  });
+
   it('budget.tokens is the goal\'s token budget: Codex stops the goal there and the action ends interrupted', async () => {
     const sup = await start();
     await sup.dispatch(goalAction('keep going on a budget', { budget: { tokens: 50 } }));

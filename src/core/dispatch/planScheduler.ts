@@ -22,6 +22,8 @@ export class PlanScheduler {
   private timer: NodeJS.Timeout | null = null;
   /** Attempts whose turn is being interrupted here (budget, deadline), so each is asked once. */
   private readonly interrupting = new Set<string>();
+  /** Goals being cleared here (`threadId:createdAt`), so each is asked once. */
+  private readonly clearing = new Set<string>();
 
   constructor(private readonly target: SchedulerTarget) {}
 
@@ -64,6 +66,7 @@ export class PlanScheduler {
     const exhausted = exhaustedHosts(state, now);
     let wake: number | null = null;
     for (const run of Object.values(state.planRuns)) {
+      this.clearOrphanGoals(run);
       if (run.endedAtMs !== null) continue;
       if (run.deadlineAtMs !== null && now >= run.deadlineAtMs) {
         this.timeOut(run);
@@ -141,6 +144,29 @@ export class PlanScheduler {
     }
   }
 
+  /**
+   * Goal mode: Codex goes on with goal turns while a goal is active, whoever waits for them. A goal
+   * action that ended otherwise (its prompt's turn failed, it is waiting for a retry) or that the
+   * loop stops (deadline) has its goal cleared, so its thread stops and the stop can end it.
+   */
+  private clearOrphanGoals(run: PlanRun): void {
+    const state = this.target.state();
+    for (const action of run.actions) {
+      const attempt = action.attempts.at(-1);
+      if (!attempt?.goalSet || !attempt.threadId || (action.status === 'running' && !action.stopReason)) continue;
+      const goal = state.threads[attempt.threadId]?.goal;
+      if (goal?.status !== 'active') continue;
+      const key = `${attempt.threadId}:${goal.createdAt}`;
+      if (this.clearing.has(key)) continue;
+      this.clearing.add(key);
+      const threadId = attempt.threadId;
+      this.target
+        .clientFor({ actionId: action.id, kind: 'configured', workspace: action.workspace })
+        .then((client) => client.threadGoalClear({ threadId, origin: 'user' }))
+        .catch((error: unknown) => this.target.problem(`plan-goal:${run.planId}:${action.id}`, `could not clear the goal of ${action.id} of plan ${run.planId}: ${messageOf(error)}`));
+    }
+  }
+
   /** Interrupts a running turn whose thread used more tokens than the action's budget. */
   private checkBudgets(run: PlanRun): void {
     for (const action of run.actions) {
@@ -167,11 +193,13 @@ export class PlanScheduler {
   private stopAction(run: PlanRun, action: PlanRunAction, status: 'interrupted' | 'timeout', message: string): void {
     if (!action.stopReason) this.target.emit({ type: 'planRun/stopping', atMs: this.target.now(), planId: run.planId, actionId: action.id, status, message });
     const attempt = action.attempts.at(-1);
-    if (action.status !== 'running' || !attempt?.threadId || !attempt.turnId) return;
-    const key = `${attempt.threadId}:${attempt.turnId}`;
+    // A goal action's running turn may be a goal turn (its goal is cleared: clearOrphanGoals).
+    const turnId = attempt?.goalSet && attempt.threadId ? (this.target.state().threads[attempt.threadId]?.currentTurnId ?? null) : (attempt?.turnId ?? null);
+    if (action.status !== 'running' || !attempt?.threadId || !turnId) return;
+    const key = `${attempt.threadId}:${turnId}`;
     if (this.interrupting.has(key)) return;
     this.interrupting.add(key);
-    this.target.interrupt(attempt.threadId, attempt.turnId).catch((error: unknown) => this.target.problem(`plan-interrupt:${run.planId}:${action.id}`, `could not interrupt ${action.id} of plan ${run.planId}: ${messageOf(error)}`));
+    this.target.interrupt(attempt.threadId, turnId).catch((error: unknown) => this.target.problem(`plan-interrupt:${run.planId}:${action.id}`, `could not interrupt ${action.id} of plan ${run.planId}: ${messageOf(error)}`));
   }
 }
 
