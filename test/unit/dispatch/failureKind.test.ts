@@ -29,7 +29,8 @@ describe('failureKindOf: what Codex reports → what the scheduler does', () => 
 
   it.each([
     ['other', 'stream disconnected before completion: Transport error: network error: error decoding response body', 'transient'],
-    [null, 'stream disconnected before completion: idle timeout', 'transient'],
+    ['other', 'stream disconnected before completion: idle timeout waiting for SSE', 'transient'],
+    [null, 'stream disconnected before completion', 'transient'],
     ['other', '{"error":{"message":"mock upstream error 400","type":"server_error"}}', 'permanent'],
     ['other', 'the model said: stream disconnected before completion', 'permanent'],
     // Structured info wins over the text.
