@@ -156,10 +156,21 @@ describe('mock Responses API with the real codex app-server', () => {
 
   it('fails the turn when the stream is cut before response.completed', async () => {
     const { server, threadId } = await startThread();
-    const { completed } = await startTurn(server, threadId, '[cut] please');
+    const { completed, from } = await startTurn(server, threadId, '[cut] please');
     const done = await completed();
     expect(done.params.turn.status).toBe('failed');
-    expect(done.params.turn.error).toMatchObject({ codexErrorInfo: 'other', message: expect.stringMatching(/stream disconnected/) });
+    expect(done.params.turn.error).toMatchObject({ codexErrorInfo: 'other', message: expect.stringMatching(/^stream disconnected before completion/) });
+    // Nothing structured says "stream": the `error` before it carries `other` too (failureKind.ts reads the message).
+    const errors = server.messages.slice(from).filter((m: any) => m.method === 'error');
+    expect(errors.map((m: any) => m.params.error.codexErrorInfo)).toEqual(['other']);
+  });
+
+  it('fails the turn at once for `[fail400]`: Codex reports `other` with the error body of the API', async () => {
+    const { server, threadId } = await startThread();
+    const { completed } = await startTurn(server, threadId, '[fail400] please');
+    const done = await completed();
+    expect(done.params.turn.status).toBe('failed');
+    expect(done.params.turn.error).toMatchObject({ codexErrorInfo: 'other', message: expect.stringMatching(/mock upstream error 400/) });
   });
 
   it('fails the turn when the stream goes silent past stream_idle_timeout_ms', async () => {

@@ -99,6 +99,24 @@ describe('cm-supervisor chat (built CLI, real codex)', () => {
     expect(JSON.parse(json.stdout).proposal.plan).toMatchObject({ version: 2, actions: [{ id: 'build', workspace: 'api' }, { id: 'run', workspace: 'web', after: ['build'] }] });
   });
 
+  it('a v2 plan confirmed with --yes: the chat says the run started, waits for it, and reports each action in order', async () => {
+    const r = await chat(['first build the api, then run the web tests', '--yes', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const said: string[] = doc.messages.map((m: { role: string; text: string }) => `${m.role}: ${m.text}`);
+    expect(said).toContain(`supervisor: plan ${doc.proposal.id} started: 2 actions, 1 ready, 1 waiting on build`);
+    expect(said.join('\n')).not.toContain('turn started on thread');
+    const build = said.indexOf('result: api (build) completed: Done: Build the api');
+    const run = said.indexOf('result: web (run) completed: Done: Run the web tests');
+    expect(build).toBeGreaterThan(-1);
+    expect(run).toBeGreaterThan(build);
+    expect(said.at(-1)).toBe(`supervisor: plan ${doc.proposal.id} ended: 2 completed`);
+    expect(doc.results).toEqual([
+      expect.objectContaining({ id: 'build', workspace: 'api', status: 'completed', finalMessage: 'Done: Build the api' }),
+      expect.objectContaining({ id: 'run', workspace: 'web', status: 'completed', finalMessage: 'Done: Run the web tests' }),
+    ]);
+  });
+
   it('a planner answer invalid twice exits 1 with the problems', async () => {
     const bad = { kind: 'json', value: { ...TWO_WORKSPACE_PLAN, actions: [{ ...TWO_WORKSPACE_PLAN.actions[0], workspace: 'nope' }] } } as const;
     plannerAnswers.push(bad, bad);

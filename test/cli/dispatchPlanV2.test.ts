@@ -83,12 +83,13 @@ describe('dispatch of a v2 plan (built CLI, real codex)', () => {
     expect(overlapping(serial.rows)).toBe(false);
   });
 
-  it('retries a transient failure (HTTP 500) and succeeds on attempt 2; a permanent failure is not retried and blocks its dependents', async () => {
+  it('retries a transient failure (HTTP 500, a cut stream); a permanent failure (HTTP 400) is not retried and blocks its dependents', async () => {
     const { code, rows } = await run({
       id: 'failures',
       actions: [
         turn('flaky', '[fail 1x] flaky', { retry: { attempts: 2, backoffSec: 0.2 } }),
-        turn('broken', '[cut] broken', { retry: { attempts: 2, backoffSec: 0.2 } }),
+        turn('broken', '[fail400] broken', { retry: { attempts: 2, backoffSec: 0.2 } }),
+        turn('cut', '[cut] cut', { retry: { attempts: 1, backoffSec: 0.2 } }),
         turn('after-broken', 'dependent', { after: ['broken'] }),
         turn('after-that', 'transitive', { after: ['after-broken'] }),
       ],
@@ -96,6 +97,12 @@ describe('dispatch of a v2 plan (built CLI, real codex)', () => {
     expect(code).toBe(1);
     expect(rows.get('flaky')).toMatchObject({ status: 'completed', attempts: [{ n: 1, outcome: 'failed', failure: 'transient' }, { n: 2, outcome: 'completed' }] });
     expect(rows.get('broken')).toMatchObject({ status: 'failed', attempts: [{ n: 1, outcome: 'failed', failure: 'permanent' }] });
+    // The mock cuts every request of this prompt: retried once, then it fails for good.
+    expect(rows.get('cut')).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^stream disconnected before completion/),
+      attempts: [{ n: 1, outcome: 'failed', failure: 'transient' }, { n: 2, outcome: 'failed', failure: 'transient' }],
+    });
     expect(rows.get('after-broken')).toMatchObject({ status: 'blocked', attempts: [], error: 'blocked: broken did not complete' });
     expect(rows.get('after-that')).toMatchObject({ status: 'blocked', attempts: [] });
   });
@@ -152,6 +159,15 @@ describe('dispatch of a v2 plan (built CLI, real codex)', () => {
     const big = rows.get('big')!;
     expect(big).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/^over its budget of 50 tokens \(used \d+\); the turn was interrupted$/) });
     expect(big.durationMs).toBeLessThan(5_000);
+  });
+
+  it('waits for a goal action until its goal is complete (3 goal turns), not for its first turn', async () => {
+    const { code, rows } = await run({ id: 'goal', actions: [turn('green', 'start', { goal: 'the tests pass [goal-turns 3]' }), turn('after', 'then', { after: ['green'] })] });
+    expect(code).toBe(0);
+    const green = rows.get('green')!;
+    expect(green).toMatchObject({ status: 'completed', error: null, finalMessage: 'Goal complete: the tests pass [goal-turns 3]', attempts: [{ n: 1, outcome: 'completed' }] });
+    expect(green.tokens).toBeGreaterThan(0);
+    expect(rows.get('after')!.attempts[0]!.startedAtMs).toBeGreaterThanOrEqual(green.attempts[0]!.endedAtMs!);
   });
 
   it('--timeout ends the run: the running turn is interrupted and its dependents end timeout', async () => {

@@ -64,7 +64,7 @@ describe('live lines of a v2 plan run', () => {
       startedAtMs: null, endedAtMs: null, finalMessage: null, error: null, worktree: null, branch: null, worktreeCwd: null, baseCommit: null, diffstat: null,
     };
     const now = 1_800_000_000_000;
-    const attempt = (n: number) => ({ n, turnId: `u${n}`, threadId: 't', startedAtMs: now - 1000, endedAtMs: null, outcome: 'running' as const, error: null, failure: null });
+    const attempt = (n: number) => ({ n, turnId: `u${n}`, threadId: 't', startedAtMs: now - 1000, endedAtMs: null, outcome: 'running' as const, error: null, failure: null, goalSet: false });
     const reset = now + 30 * 60_000;
     const rows = [
       { ...base, id: 'test', after: ['build', 'lint'], status: 'waiting' as const, waitingOn: ['build', 'lint'] },

@@ -7,7 +7,7 @@ import { stripControl } from '../../core/util/text.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exitCodes.js';
 import type { GlobalOptions } from '../globalOptions.js';
 import type { CliIo } from '../io.js';
-import { checkSomeoneToAsk, waitForTurns } from '../waitForTurns.js';
+import { checkSomeoneToAsk, waitForPlanRun, waitForTurns } from '../waitForTurns.js';
 import { openApi } from '../apiHandle.js';
 
 export interface ChatCliOptions {
@@ -18,7 +18,7 @@ export interface ChatCliOptions {
   allowUnsafe?: boolean;
 }
 
-const EXIT_FAILED_STATUSES = new Set(['failed', 'interrupted', 'timeout']);
+const EXIT_FAILED_STATUSES = new Set(['failed', 'interrupted', 'timeout', 'blocked']);
 
 /**
  * `cm-supervisor chat "<text>"`: one line of the chat, in-process. A slash command prints its
@@ -48,7 +48,10 @@ export async function chatCommand(globals: GlobalOptions, text: string, opts: Ch
       else if (!opts.json) io.err('nothing was dispatched: run again with --yes to dispatch the proposed plan, or save it (--json) and use `cm-supervisor dispatch --plan FILE`\n');
       if (outcome !== reply) show(outcome.messages);
     }
-    const results = outcome.dispatched ? await waitForTurns(api, outcome.dispatched, { timeout: opts.timeout, onApproval: opts.onApproval, interactive, live: null }, io) : null;
+    const waitOptions = { timeout: opts.timeout, onApproval: opts.onApproval, interactive, live: null };
+    // A v2 plan runs in the loop: its run is waited for, not its first turns.
+    const wait = outcome.dispatched?.planRun ? waitForPlanRun : waitForTurns;
+    const results = outcome.dispatched ? await wait(api, outcome.dispatched, waitOptions, io) : null;
     if (outcome.dispatched) {
       // The turns' results, as the chat recorded them (completions with their final message, failures).
       // (A fast turn's result may be recorded before the reply that started it came back.)

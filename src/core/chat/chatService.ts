@@ -15,7 +15,7 @@ import { relativeTime } from '../util/time.js';
 import { chatHelp, parseChatLine, type ChatCommand } from './commands.js';
 import type { PlannerResult } from './planner.js';
 import { formatProblems, renderPlan } from './renderPlan.js';
-import { chatUpdatesFrom } from './results.js';
+import { chatUpdatesFrom, planRunStartedText } from './results.js';
 import { snapshotDigest } from './snapshotDigest.js';
 
 export type ChatEvent = Extract<SupervisorEvent, { type: 'chat/message' }>;
@@ -248,7 +248,9 @@ export class ChatService {
     ex.dispatched = result;
     const about = proposalId ? { proposalId } : undefined;
     const started = result.results.filter((r) => r.status === 'dispatched' || r.status === 'skipped');
-    if (started.length > 0) {
+    // A v2 plan runs in the loop: its turns start as their dependencies allow.
+    if (result.planRun && plan.version === 2) ex.say('supervisor', planRunStartedText(plan, result), about);
+    else if (started.length > 0) {
       const lines = started.map((r) =>
         r.status === 'skipped' ? `  ${r.workspace} (${r.id}): dispatched before, skipped` : `  ${r.workspace} (${r.id}): turn started on thread ${r.threadId ?? '?'}`,
       );

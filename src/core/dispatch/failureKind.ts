@@ -12,12 +12,21 @@ const TRANSIENT_KINDS = new Set(['serverOverloaded', 'internalServerError', 'rat
 const HTTP_KINDS = new Set(['httpConnectionFailed', 'responseStreamConnectionFailed', 'responseStreamDisconnected', 'responseTooManyFailedAttempts']);
 
 /**
+ * Codex 0.171 reports a model stream cut after its own retries as `other`, in the turn's error
+ * and in the `error` notification before it (measured, test/mockModel.realBinary.test.ts): no
+ * structured field says "stream", so for `other` (or nothing) only this message tells it.
+ */
+const STREAM_CUT = /^stream disconnected before completion\b/;
+
+/**
  * Classifies `codexErrorInfo` as `turn/completed` reports it (a string, or an object keyed by
- * the kind with `httpStatusCode`). Anything unknown is permanent: retrying what we do not
+ * the kind with `httpStatusCode`); `message` is the error's text, read only when the info says
+ * nothing structured (see STREAM_CUT). Anything unknown is permanent: retrying what we do not
  * understand could repeat a task's side effects for nothing.
  */
-export function failureKindOf(codexErrorInfo: unknown): FailureKind {
+export function failureKindOf(codexErrorInfo: unknown, message: string | null = null): FailureKind {
   const kind = typeof codexErrorInfo === 'string' ? codexErrorInfo : typeof codexErrorInfo === 'object' && codexErrorInfo !== null ? (Object.keys(codexErrorInfo)[0] ?? null) : null;
+  if ((kind === null || kind === 'other') && message !== null && STREAM_CUT.test(message)) return 'transient';
   if (kind === null) return 'permanent';
   if (kind === 'usageLimitExceeded') return 'quota';
   if (TRANSIENT_KINDS.has(kind)) return 'transient';

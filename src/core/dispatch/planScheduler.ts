@@ -28,6 +28,8 @@ export class PlanScheduler {
   private readonly interrupting = new Set<string>();
   /** Ended worktree actions whose diffstat is being read (`plan:action`), so each is read once. */
   private readonly reading = new Set<string>();
+  /** Goals being cleared here (`threadId:createdAt`), so each is asked once. */
+  private readonly clearing = new Set<string>();
 
   constructor(private readonly target: SchedulerTarget) {}
 
@@ -70,6 +72,7 @@ export class PlanScheduler {
     const exhausted = exhaustedHosts(state, now);
     let wake: number | null = null;
     for (const run of Object.values(state.planRuns)) {
+      this.clearOrphanGoals(run);
       if (run.endedAtMs !== null) continue;
       this.readDiffstats(run);
       if (run.deadlineAtMs !== null && now >= run.deadlineAtMs) {
@@ -130,8 +133,9 @@ export class PlanScheduler {
         return;
       }
       // A worktree or a review gets a thread of its own (validation allows no other); a retry goes on in it.
-      const sent = place.cwd !== undefined || place.review ? { ...planAction, thread: 'new' as const } : planAction;
-      await send(target, run.planId, planTarget, sent, { kind: 'send', clientUserMessageId, reuseThread }, result, place);
+      const sentAction = place.cwd !== undefined || place.review ? { ...planAction, thread: 'new' as const } : planAction;
+      const sent = await send(target, run.planId, planTarget, sentAction, { kind: 'send', clientUserMessageId, reuseThread }, result, place);
+      if (planAction.goal !== undefined && sent.status === 'dispatched') await this.setGoal(run, action, planAction, sent.threadId!, sent.turnId!);
     })();
   }
 
@@ -191,9 +195,58 @@ export class PlanScheduler {
     }
   }
 
+  /**
+   * Goal mode: sets the action's goal on its thread once the prompt's `turn/start` answered (so
+   * the prompt's turn is the attempt's own turn; Codex then goes on with goal turns). The action's
+   * `budget.tokens` becomes the goal's token budget: Codex stops the goal there (`budgetLimited`).
+   */
+  private async setGoal(run: PlanRun, action: PlanRunAction, planAction: PlanV2Action, threadId: string, turnId: string): Promise<void> {
+    const { target } = this;
+    const key = `${run.planId}:${action.id}`;
+    // The prompt's turn already failed: its attempt ended, a goal would only start turns nobody waits for.
+    if (['failed', 'interrupted'].includes(target.state().jobs[key]?.status ?? '')) return;
+    const workspace = action.workspace;
+    try {
+      const client = await target.clientFor({ actionId: action.id, kind: 'configured', workspace });
+      const { goal } = await client.threadGoalSet({ threadId, objective: planAction.goal!, origin: 'user', ...(planAction.budget ? { tokenBudget: planAction.budget.tokens } : {}) });
+      // The answer is the goal at once: the state never reads an earlier goal of the thread as this one.
+      const { objective, status, tokensUsed, timeUsedSeconds, createdAt } = goal;
+      target.emit({ type: 'thread/goalUpdated', atMs: target.now(), workspace, threadId, turnId: null, goal: { objective, status, tokensUsed, tokenBudget: goal.tokenBudget ?? null, timeUsedSeconds, createdAt } });
+      target.emit({ type: 'planRun/goalSet', atMs: target.now(), planId: run.planId, actionId: action.id, threadId, error: null });
+    } catch (error) {
+      target.emit({ type: 'planRun/goalSet', atMs: target.now(), planId: run.planId, actionId: action.id, threadId, error: messageOf(error) });
+      // Without its goal the prompt's turn is not what was asked for.
+      if (target.state().threads[threadId]?.currentTurnId === turnId) await target.interrupt(threadId, turnId).catch(() => {});
+    }
+  }
+
+  /**
+   * Goal mode: Codex goes on with goal turns while a goal is active, whoever waits for them. A goal
+   * action that ended otherwise (its prompt's turn failed, it is waiting for a retry) or that the
+   * loop stops (deadline) has its goal cleared, so its thread stops and the stop can end it.
+   */
+  private clearOrphanGoals(run: PlanRun): void {
+    const state = this.target.state();
+    for (const action of run.actions) {
+      const attempt = action.attempts.at(-1);
+      if (!attempt?.goalSet || !attempt.threadId || (action.status === 'running' && !action.stopReason)) continue;
+      const goal = state.threads[attempt.threadId]?.goal;
+      if (goal?.status !== 'active') continue;
+      const key = `${attempt.threadId}:${goal.createdAt}`;
+      if (this.clearing.has(key)) continue;
+      this.clearing.add(key);
+      const threadId = attempt.threadId;
+      this.target
+        .clientFor({ actionId: action.id, kind: 'configured', workspace: action.workspace })
+        .then((client) => client.threadGoalClear({ threadId, origin: 'user' }))
+        .catch((error: unknown) => this.target.problem(`plan-goal:${run.planId}:${action.id}`, `could not clear the goal of ${action.id} of plan ${run.planId}: ${messageOf(error)}`));
+    }
+  }
+
   /** Interrupts a running turn whose thread used more tokens than the action's budget. */
   private checkBudgets(run: PlanRun): void {
     for (const action of run.actions) {
+      // A goal's budget is Codex's to keep (setGoal).
       const budget = budgetOf(run, action);
       const attempt = action.attempts.at(-1);
       if (budget === null || action.status !== 'running' || action.stopReason || !attempt?.threadId || !attempt.turnId) continue;
@@ -216,15 +269,17 @@ export class PlanScheduler {
   private stopAction(run: PlanRun, action: PlanRunAction, status: 'interrupted' | 'timeout', message: string): void {
     if (!action.stopReason) this.target.emit({ type: 'planRun/stopping', atMs: this.target.now(), planId: run.planId, actionId: action.id, status, message });
     const attempt = action.attempts.at(-1);
-    if (action.status !== 'running' || !attempt?.threadId || !attempt.turnId) return;
-    const key = `${attempt.threadId}:${attempt.turnId}`;
+    // A goal action's running turn may be a goal turn (its goal is cleared: clearOrphanGoals).
+    const turnId = attempt?.goalSet && attempt.threadId ? (this.target.state().threads[attempt.threadId]?.currentTurnId ?? null) : (attempt?.turnId ?? null);
+    if (action.status !== 'running' || !attempt?.threadId || !turnId) return;
+    const key = `${attempt.threadId}:${turnId}`;
     if (this.interrupting.has(key)) return;
     this.interrupting.add(key);
-    this.target.interrupt(attempt.threadId, attempt.turnId).catch((error: unknown) => this.target.problem(`plan-interrupt:${run.planId}:${action.id}`, `could not interrupt ${action.id} of plan ${run.planId}: ${messageOf(error)}`));
+    this.target.interrupt(attempt.threadId, turnId).catch((error: unknown) => this.target.problem(`plan-interrupt:${run.planId}:${action.id}`, `could not interrupt ${action.id} of plan ${run.planId}: ${messageOf(error)}`));
   }
 }
 
 function budgetOf(run: PlanRun, action: PlanRunAction): number | null {
   const planAction: PlanV2Action | undefined = run.plan.actions.find((a) => a.id === action.id);
-  return planAction?.budget?.tokens ?? null;
+  return planAction?.goal === undefined ? (planAction?.budget?.tokens ?? null) : null;
 }

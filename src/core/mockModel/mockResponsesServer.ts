@@ -213,6 +213,8 @@ export function defaultReply(req: MockRequest): MockReply {
   }
   const text = req.lastUserText ?? '';
   if (text.includes('[fail]')) return { kind: 'httpError', status: 500 };
+  // `[fail400]`: a request the API refuses (HTTP 400): wrong every time, so never worth a retry.
+  if (text.includes('[fail400]')) return { kind: 'httpError', status: 400 };
   // `[fail 2x]` / `[fail429 2x]`: the first N requests of this prompt fail with HTTP 500 / 429.
   const failing = /\[fail(429)? (\d+)x\]/.exec(text);
   if (failing && req.repeat < Number(failing[2])) return { kind: 'httpError', status: failing[1] ? 429 : 500 };

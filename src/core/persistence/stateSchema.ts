@@ -223,6 +223,8 @@ const PlanAttemptSchema = z.object({
   outcome: z.enum(['running', 'completed', 'failed', 'interrupted', 'timeout']),
   error: z.string().nullable(),
   failure: z.enum(['transient', 'quota', 'permanent']).nullable(),
+  // States saved before goal actions existed have no such field.
+  goalSet: z.boolean().default(false),
 });
 
 const PlanRunSchema = z.object({

@@ -27,6 +27,11 @@ export interface PlanAttempt {
   error: string | null;
   /** How a failure was classified (failureKind.ts); null while running or when it completed. */
   failure: FailureKind | null;
+  /**
+   * Goal mode: the action's goal was set on the attempt's thread (`thread/goal/set` answered).
+   * Until then a completed prompt turn does not end the attempt (see reducePlanGoals.ts).
+   */
+  goalSet: boolean;
 }
 
 export interface PlanRunAction {
@@ -185,4 +190,9 @@ export type PlanRunEvent =
   /** The worktree of an action with `worktree` is ready (made, or an earlier run's taken again): its thread runs in `cwd`. */
   | { type: 'planRun/worktreeReady'; atMs: number; planId: string; actionId: string; path: string; cwd: string; branch: string; baseCommit: string; notes: string[] }
   /** What an ended worktree action changed there (or why that could not be read). */
-  | { type: 'planRun/diffstat'; atMs: number; planId: string; actionId: string; diffstat: string };
+  | { type: 'planRun/diffstat'; atMs: number; planId: string; actionId: string; diffstat: string }
+  /**
+   * Goal mode: the loop set the action's goal on the thread of its running attempt (after the
+   * prompt's `turn/start` answered), or could not (`error`: the action fails).
+   */
+  | { type: 'planRun/goalSet'; atMs: number; planId: string; actionId: string; threadId: string; error: string | null };

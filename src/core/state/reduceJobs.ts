@@ -93,7 +93,7 @@ export function reduceJobEvent(state: SupervisorState, event: JobEvent): void {
         error: finished?.error ?? null,
       };
       // A turn already over: classified from what the thread recorded of its error.
-      planRunJobChanged(state, state.jobs[job.key]!, atMs, status === 'failed' ? failureKindOf(thread?.lastError?.codexErrorKind) : null);
+      planRunJobChanged(state, state.jobs[job.key]!, atMs, status === 'failed' ? failureKindOf(thread?.lastError?.codexErrorKind, thread?.lastError?.message ?? null) : null);
       return;
     }
     case 'job/failed': {

@@ -1,5 +1,6 @@
 import type { FailureKind } from '../dispatch/failureKind.js';
 import { pushFeed } from './feed.js';
+import { goalOutcome } from './planGoal.js';
 import type { HostRecord, JobRecord, SupervisorState } from './model.js';
 import { backoffMs, DEFAULT_QUOTA_PAUSE_MS, FINAL_ACTION_STATUSES, nextSteps, waitingOnOf, type PlanActionStatus, type PlanRun, type PlanRunAction, type PlanRunEvent } from './planRuns.js';
 
@@ -17,7 +18,7 @@ export function reducePlanRunEvent(state: SupervisorState, event: PlanRunEvent):
       action.resumesAtMs = null;
       action.pauseReason = null;
       action.startedAtMs ??= event.atMs;
-      action.attempts.push({ n: action.attempts.length + 1, turnId: null, threadId: null, startedAtMs: event.atMs, endedAtMs: null, outcome: 'running', error: null, failure: null });
+      action.attempts.push({ n: action.attempts.length + 1, turnId: null, threadId: null, startedAtMs: event.atMs, endedAtMs: null, outcome: 'running', error: null, failure: null, goalSet: false });
       break;
     case 'planRun/paused':
       if (action.status !== 'waiting' && action.status !== 'paused') return;
@@ -32,6 +33,18 @@ export function reducePlanRunEvent(state: SupervisorState, event: PlanRunEvent):
       last.endedAtMs = event.atMs;
       last.error = event.error;
       settleFailure(state, run, action, { status: 'interrupted', error: event.error, threadId: last.threadId }, 'transient', event.atMs);
+      break;
+    }
+    case 'planRun/goalSet': {
+      const last = action.attempts.at(-1);
+      if (action.status !== 'running' || !last || last.outcome !== 'running' || last.threadId !== event.threadId) return;
+      if (event.error === null) {
+        last.goalSet = true;
+        settleGoal(state, run, action, event.atMs);
+      } else {
+        last.endedAtMs = event.atMs;
+        settleFailure(state, run, action, { status: 'failed', error: `could not set its goal: ${event.error}`, threadId: last.threadId }, 'permanent', event.atMs);
+      }
       break;
     }
     case 'planRun/stopping':
@@ -127,7 +140,9 @@ export function planRunJobChanged(state: SupervisorState, job: JobRecord, atMs: 
   attempt.threadId = job.threadId;
   const thread = job.threadId ? state.threads[job.threadId] : undefined;
   if (thread?.tokenUsage) action.tokens = thread.tokenUsage.totalTokens;
-  if (job.status === 'completed' || job.status === 'failed' || job.status === 'interrupted') {
+  // Goal mode: a completed turn is not the end; the goal's is.
+  if (job.status === 'completed' && hasGoal(run, action)) settleGoal(state, run, action, atMs);
+  else if (job.status === 'completed' || job.status === 'failed' || job.status === 'interrupted') {
     attempt.endedAtMs = atMs;
     attempt.error = job.error;
     if (job.status === 'completed') {
@@ -137,6 +152,49 @@ export function planRunJobChanged(state: SupervisorState, job: JobRecord, atMs: 
     } else settleFailure(state, run, action, { status: job.status, error: job.error, threadId: job.threadId }, failure, atMs);
   }
   store(state, run, atMs);
+}
+
+/**
+ * Goal mode: a thread's goal or turn changed; a running goal action on it may be over now (its
+ * prompt's job completed earlier, before the goal ended).
+ */
+export function planRunThreadChanged(state: SupervisorState, threadId: string, atMs: number): void {
+  for (const old of Object.values(state.planRuns)) {
+    if (old.endedAtMs !== null) continue;
+    for (const oldAction of old.actions) {
+      const last = oldAction.attempts.at(-1);
+      if (oldAction.status !== 'running' || last?.threadId !== threadId || !last.goalSet || last.outcome !== 'running') continue;
+      const run = copyRun(old);
+      const action = run.actions.find((a) => a.id === oldAction.id)!;
+      settleGoal(state, run, action, atMs);
+      store(state, run, atMs);
+      // One action per thread at a time; the next one (if any) on a later change.
+      return;
+    }
+  }
+}
+
+function hasGoal(run: PlanRun, action: PlanRunAction): boolean {
+  return run.plan.actions.find((a) => a.id === action.id)?.goal !== undefined;
+}
+
+/** Ends a goal action's attempt when its goal ended (planGoal.ts); its tokens are the goal's. */
+function settleGoal(state: SupervisorState, run: PlanRun, action: PlanRunAction, atMs: number): void {
+  const attempt = action.attempts.at(-1)!;
+  const thread = attempt.threadId ? state.threads[attempt.threadId] : undefined;
+  if (thread?.goal && attempt.goalSet) action.tokens = thread.goal.tokensUsed;
+  const outcome = goalOutcome(attempt, state.jobs[`${run.planId}:${action.id}`], thread);
+  if (outcome === null) return;
+  attempt.endedAtMs = atMs;
+  // The last turn's reply: what the goal's work came to.
+  action.finalMessage = thread?.lastAgentMessage ?? state.jobs[`${run.planId}:${action.id}`]?.finalMessage ?? null;
+  if (outcome.status === 'completed') {
+    attempt.outcome = 'completed';
+    end(action, 'completed', null, atMs);
+    return;
+  }
+  attempt.error = outcome.error;
+  settleFailure(state, run, action, { status: outcome.status, error: outcome.error, threadId: attempt.threadId }, outcome.failure, atMs);
 }
 
 /** How the attempt ended, as its job (or the loop) says. */

@@ -335,7 +335,7 @@ function completeTurn(state: SupervisorState, effects: Effect[], event: Extract<
       atMs,
     });
     pushFeed(state, { atMs, workspace, threadId: thread.id, kind: 'turn_failed', text: `failed${away}: ${message}` });
-    setJobStatus(state, event.turnId, 'failed', atMs, { error: message, failure: failureKindOf(event.error?.codexErrorInfo ?? lastError?.codexErrorKind) });
+    setJobStatus(state, event.turnId, 'failed', atMs, { error: message, failure: failureKindOf(event.error?.codexErrorInfo ?? lastError?.codexErrorKind, lastError?.message ?? null) });
   } else if (event.status === 'interrupted') {
     pushFeedLine(state, { atMs, workspace, threadId: thread.id, kind: 'turn_interrupted', text: `interrupted${away}: ${title}` });
     setJobStatus(state, event.turnId, 'interrupted', atMs, { error: 'turn interrupted' });

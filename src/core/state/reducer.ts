@@ -6,7 +6,7 @@ import { reduceChat } from './reduceChat.js';
 import { reduceConnectionEvent } from './reduceConnection.js';
 import { reduceGoalEvent } from './reduceGoals.js';
 import { reduceJobEvent } from './reduceJobs.js';
-import { reducePlanRunEvent } from './reducePlanRuns.js';
+import { planRunThreadChanged, reducePlanRunEvent } from './reducePlanRuns.js';
 import { reduceRequestEvent } from './reduceRequests.js';
 import { reduceThreadAction } from './reduceThreadActions.js';
 import { reduceThreadEvent } from './reduceThreads.js';
@@ -57,6 +57,8 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'turn/interruptedByStop':
       reduceThreadEvent(state, effects, event);
       if (LIVE_EVENTS.has(event.type)) countActivity(state, event.workspace, event.atMs);
+      // Goal mode: a goal action may end with a goal turn whose job is not its own.
+      if (event.type === 'turn/completed') planRunThreadChanged(state, event.threadId, event.atMs);
       break;
     case 'host/health':
     case 'host/rateLimits':
@@ -88,6 +90,7 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'thread/goalUpdated':
     case 'thread/goalCleared':
       reduceGoalEvent(state, effects, event);
+      planRunThreadChanged(state, event.threadId, event.atMs);
       break;
     case 'thread/replied':
     case 'thread/archived':
@@ -105,6 +108,7 @@ export function reduce(state: SupervisorState, event: SupervisorEvent): [Supervi
     case 'planRun/attemptLost':
     case 'planRun/worktreeReady':
     case 'planRun/diffstat':
+    case 'planRun/goalSet':
       reducePlanRunEvent(state, event);
       break;
     case 'server/warning':
