@@ -72,6 +72,8 @@ function main() {
   const root = fileURLToPath(new URL('..', import.meta.url));
   if (!buildIsStale(root)) return 0;
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  // A first run waits for the compiler with nothing else on the screen: say why.
+  process.stderr.write('building cm-supervisor (its sources changed since the last build; about 25 s)…\n');
   buildStarting(root);
   const result = spawnSync(process.execPath, [tsc, '-p', CONFIG], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) return result.status ?? 1;
