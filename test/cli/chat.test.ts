@@ -117,6 +117,16 @@ describe('cm-supervisor chat (built CLI, real codex)', () => {
     ]);
   });
 
+  it("--timeout bounds a confirmed v2 plan's run: the hung action and the one after it end `timeout`, exit 1", async () => {
+    const r = await chat(['first hang [silent] in the api, then run the web tests', '--yes', '--timeout', '2', '--json']);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.results).toEqual([
+      expect.objectContaining({ id: 'hang', workspace: 'api', status: 'timeout' }),
+      expect.objectContaining({ id: 'run', workspace: 'web', status: 'timeout' }),
+    ]);
+  });
+
   it('a planner answer invalid twice exits 1 with the problems', async () => {
     const bad = { kind: 'json', value: { ...TWO_WORKSPACE_PLAN, actions: [{ ...TWO_WORKSPACE_PLAN.actions[0], workspace: 'nope' }] } } as const;
     plannerAnswers.push(bad, bad);

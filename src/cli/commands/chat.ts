@@ -43,7 +43,8 @@ export async function chatCommand(globals: GlobalOptions, text: string, opts: Ch
     let outcome: ChatReply = reply;
     if (reply.proposal) {
       const confirmed = opts.yes || (interactive && (await askConfirm()));
-      if (confirmed) outcome = await api.chatDecide(reply.proposal.id, 'confirm', undefined, { allowUnsafe });
+      // A v2 plan's --timeout is its run's deadline, kept by the loop (as `dispatch --timeout`).
+      if (confirmed) outcome = await api.chatDecide(reply.proposal.id, 'confirm', undefined, { allowUnsafe, ...(opts.timeout ? { timeoutSec: Number(opts.timeout) } : {}) });
       else if (interactive) outcome = await api.chatDecide(reply.proposal.id, 'reject');
       else if (!opts.json) io.err('nothing was dispatched: run again with --yes to dispatch the proposed plan, or save it (--json) and use `cm-supervisor dispatch --plan FILE`\n');
       if (outcome !== reply) show(outcome.messages);

@@ -57,6 +57,8 @@ export interface DispatchOptions {
 export interface DecideOptions {
   /** As `DispatchOptions.allowUnsafe`, for the plan being confirmed. */
   allowUnsafe?: boolean;
+  /** As `DispatchOptions.timeoutSec`, for the plan being confirmed (a v2 plan's deadline). */
+  timeoutSec?: number;
 }
 
 export interface DispatchResult {

@@ -102,7 +102,7 @@ export class ChatService {
       if (proposal.status !== 'pending') return ex.end('invalid', `proposal ${proposalId} was already ${proposal.status}`);
       proposal.status = 'confirmed';
       proposal.plan = validation.plan;
-      return this.dispatch(validation.plan, { baseDir: proposal.baseDir, allowUnsafe }, proposal.id, ex);
+      return this.dispatch(validation.plan, { baseDir: proposal.baseDir, allowUnsafe, ...(options.timeoutSec !== undefined ? { timeoutSec: options.timeoutSec } : {}) }, proposal.id, ex);
     });
   }
 
@@ -241,7 +241,7 @@ export class ChatService {
     return ex.end('ok');
   }
 
-  private async dispatch(plan: Plan, options: { baseDir: string; allowUnsafe?: boolean }, proposalId: string | null, ex: Exchange): Promise<ChatReply> {
+  private async dispatch(plan: Plan, options: { baseDir: string; allowUnsafe?: boolean; timeoutSec?: number }, proposalId: string | null, ex: Exchange): Promise<ChatReply> {
     // Tracked before dispatching: the turns may finish before dispatch returns.
     this.tracked.set(planIdOf(plan), proposalId);
     const result = await this.deps.api.dispatch(plan, options);

@@ -11,7 +11,7 @@ import { APPROVAL_DECISIONS } from '../state/events.js';
 // 4: `allowUnsafe` in dispatch options and chatDecide (a daemon of 3 would dispatch any plan);
 // events sent in batches (`supervisor.events`). 5: the thread actions (reply, retryTurn,
 // transcript, threadDiff, archiveThread) and their events. 6: v2 plans run in the daemon
-// (`state.planRuns`, `timeoutSec` in dispatch options).
+// (`state.planRuns`, `timeoutSec` in dispatch options and chatDecide).
 export const DAEMON_PROTOCOL_VERSION = 6;
 /** The longest request (and partial line held for one): a plan is at most MAX_PLAN_BYTES; twice that leaves room for the envelope and JSON escapes. */
 export const MAX_REQUEST_BYTES = 2 * MAX_PLAN_BYTES;
@@ -63,7 +63,7 @@ export const METHOD_PARAMS = {
     proposalId: z.string(),
     decision: z.enum(['confirm', 'reject']),
     editedPlan: z.unknown().optional(),
-    options: z.strictObject({ allowUnsafe: z.boolean().optional() }).optional(),
+    options: z.strictObject({ allowUnsafe: z.boolean().optional(), timeoutSec: z.number().positive().optional() }).optional(),
   }),
   'daemon.status': z.strictObject({}),
   'daemon.stop': z.strictObject({ graceMs: z.number().int().nonnegative().max(3_600_000).optional() }),
