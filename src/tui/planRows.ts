@@ -2,7 +2,7 @@ import type { PlanAttempt, PlanRun, PlanRunAction, PlanActionStatus } from '../c
 import type { SupervisorState } from '../core/state/model.js';
 import { actionDetail } from '../core/dispatch/awaitPlanRun.js';
 import { formatTokens, oneLine } from '../core/util/text.js';
-import { relativeTime } from '../core/util/time.js';
+import { clockTime, relativeTime } from '../core/util/time.js';
 import type { OpsRow, StatusCell } from './viewModel.js';
 
 /** How long an ended plan run stays in the operations view. */
@@ -20,8 +20,6 @@ const ACTION_STATUS: Record<PlanActionStatus, StatusCell> = {
   timeout: { glyph: '✗', word: 'timeout', tone: 'error' },
   blocked: { glyph: '⊘', word: 'blocked', tone: 'error' },
 };
-
-const at = (ms: number) => new Date(ms).toTimeString().slice(0, 5);
 
 /** Runs in progress, and those that ended in the last ENDED_RUN_SHOWN_MS, newest first. */
 export function shownRuns(state: SupervisorState, nowMs: number): PlanRun[] {
@@ -68,7 +66,7 @@ function runRow(run: PlanRun, nowMs: number): OpsRow {
     status: runStatus(run),
     name: `▤ plan ${run.planId}`,
     task: progress,
-    last: run.endedAtMs !== null ? `ended ${relativeTime(run.endedAtMs, nowMs)}` : `started ${relativeTime(run.startedAtMs, nowMs)}${run.deadlineAtMs !== null ? ` · timeout ${at(run.deadlineAtMs)}` : ''}`,
+    last: run.endedAtMs !== null ? `ended ${relativeTime(run.endedAtMs, nowMs)}` : `started ${relativeTime(run.startedAtMs, nowMs)}${run.deadlineAtMs !== null ? ` · timeout ${clockTime(run.deadlineAtMs)}` : ''}`,
     next: next ? `${next.id}: ${actionDetail(next, nowMs) || next.status}` : run.endedAtMs === null ? 'running' : '',
     blockers: broken.join('; '),
     blockerTone: broken.length > 0 ? 'error' : 'plain',
@@ -79,7 +77,7 @@ function runRow(run: PlanRun, nowMs: number): OpsRow {
 
 function attemptText(a: PlanAttempt): string {
   const how = a.outcome === 'failed' && a.failure ? `failed (${a.failure})` : a.outcome;
-  return `#${a.n} ${how} ${at(a.startedAtMs)}${a.error ? ` — ${oneLine(a.error, 160)}` : ''}`;
+  return `#${a.n} ${how} ${clockTime(a.startedAtMs)}${a.error ? ` — ${oneLine(a.error, 160)}` : ''}`;
 }
 
 function actionRow(run: PlanRun, action: PlanRunAction, nowMs: number): OpsRow {

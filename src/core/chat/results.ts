@@ -1,4 +1,5 @@
 import type { DispatchResult } from '../api/supervisorApi.js';
+import { clockTime } from '../util/time.js';
 import type { PlanV2 } from '../contract/plan.js';
 import { approvalSubject } from '../state/digest.js';
 import { jobOfTurn } from '../state/selectors.js';
@@ -114,5 +115,5 @@ function countsOf(actions: PlanRunAction[]): string {
 }
 
 function clock(ms: number | null): string {
-  return ms === null ? '?' : new Date(ms).toTimeString().slice(0, 5);
+  return ms === null ? '?' : clockTime(ms);
 }

@@ -1,6 +1,7 @@
 import type { DispatchResult, SupervisorApi } from '../api/supervisorApi.js';
 import type { PlanAttempt, PlanRun, PlanRunAction } from '../state/planRuns.js';
 import type { SupervisorState } from '../state/model.js';
+import { clockTime } from '../util/time.js';
 import { approvalResponder, type AwaitOptions, type FinalActionResult } from './awaitCompletion.js';
 
 /** One action of a v2 run as `dispatch` reports it. */
@@ -110,8 +111,7 @@ export function worktreeDetail(action: Pick<PlanRunAction, 'branch' | 'diffstat'
 }
 
 function stateDetail(action: PlanRunAction, nowMs: number): string {
-  const at = (ms: number) => new Date(ms).toTimeString().slice(0, 5);
-  if (action.status === 'paused' && action.resumesAtMs !== null) return `paused (${action.pauseReason ?? 'quota'}, resumes ${at(action.resumesAtMs)})`;
+  if (action.status === 'paused' && action.resumesAtMs !== null) return `paused (${action.pauseReason ?? 'quota'}, resumes ${clockTime(action.resumesAtMs)})`;
   if (action.status === 'waiting' && action.waitingOn.length > 0) return `waiting on ${action.waitingOn.join(', ')}`;
   if (action.status === 'waiting' && action.resumesAtMs !== null && action.resumesAtMs > nowMs) return `retry ${action.attempts.length + 1} in ${Math.ceil((action.resumesAtMs - nowMs) / 1000)}s`;
   if (action.status === 'running' && action.attempts.length > 1) return `attempt ${action.attempts.length}`;

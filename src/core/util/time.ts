@@ -18,3 +18,8 @@ export function formatDuration(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/** A time of day on this machine's clock, `14:05`: when a pause resumes, when a retry ran. */
+export function clockTime(atMs: number): string {
+  return new Date(atMs).toTimeString().slice(0, 5);
+}
