@@ -136,6 +136,8 @@ describe('the dispatch ledger, shared by every process of a home', () => {
     for (const run of runs) {
       // The home's one loop refuses a second `--no-daemon` loop while it runs (exit 2).
       if (run.code === 2) expect(run.stderr).toContain('--no-daemon would start a second loop');
+      // Printed with what it said: a run that wrote no JSON failed some other way.
+      else if (!run.stdout) expect.fail(`a run printed nothing and exited ${run.code}: ${run.stderr}`);
       else expect(JSON.parse(run.stdout).results.map((r: { status: string }) => r.status).every((s: string) => s === 'completed' || s === 'skipped')).toBe(true);
     }
   });
